@@ -1,1 +1,5 @@
-export {};
+export {
+  relativePositionalEncoding,
+  absolutePositionalEncoding,
+  type RelativePositionalEncodingOptions,
+} from './positional';
