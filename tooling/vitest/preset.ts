@@ -18,6 +18,7 @@ export function signVitestConfig(root: string) {
   return {
     resolve: { alias },
     test: {
+      reporters: ['default', join(root, 'tooling', 'vitest', 'summary-reporter.ts')],
       include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts'],
       pool: 'forks' as const,
       poolOptions: { forks: { maxForks: 2, minForks: 1 } },
