@@ -1,1 +1,4 @@
-export {};
+export { ConfusionMatrix, meanOver } from './confusion-matrix';
+export type { AverageOver, ConfusionMatrixOptions } from './confusion-matrix';
+export { gzs3Metrics, harmonicMean } from './gzs3';
+export type { Gzs3Metrics, Gzs3Options } from './gzs3';
