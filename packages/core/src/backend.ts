@@ -1,0 +1,207 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/** Which tfjs backend to run on. `'auto'` picks the fastest one that loads. */
+export type BackendPreference = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+
+/** One try at loading a backend: `ok`, or the `reason` it was skipped. */
+export interface BackendAttempt {
+  name: BackendPreference;
+  ok: boolean;
+  reason?: string;
+}
+
+/** What `initBackend` got: the active tfjs backend name and every attempt in order. */
+export interface BackendReport {
+  /** `tf.getBackend()` after initialisation: 'tensorflow' | 'wasm' | 'cpu'. */
+  backend: string;
+  attempts: BackendAttempt[];
+}
+
+const AUTO_ORDER: Exclude<BackendPreference, 'auto'>[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+const PREFERENCES: BackendPreference[] = ['auto', ...AUTO_ORDER];
+
+// Module specifiers are held in variables so that bundlers and the type checker leave the
+// optional packages alone; they are resolved at run time, where they may be missing.
+const SPEC = {
+  tfjsNodeGpu: '@tensorflow/tfjs-node-gpu',
+  tfjsNode: '@tensorflow/tfjs-node',
+  wasm: '@tensorflow/tfjs-backend-wasm',
+  cpu: '@tensorflow/tfjs-backend-cpu',
+  gradients: '@tensorflow/tfjs-core/dist/register_all_gradients',
+  chainedOps: '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops',
+};
+
+function dynamicImport(spec: string): Promise<any> {
+  return import(/* @vite-ignore */ spec);
+}
+
+function errorText(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  return msg.split('\n')[0].slice(0, 300);
+}
+
+/**
+ * tfjs-core's per-file ES modules (the only place its gradient definitions ship) use
+ * extensionless relative imports, which bundlers and vite accept but Node's own ESM loader
+ * refuses. Under plain Node we register a resolve hook, limited to files inside
+ * `@tensorflow/tfjs-core/dist/`, that resolves `./x` to `./x.js` (or `./x/index.js`).
+ */
+const TFJS_CORE_RESOLVE_HOOK = `
+export async function resolve(specifier, context, next) {
+  const p = context.parentURL;
+  if (p && p.includes('/@tensorflow/tfjs-core/dist/') &&
+      (specifier.startsWith('./') || specifier.startsWith('../')) && !/\\.[cm]?js$/.test(specifier)) {
+    try { return await next(specifier + '.js', context); } catch {}
+    return next(specifier + '/index.js', context);
+  }
+  return next(specifier, context);
+}`;
+
+let hookRegistered = false;
+async function registerTfjsCoreResolveHook(): Promise<void> {
+  if (hookRegistered) return;
+  hookRegistered = true;
+  if (typeof process === 'undefined' || !process.versions?.node) return;
+  try {
+    const mod: any = await dynamicImport('node:module');
+    if (typeof mod.register === 'function') {
+      mod.register('data:text/javascript,' + encodeURIComponent(TFJS_CORE_RESOLVE_HOOK));
+    }
+  } catch {
+    // Not Node, or no loader hooks (Node < 20.6): the plain import below may still work (bundlers).
+  }
+}
+
+let gradientsLoaded: Promise<void> | null = null;
+
+/**
+ * Loads tfjs-core's gradient registrations and chained tensor methods (`x.square()`), which the
+ * full `@tensorflow/tfjs` package loads for you but `@tensorflow/tfjs-core` alone does not.
+ * Idempotent. Called by `initBackend`.
+ */
+export function registerGradients(): Promise<void> {
+  if (!gradientsLoaded) {
+    gradientsLoaded = (async () => {
+      // vitest (vite-node) runs tfjs-core's ES modules through its own resolver; plain Node needs the hook.
+      const underVite = typeof (globalThis as any).__vitest_worker__ !== 'undefined';
+      if (!underVite) await registerTfjsCoreResolveHook();
+      await dynamicImport(SPEC.gradients);
+      await dynamicImport(SPEC.chainedOps);
+      if (tf.getGradient('Conv2D') == null || tf.getGradient('BatchMatMul') == null) {
+        throw new Error('registerGradients: tfjs-core gradient registrations did not load');
+      }
+    })().catch((e) => {
+      gradientsLoaded = null;
+      throw new Error(
+        `initBackend: could not load tfjs-core's gradient registrations (${SPEC.gradients}): ${errorText(e)}`,
+      );
+    });
+  }
+  return gradientsLoaded;
+}
+
+async function trySetBackend(name: string): Promise<void> {
+  let ok = false;
+  let err: unknown = null;
+  // tf.setBackend logs and returns false when the backend's async init fails; silence the log.
+  const warn = console.warn;
+  try {
+    console.warn = () => {};
+    ok = await tf.setBackend(name);
+  } catch (e) {
+    err = e;
+  } finally {
+    console.warn = warn;
+  }
+  if (!ok) throw new Error(err ? errorText(err) : `tf.setBackend('${name}') returned false`);
+  await tf.ready();
+}
+
+async function attempt(name: Exclude<BackendPreference, 'auto'>): Promise<void> {
+  switch (name) {
+    case 'tensorflow-gpu':
+    case 'tensorflow': {
+      const spec = name === 'tensorflow-gpu' ? SPEC.tfjsNodeGpu : SPEC.tfjsNode;
+      try {
+        await dynamicImport(spec);
+      } catch (e) {
+        throw new Error(`${spec} is not installed or its native library failed to load: ${errorText(e)}`);
+      }
+      if (tf.findBackendFactory('tensorflow') == null) {
+        throw new Error(`${spec} loaded but registered no 'tensorflow' backend (a second copy of tfjs-core?)`);
+      }
+      await trySetBackend('tensorflow');
+      return;
+    }
+    case 'wasm': {
+      try {
+        await dynamicImport(SPEC.wasm);
+      } catch (e) {
+        throw new Error(`${SPEC.wasm} is not installed: ${errorText(e)}`);
+      }
+      const isNode = typeof process !== 'undefined' && !!process.versions?.node;
+      if (isNode) {
+        // The multi-threaded binary needs Web Workers; in Node use the single-threaded SIMD one.
+        tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+      }
+      // In Node the package's own bundle (dist/tf-backend-wasm.node.js) finds its .wasm files next
+      // to itself, so no setWasmPaths() is needed; bundled browser apps call setWasmPaths first.
+      await trySetBackend('wasm');
+      if (!(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'))) {
+        // Works, but ~3x slower; say so in the report.
+        lastWasmNote = 'SIMD not supported here: running the plain wasm binary';
+      }
+      return;
+    }
+    case 'cpu': {
+      try {
+        await dynamicImport(SPEC.cpu);
+      } catch (e) {
+        throw new Error(`${SPEC.cpu} is not installed: ${errorText(e)}`);
+      }
+      await trySetBackend('cpu');
+      return;
+    }
+  }
+}
+
+let lastWasmNote: string | null = null;
+
+/**
+ * Loads and activates a tfjs backend, and registers tfjs-core's gradients (always).
+ *
+ * `'auto'` tries, in order: `@tensorflow/tfjs-node-gpu`, `@tensorflow/tfjs-node` (both optional
+ * native packages), the wasm backend (SIMD, single-threaded in Node), then the plain JS cpu
+ * backend, and stops at the first that works. An explicit preference tries only that backend and
+ * throws if it cannot load. The report lists every attempt and why it was skipped.
+ *
+ * @example
+ * const report = await initBackend('auto');
+ * console.log(report.backend);            // 'wasm' on a machine without libtensorflow
+ * for (const a of report.attempts) console.log(a.name, a.ok, a.reason ?? '');
+ */
+export async function initBackend(preference: BackendPreference = 'auto'): Promise<BackendReport> {
+  if (!PREFERENCES.includes(preference)) {
+    throw new Error(`initBackend: unknown backend '${String(preference)}'; expected one of ${PREFERENCES.join(', ')}`);
+  }
+  await registerGradients();
+  const order = preference === 'auto' ? AUTO_ORDER : [preference];
+  const attempts: BackendAttempt[] = [];
+  for (const name of order) {
+    lastWasmNote = null;
+    try {
+      await attempt(name);
+      attempts.push(lastWasmNote ? { name, ok: true, reason: lastWasmNote } : { name, ok: true });
+      return { backend: tf.getBackend(), attempts };
+    } catch (e) {
+      attempts.push({ name, ok: false, reason: errorText(e) });
+    }
+  }
+  const detail = attempts.map((a) => `${a.name}: ${a.reason}`).join('; ');
+  throw new Error(`initBackend('${preference}'): no backend could be loaded (${detail})`);
+}
+
+/** The active tfjs backend name (`tf.getBackend()`), e.g. 'wasm', 'cpu' or 'tensorflow'. */
+export function currentBackend(): string {
+  return tf.getBackend();
+}

@@ -1,0 +1,336 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { assert, assertRank, pair } from './util';
+
+/** Padding of a convolution: TF-style 'same'/'valid', a symmetric amount, or [[top,bottom],[left,right]]. */
+export type Conv2dPadding = 'same' | 'valid' | number | [[number, number], [number, number]];
+
+export interface Conv2dOptions {
+  /** Stride along height and width (default 1). */
+  strides?: number | [number, number];
+  /** Dilation (atrous rate) along height and width (default 1). */
+  dilations?: number | [number, number];
+  /** Default 'same'. */
+  padding?: Conv2dPadding;
+  /** [cout], added to every output position. */
+  bias?: tf.Tensor1D;
+}
+
+/** The geometry of one convolution: explicit pads and output size. */
+export interface ConvGeometry {
+  n: number;
+  h: number;
+  w: number;
+  cin: number;
+  kh: number;
+  kw: number;
+  cout: number;
+  sh: number;
+  sw: number;
+  dh: number;
+  dw: number;
+  /** [[top, bottom], [left, right]] */
+  pads: [[number, number], [number, number]];
+  oh: number;
+  ow: number;
+}
+
+/** Computes output size and explicit pads the way TensorFlow does (for 'same': extra pad at the end). */
+export function convGeometry(
+  xShape: number[],
+  kShape: number[],
+  strides: [number, number],
+  dilations: [number, number],
+  padding: Conv2dPadding,
+  where = 'conv2d',
+): ConvGeometry {
+  const [n, h, w, cin] = xShape;
+  const [kh, kw, , cout] = kShape;
+  const [sh, sw] = strides;
+  const [dh, dw] = dilations;
+  const ekh = (kh - 1) * dh + 1;
+  const ekw = (kw - 1) * dw + 1;
+  let pads: [[number, number], [number, number]];
+  if (padding === 'same') {
+    const oh = Math.ceil(h / sh);
+    const ow = Math.ceil(w / sw);
+    const th = Math.max((oh - 1) * sh + ekh - h, 0);
+    const tw = Math.max((ow - 1) * sw + ekw - w, 0);
+    pads = [
+      [Math.floor(th / 2), th - Math.floor(th / 2)],
+      [Math.floor(tw / 2), tw - Math.floor(tw / 2)],
+    ];
+  } else if (padding === 'valid') {
+    pads = [
+      [0, 0],
+      [0, 0],
+    ];
+  } else if (typeof padding === 'number') {
+    assert(Number.isInteger(padding) && padding >= 0, where, `padding must be a non-negative integer, got ${padding}`);
+    pads = [
+      [padding, padding],
+      [padding, padding],
+    ];
+  } else if (Array.isArray(padding) && padding.length === 2 && padding.every((p) => Array.isArray(p) && p.length === 2)) {
+    pads = [
+      [padding[0][0], padding[0][1]],
+      [padding[1][0], padding[1][1]],
+    ];
+    assert(
+      pads.flat().every((p) => Number.isInteger(p) && p >= 0),
+      where,
+      `explicit padding must be non-negative integers [[top,bottom],[left,right]], got ${JSON.stringify(padding)}`,
+    );
+  } else {
+    throw new Error(`${where}: padding must be 'same', 'valid', a number or [[top,bottom],[left,right]], got ${JSON.stringify(padding)}`);
+  }
+  const hp = h + pads[0][0] + pads[0][1];
+  const wp = w + pads[1][0] + pads[1][1];
+  const oh = Math.floor((hp - ekh) / sh) + 1;
+  const ow = Math.floor((wp - ekw) / sw) + 1;
+  assert(
+    oh >= 1 && ow >= 1,
+    where,
+    `input ${h}x${w} (padded ${hp}x${wp}) is smaller than the dilated kernel ${ekh}x${ekw}`,
+  );
+  return { n, h, w, cin, kh, kw, cout, sh, sw, dh, dw, pads, oh, ow };
+}
+
+// ---------------------------------------------------------------------------------------------
+// matMul with explicit-transpose gradients
+
+type Saver = tf.GradSaveFunc;
+
+/**
+ * a·b with a custom gradient that transposes explicitly: dA = dY·transpose(B), dB = transpose(A)·dY.
+ * tfjs' own BatchMatMul gradient multiplies with transposeA/transposeB flags, which the wasm
+ * backend runs 10–30x slower than a plain product.
+ */
+const matMulPlain = tf.customGrad(((a: tf.Tensor2D, b: tf.Tensor2D, save: Saver) => {
+  save([a, b]);
+  return {
+    value: tf.matMul(a, b),
+    gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
+      const [sa, sb] = saved as tf.Tensor2D[];
+      return [tf.matMul(dy, tf.transpose(sb)), tf.matMul(tf.transpose(sa), dy)];
+    },
+  };
+}) as any) as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
+
+/**
+ * Matrix product `a·b` (optionally transposing either operand first) whose forward and backward
+ * run at full speed on every backend: transposes are explicit `tf.transpose` ops, never the
+ * transposeA/B flags of `tf.matMul`.
+ *
+ * @param a [m,k] (or [k,m] with transposeA)
+ * @param b [k,n] (or [n,k] with transposeB)
+ * @returns [m,n]
+ * @example
+ * const c = matMul(tf.ones([2, 3]), tf.ones([3, 4]));   // [2,4], every entry 3
+ */
+export function matMul(a: tf.Tensor2D, b: tf.Tensor2D, transposeA = false, transposeB = false): tf.Tensor2D {
+  assertRank(a, 2, 'matMul', 'a');
+  assertRank(b, 2, 'matMul', 'b');
+  const ka = transposeA ? a.shape[0] : a.shape[1];
+  const kb = transposeB ? b.shape[1] : b.shape[0];
+  assert(
+    ka === kb,
+    'matMul',
+    `inner dimensions differ: a [${a.shape}]${transposeA ? 'ᵀ' : ''} · b [${b.shape}]${transposeB ? 'ᵀ' : ''}`,
+  );
+  return tf.tidy(() => {
+    const aa = transposeA ? tf.transpose(a) : a;
+    const bb = transposeB ? tf.transpose(b) : b;
+    return matMulPlain(aa, bb);
+  });
+}
+
+function checkBias(bias: tf.Tensor | undefined, n: number, where: string): void {
+  if (bias === undefined) return;
+  assertRank(bias, 1, where, 'bias');
+  assert(bias.shape[0] === n, where, `bias has ${bias.shape[0]} entries, expected ${n} (output channels)`);
+}
+
+/**
+ * Fully connected layer `x·kernel + bias`, fast forward and backward on every backend.
+ *
+ * @param x [batch, in]
+ * @param kernel [in, out]
+ * @param bias [out]
+ * @returns [batch, out]
+ * @example
+ * const y = dense(tf.ones([8, 16]), tf.ones([16, 4]), tf.zeros([4]));   // [8,4], every entry 16
+ */
+export function dense(x: tf.Tensor2D, kernel: tf.Tensor2D, bias?: tf.Tensor1D): tf.Tensor2D {
+  assertRank(x, 2, 'dense', 'x');
+  assertRank(kernel, 2, 'dense', 'kernel');
+  assert(
+    x.shape[1] === kernel.shape[0],
+    'dense',
+    `x has ${x.shape[1]} features but kernel [${kernel.shape}] expects ${kernel.shape[0]}`,
+  );
+  checkBias(bias, kernel.shape[1], 'dense');
+  return tf.tidy(() => {
+    const y = matMulPlain(x, kernel);
+    return bias ? tf.add(y, bias) : y;
+  });
+}
+
+/**
+ * 1×1 convolution (a per-pixel dense layer), fast forward and backward on every backend.
+ *
+ * @param x [n, h, w, cin]
+ * @param kernel [cin, cout]
+ * @param bias [cout]
+ * @returns [n, h, w, cout]
+ * @example
+ * const y = conv1x1(tf.ones([1, 4, 4, 8]), tf.ones([8, 2]));   // [1,4,4,2], every entry 8
+ */
+export function conv1x1(x: tf.Tensor4D, kernel: tf.Tensor2D, bias?: tf.Tensor1D): tf.Tensor4D {
+  assertRank(x, 4, 'conv1x1', 'x');
+  assertRank(kernel, 2, 'conv1x1', 'kernel');
+  const [n, h, w, c] = x.shape;
+  assert(c === kernel.shape[0], 'conv1x1', `x has ${c} channels but kernel [${kernel.shape}] expects ${kernel.shape[0]}`);
+  checkBias(bias, kernel.shape[1], 'conv1x1');
+  return tf.tidy(() => {
+    let y = matMulPlain(tf.reshape(x, [n * h * w, c]), kernel);
+    if (bias) y = tf.add(y, bias);
+    return tf.reshape(y, [n, h, w, kernel.shape[1]]);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// conv2d
+
+/** One tap's input window: xp[:, i*dh + a*sh, j*dw + b*sw, :] for a < oh, b < ow. */
+function tapSlice(xp: tf.Tensor4D, g: ConvGeometry, i: number, j: number): tf.Tensor4D {
+  const r0 = i * g.dh;
+  const c0 = j * g.dw;
+  const n = xp.shape[0];
+  const c = xp.shape[3];
+  if (g.sh === 1 && g.sw === 1) return tf.slice(xp, [0, r0, c0, 0], [n, g.oh, g.ow, c]);
+  return tf.stridedSlice(
+    xp,
+    [0, r0, c0, 0],
+    [n, r0 + (g.oh - 1) * g.sh + 1, c0 + (g.ow - 1) * g.sw + 1, c],
+    [1, g.sh, g.sw, 1],
+  ) as tf.Tensor4D;
+}
+
+function padInput(x: tf.Tensor4D, g: ConvGeometry): tf.Tensor4D {
+  const [[t, b], [l, r]] = g.pads;
+  if (t === 0 && b === 0 && l === 0 && r === 0) return x;
+  return tf.pad(x, [
+    [0, 0],
+    [t, b],
+    [l, r],
+    [0, 0],
+  ]);
+}
+
+/** im2col matrix [n*oh*ow, kh*kw*cin], columns ordered (i, j, c) like a reshaped kernel. */
+function im2col(x: tf.Tensor4D, g: ConvGeometry): tf.Tensor2D {
+  const xp = padInput(x, g);
+  const taps: tf.Tensor4D[] = [];
+  for (let i = 0; i < g.kh; i++) for (let j = 0; j < g.kw; j++) taps.push(tapSlice(xp, g, i, j));
+  const cols = taps.length === 1 ? taps[0] : tf.concat(taps, 3);
+  return tf.reshape(cols, [g.n * g.oh * g.ow, g.kh * g.kw * g.cin]);
+}
+
+/** Adjoint of im2col: scatters column gradients [n*oh*ow, kh*kw*cin] back to the input [n,h,w,cin]. */
+function col2im(dcols: tf.Tensor2D, g: ConvGeometry): tf.Tensor4D {
+  const { n, cin, oh, ow, sh, sw } = g;
+  const k = g.kh * g.kw;
+  const hp = g.h + g.pads[0][0] + g.pads[0][1];
+  const wp = g.w + g.pads[1][0] + g.pads[1][1];
+  let up = tf.reshape(dcols, [n, oh, ow, k * cin]) as tf.Tensor4D;
+  let uh = oh;
+  let uw = ow;
+  if (sh > 1 || sw > 1) {
+    // Put each output position's gradient at stride spacing: [n,oh,1,ow,1,kc] → [n,oh*sh,ow*sw,kc].
+    const u6 = tf.pad(tf.reshape(up, [n, oh, 1, ow, 1, k * cin]), [
+      [0, 0],
+      [0, 0],
+      [0, sh - 1],
+      [0, 0],
+      [0, sw - 1],
+      [0, 0],
+    ]);
+    uh = oh * sh;
+    uw = ow * sw;
+    up = tf.reshape(u6, [n, uh, uw, k * cin]);
+  }
+  const parts: tf.Tensor4D[] = [];
+  let t = 0;
+  for (let i = 0; i < g.kh; i++) {
+    for (let j = 0; j < g.kw; j++, t++) {
+      const r0 = i * g.dh;
+      const c0 = j * g.dw;
+      const lh = Math.min(uh, hp - r0);
+      const lw = Math.min(uw, wp - c0);
+      const piece = k === 1 && lh === uh && lw === uw ? up : tf.slice(up, [0, 0, 0, t * cin], [n, lh, lw, cin]);
+      parts.push(
+        tf.pad(piece, [
+          [0, 0],
+          [r0, hp - r0 - lh],
+          [c0, wp - c0 - lw],
+          [0, 0],
+        ]),
+      );
+    }
+  }
+  const dxp = parts.length === 1 ? parts[0] : tf.addN(parts);
+  const [[pt], [pl]] = g.pads;
+  if (hp === g.h && wp === g.w) return dxp;
+  return tf.slice(dxp, [0, pt, pl, 0], [n, g.h, g.w, cin]);
+}
+
+/** conv2d as im2col + one matMul, with an explicit-transpose custom gradient (any backend). */
+function conv2dIm2col(x: tf.Tensor4D, kernel: tf.Tensor4D, g: ConvGeometry): tf.Tensor4D {
+  const f = tf.customGrad(((xx: tf.Tensor4D, kk: tf.Tensor4D, save: Saver) => {
+    const cols = im2col(xx, g);
+    const k2 = tf.reshape(kk, [g.kh * g.kw * g.cin, g.cout]) as tf.Tensor2D;
+    save([cols, k2]);
+    const y = tf.matMul(cols, k2);
+    return {
+      value: tf.reshape(y, [g.n, g.oh, g.ow, g.cout]),
+      gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
+        const [scols, sk2] = saved as tf.Tensor2D[];
+        const dy2 = tf.reshape(dy, [g.n * g.oh * g.ow, g.cout]) as tf.Tensor2D;
+        const dk = tf.reshape(tf.matMul(tf.transpose(scols), dy2), [g.kh, g.kw, g.cin, g.cout]);
+        const dx = col2im(tf.matMul(dy2, tf.transpose(sk2)), g);
+        return [dx, dk];
+      },
+    };
+  }) as any) as (x: tf.Tensor4D, k: tf.Tensor4D) => tf.Tensor4D;
+  return f(x, kernel);
+}
+
+/**
+ * 2-D convolution (NHWC) with stride, dilation, padding and bias whose forward and backward work
+ * on every backend (wasm has no conv backprop kernels; tfjs has no dilated-conv gradient).
+ *
+ * @param x [n, h, w, cin]
+ * @param kernel [kh, kw, cin, cout]
+ * @param opts.strides default 1; opts.dilations default 1; opts.padding default 'same' (TF rules);
+ *   opts.bias [cout]
+ * @returns [n, oh, ow, cout]; with 'same', oh = ceil(h / stride)
+ * @example
+ * const y = conv2d(x, kernel, { dilations: 2, padding: 'same', bias });   // x [2,41,41,600], kernel [3,3,600,256]
+ */
+export function conv2d(x: tf.Tensor4D, kernel: tf.Tensor4D, opts: Conv2dOptions = {}): tf.Tensor4D {
+  assertRank(x, 4, 'conv2d', 'x');
+  assertRank(kernel, 4, 'conv2d', 'kernel');
+  assert(
+    x.shape[3] === kernel.shape[2],
+    'conv2d',
+    `x has ${x.shape[3]} channels but kernel [${kernel.shape}] expects ${kernel.shape[2]} (kernel is [kh,kw,cin,cout])`,
+  );
+  checkBias(opts.bias, kernel.shape[3], 'conv2d');
+  const strides = pair(opts.strides, 1, 'conv2d', 'strides');
+  const dilations = pair(opts.dilations, 1, 'conv2d', 'dilations');
+  const g = convGeometry(x.shape, kernel.shape, strides, dilations, opts.padding ?? 'same');
+  return tf.tidy(() => {
+    const y = conv2dIm2col(x, kernel, g);
+    return opts.bias ? tf.add(y, opts.bias) : y;
+  });
+}

@@ -1,0 +1,170 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { assertRank } from './util';
+
+/** 32-bit FNV-1a hash of a string, followed by a murmur3 finaliser (good avalanche). */
+function hashString(s: string, seed: number): number {
+  let h = (0x811c9dc5 ^ seed) >>> 0;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return fmix32(h);
+}
+
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** splitmix32: expands one 32-bit seed into well-mixed words for the generator state. */
+function splitmix32(state: { s: number }): number {
+  state.s = (state.s + 0x9e3779b9) >>> 0;
+  let z = state.s;
+  z = Math.imul(z ^ (z >>> 16), 0x21f0aaad);
+  z = Math.imul(z ^ (z >>> 15), 0x735a2d97);
+  return (z ^ (z >>> 15)) >>> 0;
+}
+
+/**
+ * A small, fast, seeded pseudo-random generator (sfc32, 128-bit state) for everything random in
+ * @sign: parameter init, dropout masks, noise, data. Same seed → same stream, on every platform.
+ *
+ * `fork(label)` derives an independent generator from this generator's *seed key* and the label
+ * (not from its current position), so `rng.fork('init')` is the same stream no matter how many
+ * numbers were drawn from `rng` before.
+ *
+ * @example
+ * const rng = new Rng(42);
+ * const init = rng.fork('init'), data = rng.fork('data');
+ * init.uniform();   // in [0, 1)
+ * data.int(10);     // integer in [0, 10)
+ */
+export class Rng {
+  /** The 32-bit key this generator was seeded from (the seed, or a hash of parent key + label). */
+  readonly key: number;
+  private a: number;
+  private b: number;
+  private c: number;
+  private d: number;
+  private spare: number | null = null;
+
+  constructor(seed: number) {
+    if (typeof seed !== 'number' || !Number.isFinite(seed)) {
+      throw new Error(`Rng: seed must be a finite number, got ${String(seed)}`);
+    }
+    // Fold the (possibly > 32-bit or fractional) seed into 32 bits deterministically.
+    const hi = Math.floor(seed / 4294967296);
+    this.key = fmix32((seed >>> 0) ^ Math.imul(hi >>> 0, 0x9e3779b1) ^ (Math.round((seed % 1) * 1e9) >>> 0));
+    const st = { s: this.key };
+    this.a = splitmix32(st);
+    this.b = splitmix32(st);
+    this.c = splitmix32(st);
+    this.d = splitmix32(st);
+    for (let i = 0; i < 12; i++) this.nextUint32();
+  }
+
+  /** A new generator whose stream depends only on this generator's key and `label`. */
+  fork(label: string): Rng {
+    if (typeof label !== 'string') throw new Error(`Rng.fork: label must be a string, got ${typeof label}`);
+    return new Rng(hashString(label, this.key));
+  }
+
+  /** Next uniformly distributed unsigned 32-bit integer. */
+  nextUint32(): number {
+    const t = (((this.a + this.b) >>> 0) + this.d) >>> 0;
+    this.d = (this.d + 1) >>> 0;
+    this.a = this.b ^ (this.b >>> 9);
+    this.b = (this.c + (this.c << 3)) >>> 0;
+    this.c = (this.c << 21) | (this.c >>> 11);
+    this.c = (this.c + t) >>> 0;
+    return t;
+  }
+
+  /** Uniform float in [0, 1) with 32 bits of randomness. */
+  uniform(): number {
+    return this.nextUint32() / 4294967296;
+  }
+
+  /** Standard normal N(0, 1) via the Box–Muller transform (the second value is cached). */
+  normal(): number {
+    if (this.spare !== null) {
+      const s = this.spare;
+      this.spare = null;
+      return s;
+    }
+    let u = 0;
+    while (u === 0) u = this.uniform();
+    const v = this.uniform();
+    const r = Math.sqrt(-2 * Math.log(u));
+    this.spare = r * Math.sin(2 * Math.PI * v);
+    return r * Math.cos(2 * Math.PI * v);
+  }
+
+  /** Uniform integer in [0, maxExclusive) (unbiased, by rejection). */
+  int(maxExclusive: number): number {
+    if (!Number.isInteger(maxExclusive) || maxExclusive < 1 || maxExclusive > 4294967296) {
+      throw new Error(`Rng.int: maxExclusive must be an integer in [1, 2^32], got ${maxExclusive}`);
+    }
+    const limit = 4294967296 - (4294967296 % maxExclusive);
+    let x = this.nextUint32();
+    while (x >= limit) x = this.nextUint32();
+    return x % maxExclusive;
+  }
+
+  /** Shuffles `a` in place (Fisher–Yates) and returns it. */
+  shuffle<T>(a: T[]): T[] {
+    for (let i = a.length - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      const t = a[i];
+      a[i] = a[j];
+      a[j] = t;
+    }
+    return a;
+  }
+
+  /** Float32Array of `n` draws from U(lo, hi). */
+  uniformArray(n: number, lo = 0, hi = 1): Float32Array {
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * this.uniform();
+    return out;
+  }
+
+  /** Float32Array of `n` draws from N(mean, std²). */
+  normalArray(n: number, mean = 0, std = 1): Float32Array {
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) out[i] = mean + std * this.normal();
+    return out;
+  }
+
+  /** An integer seed in [0, 2^31) for tf.randomNormal / tf.randomUniform / tf.dropout. */
+  tfSeed(): number {
+    return this.nextUint32() >>> 1;
+  }
+}
+
+/**
+ * Inverted dropout: in training, zeroes each element with probability `rate` and scales the rest
+ * by 1/(1−rate); in eval (or with rate 0) returns `x` unchanged. The mask comes from `rng`, so a
+ * seeded run repeats.
+ *
+ * @param x any shape
+ * @example
+ * const y = dropout(h, 0.5, rng, module.training);
+ */
+export function dropout<T extends tf.Tensor>(x: T, rate: number, rng: Rng, training: boolean): T {
+  if (!(x instanceof tf.Tensor)) assertRank(x, 0, 'dropout', 'x');
+  if (!(typeof rate === 'number' && rate >= 0 && rate < 1)) {
+    throw new Error(`dropout: rate must be in [0, 1), got ${rate}`);
+  }
+  if (!(rng instanceof Rng)) throw new Error('dropout: rng must be an Rng');
+  if (!training || rate === 0) return x;
+  const seed = rng.tfSeed();
+  return tf.tidy(() => {
+    const keep = tf.cast(tf.greaterEqual(tf.randomUniform(x.shape, 0, 1, 'float32', seed), rate), x.dtype);
+    return tf.mul(x, tf.mul(keep, 1 / (1 - rate))) as T;
+  });
+}

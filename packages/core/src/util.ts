@@ -1,0 +1,31 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/** Throws `${where}: expected ${what} to have rank ${rank}, got shape [..]` unless `t.rank === rank`. */
+export function assertRank(t: tf.Tensor, rank: number, where: string, what: string): void {
+  if (!(t instanceof tf.Tensor)) {
+    throw new TypeError(`${where}: expected ${what} to be a tf.Tensor, got ${describeValue(t)}`);
+  }
+  if (t.rank !== rank) {
+    throw new Error(`${where}: expected ${what} to have rank ${rank}, got shape [${t.shape.join(',')}]`);
+  }
+}
+
+/** Throws unless `cond` holds; the message is prefixed with the function name. */
+export function assert(cond: unknown, where: string, message: string): asserts cond {
+  if (!cond) throw new Error(`${where}: ${message}`);
+}
+
+export function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v;
+}
+
+/** Normalises `n | [a, b]` to `[a, b]`, checking that both are positive integers. */
+export function pair(v: number | [number, number] | undefined, dflt: number, where: string, what: string): [number, number] {
+  const p: [number, number] = v === undefined ? [dflt, dflt] : typeof v === 'number' ? [v, v] : [v[0], v[1]];
+  if (!p.every((x) => Number.isInteger(x) && x >= 1)) {
+    throw new Error(`${where}: ${what} must be a positive integer or a pair of them, got ${JSON.stringify(v)}`);
+  }
+  return p;
+}

@@ -1,0 +1,176 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { conv2d, initBackend, Rng, type Conv2dPadding } from '../src/index';
+import { expectNoLeaks, forEachBackend } from '../src/testing';
+
+/** Direct loop implementation of NHWC conv2d with explicit pads, the reference for every mode. */
+function naiveConv(
+  x: Float32Array, [n, h, w, c]: number[], k: Float32Array, [kh, kw, , co]: number[],
+  s: [number, number], d: [number, number], pads: [[number, number], [number, number]],
+): { data: Float64Array; shape: number[] } {
+  const oh = Math.floor((h + pads[0][0] + pads[0][1] - ((kh - 1) * d[0] + 1)) / s[0]) + 1;
+  const ow = Math.floor((w + pads[1][0] + pads[1][1] - ((kw - 1) * d[1] + 1)) / s[1]) + 1;
+  const out = new Float64Array(n * oh * ow * co);
+  for (let b = 0; b < n; b++)
+    for (let y = 0; y < oh; y++)
+      for (let xx = 0; xx < ow; xx++)
+        for (let o = 0; o < co; o++) {
+          let acc = 0;
+          for (let i = 0; i < kh; i++)
+            for (let j = 0; j < kw; j++) {
+              const r = y * s[0] + i * d[0] - pads[0][0];
+              const q = xx * s[1] + j * d[1] - pads[1][0];
+              if (r < 0 || r >= h || q < 0 || q >= w) continue;
+              for (let ci = 0; ci < c; ci++) acc += x[((b * h + r) * w + q) * c + ci] * k[((i * kw + j) * c + ci) * co + o];
+            }
+          out[((b * oh + y) * ow + xx) * co + o] = acc;
+        }
+  return { data: out, shape: [n, oh, ow, co] };
+}
+
+function randTensor(rng: Rng, shape: number[]): tf.Tensor {
+  return tf.tensor(rng.normalArray(shape.reduce((a, b) => a * b, 1)), shape);
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+describe('conv2d forward on cpu vs tf.conv2d and a direct loop', () => {
+  beforeAll(async () => {
+    await initBackend('cpu');
+  });
+  const rng = new Rng(1);
+  const cases: { name: string; x: number[]; k: number[]; s: number; d: number; p: Conv2dPadding }[] = [
+    { name: '3x3 same', x: [2, 7, 6, 3], k: [3, 3, 3, 4], s: 1, d: 1, p: 'same' },
+    { name: '3x3 valid', x: [1, 7, 6, 3], k: [3, 3, 3, 4], s: 1, d: 1, p: 'valid' },
+    { name: '3x3 dilation 2 same', x: [1, 9, 8, 2], k: [3, 3, 2, 3], s: 1, d: 2, p: 'same' },
+    { name: '3x3 dilation 5 same', x: [1, 12, 11, 2], k: [3, 3, 2, 3], s: 1, d: 5, p: 'same' },
+    { name: '3x3 stride 2 same', x: [2, 9, 8, 2], k: [3, 3, 2, 3], s: 2, d: 1, p: 'same' },
+    { name: '2x3 stride 2 valid', x: [1, 9, 8, 2], k: [2, 3, 2, 3], s: 2, d: 1, p: 'valid' },
+    { name: '1x1', x: [2, 5, 4, 3], k: [1, 1, 3, 5], s: 1, d: 1, p: 'same' },
+  ];
+  for (const c of cases) {
+    it(`${c.name} matches tf.conv2d within 1e-4`, () => {
+      const x = randTensor(rng, c.x) as tf.Tensor4D;
+      const k = randTensor(rng, c.k) as tf.Tensor4D;
+      const ours = conv2d(x, k, { strides: c.s, dilations: c.d, padding: c.p });
+      const ref = tf.conv2d(x, k, c.s, c.p as 'same' | 'valid', 'NHWC', c.d);
+      expect(ours.shape).toEqual(ref.shape);
+      expect(maxAbsDiff(ours.dataSync(), ref.dataSync())).toBeLessThan(1e-4);
+      tf.dispose([x, k, ours, ref]);
+    });
+  }
+  it('explicit and numeric padding, stride 2 with dilation 2 (tf.conv2d refuses both), match the loop', () => {
+    const cfgs: { p: Conv2dPadding; pads: [[number, number], [number, number]]; s: number; d: number }[] = [
+      { p: 1, pads: [[1, 1], [1, 1]], s: 1, d: 1 },
+      { p: [[0, 2], [1, 0]], pads: [[0, 2], [1, 0]], s: 2, d: 1 },
+      { p: 2, pads: [[2, 2], [2, 2]], s: 2, d: 2 },
+    ];
+    for (const c of cfgs) {
+      const xs = [1, 8, 7, 2];
+      const ks = [3, 3, 2, 3];
+      const x = randTensor(rng, xs) as tf.Tensor4D;
+      const k = randTensor(rng, ks) as tf.Tensor4D;
+      const y = conv2d(x, k, { strides: c.s, dilations: c.d, padding: c.p });
+      const ref = naiveConv(x.dataSync() as Float32Array, xs, k.dataSync() as Float32Array, ks, [c.s, c.s], [c.d, c.d], c.pads);
+      expect(y.shape).toEqual(ref.shape);
+      expect(maxAbsDiff(y.dataSync(), ref.data)).toBeLessThan(1e-4);
+      if (c.p === 1) {
+        const tfRef = tf.conv2d(x, k, 1, [[0, 0], [1, 1], [1, 1], [0, 0]]);
+        expect(maxAbsDiff(y.dataSync(), tfRef.dataSync())).toBeLessThan(1e-4);
+        tfRef.dispose();
+      }
+      tf.dispose([x, k, y]);
+    }
+  });
+  it('adds the bias per output channel', () => {
+    const x = tf.ones([1, 3, 3, 1]) as tf.Tensor4D;
+    const k = tf.ones([3, 3, 1, 2]) as tf.Tensor4D;
+    const y = conv2d(x, k, { bias: tf.tensor1d([10, -1]) });
+    // Centre sees all 9 ones, corners see 4: plus bias.
+    const v = y.arraySync()[0];
+    expect(v[1][1]).toEqual([19, 8]);
+    expect(v[0][0]).toEqual([14, 3]);
+  });
+  it('checks ranks, channels and options with clear messages', () => {
+    const x = tf.zeros([1, 4, 4, 2]) as tf.Tensor4D;
+    expect(() => conv2d(tf.zeros([4, 4, 2]) as never, tf.zeros([3, 3, 2, 1]) as tf.Tensor4D)).toThrow(/conv2d: expected x to have rank 4, got shape \[4,4,2\]/);
+    expect(() => conv2d(x, tf.zeros([3, 3, 3, 1]) as tf.Tensor4D)).toThrow(/x has 2 channels but kernel/);
+    expect(() => conv2d(x, tf.zeros([3, 3, 2, 1]) as tf.Tensor4D, { bias: tf.zeros([2]) as tf.Tensor1D })).toThrow(/bias has 2 entries, expected 1/);
+    expect(() => conv2d(x, tf.zeros([3, 3, 2, 1]) as tf.Tensor4D, { dilations: 0 })).toThrow(/dilations must be a positive integer/);
+    expect(() => conv2d(x, tf.zeros([3, 3, 2, 1]) as tf.Tensor4D, { dilations: 3, padding: 'valid' })).toThrow(/smaller than the dilated kernel 7x7/);
+  });
+});
+
+/**
+ * Gradient check: L = Σ conv2d(x, k, b) ⊙ R is linear in each of x, k, b, so central differences
+ * are exact up to float32 rounding; a large eps keeps that rounding small.
+ */
+function fdCheck(xs: number[], ks: number[], s: number, d: number, p: Conv2dPadding, seed: number): void {
+  const rng = new Rng(seed);
+  const x = randTensor(rng, xs) as tf.Tensor4D;
+  const k = randTensor(rng, ks) as tf.Tensor4D;
+  const b = randTensor(rng, [ks[3]]) as tf.Tensor1D;
+  const y0 = conv2d(x, k, { strides: s, dilations: d, padding: p, bias: b });
+  const r = randTensor(rng, y0.shape);
+  y0.dispose();
+  const loss = (xx: tf.Tensor4D, kk: tf.Tensor4D, bb: tf.Tensor1D) =>
+    tf.sum(tf.mul(conv2d(xx, kk, { strides: s, dilations: d, padding: p, bias: bb }), r)) as tf.Scalar;
+  const grads = tf.grads((xx, kk, bb) => loss(xx as tf.Tensor4D, kk as tf.Tensor4D, bb as tf.Tensor1D))([x, k, b]);
+  const eps = 0.5;
+  const inputs = [x, k, b];
+  for (let which = 0; which < 3; which++) {
+    const base = inputs[which].dataSync() as Float32Array;
+    const g = grads[which].dataSync();
+    const fd = new Float64Array(base.length);
+    for (let i = 0; i < base.length; i++) {
+      const f = (delta: number) =>
+        tf.tidy(() => {
+          const v = base.slice();
+          v[i] += delta;
+          const args: tf.Tensor[] = inputs.slice();
+          args[which] = tf.tensor(v, inputs[which].shape);
+          return loss(args[0] as tf.Tensor4D, args[1] as tf.Tensor4D, args[2] as tf.Tensor1D).dataSync()[0];
+        });
+      fd[i] = (f(eps) - f(-eps)) / (2 * eps);
+    }
+    let scale = 1;
+    for (const v of fd) scale = Math.max(scale, Math.abs(v));
+    const err = maxAbsDiff(g, fd) / scale;
+    expect(err, `${['input', 'kernel', 'bias'][which]} gradient, relative error`).toBeLessThan(2e-3);
+  }
+  tf.dispose([x, k, b, r, ...grads]);
+}
+
+forEachBackend(['wasm', 'cpu'], (backend) => {
+  describe(`conv2d gradients vs finite differences (${backend})`, () => {
+    for (const d of [1, 2, 5]) {
+      for (const s of [1, 2]) {
+        it(`dilation ${d}, stride ${s}, 'same'`, () => {
+          fdCheck([2, 7, 6, 2], [3, 3, 2, 3], s, d, 'same', 10 * d + s);
+        });
+      }
+    }
+    it("'valid' 2x3 kernel, stride 2; explicit padding, dilation 2", () => {
+      fdCheck([1, 8, 9, 2], [2, 3, 2, 2], 2, 1, 'valid', 7);
+      fdCheck([1, 7, 7, 2], [3, 3, 2, 2], 1, 2, [[1, 0], [2, 3]], 8);
+    });
+    it('leaks no tensors, forward or backward', async () => {
+      const x = tf.randomNormal([1, 6, 6, 2]) as tf.Tensor4D;
+      const k = tf.randomNormal([3, 3, 2, 4]) as tf.Tensor4D;
+      const b = tf.zeros([4]) as tf.Tensor1D;
+      const y = await expectNoLeaks(() => conv2d(x, k, { dilations: 2, strides: 2, bias: b }));
+      expect(y.shape).toEqual([1, 3, 3, 4]);
+      const g = await expectNoLeaks(() =>
+        tf.grads((xx, kk) => tf.sum(conv2d(xx as tf.Tensor4D, kk as tf.Tensor4D, { dilations: 2, bias: b })))([x, k]),
+      );
+      expect(g[0].shape).toEqual(x.shape);
+      expect(g[1].shape).toEqual(k.shape);
+      tf.dispose([x, k, b, y, ...g]);
+    });
+  });
+});
