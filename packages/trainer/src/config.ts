@@ -60,13 +60,22 @@ export interface ExperimentConfig {
     /** SGD momentum of the backbone/SIM optimizer. */
     momentum: number;
     weightDecay: number;
-    lossWeights: { mmd: number; adv: number; kl: number; clsReal: number; clsFakeG: number; clsTransfer: number };
+    /**
+     * Loss weights (METHOD §3): mmd, adv (G's adversarial), kl, clsReal (E/SIM and C on real
+     * features), clsFakeD (C on fake features in step 1), clsFakeG (G through C in step 1),
+     * clsTransfer (C on generated features in step 2).
+     */
+    lossWeights: { mmd: number; adv: number; kl: number; clsReal: number; clsFakeD: number; clsFakeG: number; clsTransfer: number };
+    /** Step 1: pixels per class (class-balanced sample) fed to G, D and the MMD. */
+    pixelsPerClass: number;
     /** Extra prior mass on unseen classes when sampling label maps in step 2. */
     genUnseenRate: number;
     /** Generated pixels per step-2 iteration. */
     transferPixels: number;
     /** Real seen pixels (from the current batch's features) mixed into each step-2 iteration, as a fraction of transferPixels. */
     transferMixReal: number;
+    /** Step 2 also updates G through C's loss (METHOD §4.2 "and G through C's loss"). */
+    transferUpdatesG: boolean;
   };
   selfTraining: {
     mode: 'none' | 'ast' | 'top-p';
@@ -147,10 +156,12 @@ export const CONFIG_SCHEMA: Node = obj({
     lrPower: nonNeg,
     momentum: num({ min: 0, max: 1 }),
     weightDecay: nonNeg,
-    lossWeights: obj({ mmd: nonNeg, adv: nonNeg, kl: nonNeg, clsReal: nonNeg, clsFakeG: nonNeg, clsTransfer: nonNeg }),
-    genUnseenRate: nonNeg,
+    lossWeights: obj({ mmd: nonNeg, adv: nonNeg, kl: nonNeg, clsReal: nonNeg, clsFakeD: nonNeg, clsFakeG: nonNeg, clsTransfer: nonNeg }),
+    pixelsPerClass: int(1),
+    genUnseenRate: num({ min: 0, max: 1 }),
     transferPixels: int(1),
     transferMixReal: nonNeg,
+    transferUpdatesG: bool(),
   }),
   selfTraining: obj({
     mode: str(['none', 'ast', 'top-p']),
@@ -386,10 +397,12 @@ export const DEMO_CONFIG: ExperimentConfig = {
     lrPower: 0.9,
     momentum: 0.9,
     weightDecay: 5e-4,
-    lossWeights: { mmd: 50, adv: 1, kl: 1, clsReal: 1, clsFakeG: 0, clsTransfer: 1 },
+    lossWeights: { mmd: 50, adv: 1, kl: 1, clsReal: 1, clsFakeD: 1, clsFakeG: 0, clsTransfer: 1 },
+    pixelsPerClass: 64,
     genUnseenRate: 0.5,
     transferPixels: 1024,
     transferMixReal: 0.5,
+    transferUpdatesG: false,
   },
   selfTraining: { mode: 'ast', temperature: 5, topP: 2 },
   eval: { every: 0, calibrate: 0, countBackground: false },
