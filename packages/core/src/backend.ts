@@ -27,8 +27,8 @@ const SPEC = {
   tfjsNode: '@tensorflow/tfjs-node',
   wasm: '@tensorflow/tfjs-backend-wasm',
   cpu: '@tensorflow/tfjs-backend-cpu',
-  gradients: '@tensorflow/tfjs-core/dist/register_all_gradients',
-  chainedOps: '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops',
+  gradients: '@tensorflow/tfjs-core/dist/register_all_gradients.js',
+  chainedOps: '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops.js',
 };
 
 function dynamicImport(spec: string): Promise<any> {
