@@ -1,1 +1,301 @@
-export {};
+/**
+ * The `sign` CLI: `demo`, `train`, `eval`, `predict`. `main(argv, io)` returns the exit code
+ * (0 ok, 1 failure, 2 usage or config error, 130 interrupted) and never calls process.exit, so
+ * tests can run it in-process; bin/sign.js calls it and sets the exit code.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { initBackend } from '@sign/core';
+import { evaluateCheckpoint, loadModel, type ExperimentConfig } from '@sign/trainer';
+import {
+  BACKENDS,
+  DEMO_OPTIONS,
+  EVAL_OPTIONS,
+  INVERT,
+  PREDICT_OPTIONS,
+  TRAIN_OPTIONS,
+  choice,
+  integer,
+  number,
+  parseCommand,
+  required,
+  shellQuote,
+  string,
+} from './args.js';
+import { demoConfig, loadConfigFile } from './configs.js';
+import { EXIT, UsageError } from './errors.js';
+import { writeFileAtomic } from './fsutil.js';
+import { predictAndWrite, readInputs, testInputs } from './predict.js';
+import { chooseMode, createReporter, type TextSink } from './progress.js';
+import { buildReport, formatMarkdown, formatTable, writeReport } from './report.js';
+import { trainAndReport } from './run.js';
+
+export { EXIT, UsageError } from './errors.js';
+export type { Report } from './report.js';
+export { REPORT_KEYS } from './report.js';
+
+export const VERSION = '0.1.0';
+
+export interface CliIo {
+  stdout: TextSink;
+  stderr: TextSink;
+  /** Handle SIGINT/SIGTERM (graceful stop + resume hint). Default true. */
+  handleSignals?: boolean;
+  /** How the user invoked the CLI, for hints (default: derived from process.argv / npm script). */
+  invocation?: string;
+}
+
+const HELP = `sign ${VERSION}: SIGN generalized zero-shot semantic segmentation, reference app
+
+Usage:
+  sign demo [flags]                      train + evaluate on fashion-scenes, write a report
+  sign train --config <file.json> [--out <dir>] [--resume] [--backend <b>] [--json]
+  sign eval --checkpoint <file> [--calibrate <gamma>] [--out <dir>] [--json]
+  sign predict --checkpoint <file> (<image.png>… | --from-test <n>) --out <dir>
+  sign help [command]
+
+Run 'sign <command> --help' for the flags of a command.
+`;
+
+const DEMO_HELP = `sign demo: build fashion-scenes, train SIGN, evaluate, write <out>/report.{json,md}
+
+Flags (all optional; no flags = the built-in demo config, about 10 minutes on 2 cores):
+  --quick                         reduced run for smoke tests (about a minute)
+  --unseen <a,b,c>                unseen classes (default pullover,dress,sandal)
+  --seed <n>                      seed for data, init, dropout, noise (default 0)
+  --layout outfit|random          scene layout (default outfit)
+  --generator sign|cagnet|gmmn    feature generator (default sign)
+  --self-training none|ast|top-p  annealed self-training, CaGNet's top-p, or none (default ast)
+  --embeddings glove|attributes|both   class embeddings (default both)
+  --control none|random|permuted  replace unseen embeddings by random vectors / permute them
+  --control-seed <n>              draw of the random control (default: derived from --seed)
+  --calibrate <gamma>             calibrated stacking: subtract gamma from seen scores (default 0)
+  --backend auto|tensorflow-gpu|tensorflow|wasm|cpu   (default auto)
+  --out <dir>                     output directory (default runs/demo, runs/quick with --quick)
+  --resume                        continue from <out>/checkpoints/last.safetensors
+  --json                          JSON lines on stdout (one event per line) instead of a table
+`;
+
+const TRAIN_HELP = `sign train --config <file.json>: train from a config file
+
+The file is a full config, or { "base": "demo" | "quick", ...overrides } (deep-merged onto the
+base; objects merge key by key, arrays and values replace). Unknown keys and wrong types are
+errors that name the key. Flags: --out <dir> (default runs/<config name>), --resume,
+--backend <b> (overrides runtime.backend), --json.
+`;
+
+const EVAL_HELP = `sign eval --checkpoint <file>: evaluate a checkpoint on its config's test scenes
+
+Flags: --calibrate <gamma> (default: the checkpoint's eval.calibrate), --out <dir> (also write
+report.json / report.md there), --backend <b>, --json.
+`;
+
+const PREDICT_HELP = `sign predict --checkpoint <file> <image.png>… --out <dir>
+
+Segments PNG images (grey or colour, any size; converted to grey and resized to the model's
+input size) and writes <name>.mask.png, <name>.overlay.png (both at the image's size),
+<name>.panel.png (input | overlay | prediction, with a legend), legend.png and predictions.json.
+Flags: --from-test <n> (predict n generated test scenes instead, with their ground truth),
+--calibrate <gamma>, --invert auto|always|never (auto: invert images with a light background;
+the model saw light items on black), --scale <k> (panel upscaling), --backend <b>, --json.
+`;
+
+const HELPS: Record<string, string> = { demo: DEMO_HELP, train: TRAIN_HELP, eval: EVAL_HELP, predict: PREDICT_HELP };
+
+function defaultInvocation(): string {
+  const script = process.env.npm_lifecycle_event;
+  if (script === 'demo') return 'pnpm demo';
+  const bin = process.argv[1];
+  if (bin && /sign(\.js)?$/.test(bin) && !bin.includes('node_modules/.bin')) {
+    const rel = relative(process.cwd(), bin) || bin;
+    return `node ${shellQuote(rel)}`;
+  }
+  return 'sign';
+}
+
+function commandLine(invocation: string, args: string[], opts: { dropCommand?: boolean } = {}): string {
+  const parts = opts.dropCommand ? args.slice(1) : args;
+  return [invocation, ...parts.map(shellQuote)].join(' ');
+}
+
+export async function main(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  const [command, ...rest] = argv;
+  const stdout = io.stdout;
+  const stderr = io.stderr;
+  const json = rest.includes('--json');
+  try {
+    if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+      const topic = command === 'help' ? rest[0] : undefined;
+      stdout.write(topic && HELPS[topic] ? HELPS[topic] : HELP);
+      return EXIT.ok;
+    }
+    if (command === '--version' || command === 'version') {
+      stdout.write(`${VERSION}\n`);
+      return EXIT.ok;
+    }
+    const invocation = io.invocation ?? defaultInvocation();
+    // `pnpm demo` already says "demo"; other invocations name the command.
+    const shown = invocation === 'pnpm demo' ? commandLine(invocation, argv, { dropCommand: true }) : commandLine(invocation, argv);
+    const resumeCommand = argv.includes('--resume') ? shown : `${shown} --resume`;
+    switch (command) {
+      case 'demo': {
+        const { flags } = parseCommand('demo', rest, DEMO_OPTIONS);
+        if (flags.help) return help(stdout, 'demo');
+        const config = demoConfig(flags);
+        const outDir = string(flags, 'out') ?? join('runs', flags.quick ? 'quick' : 'demo');
+        const reporter = createReporter({ mode: chooseMode(!!flags.json, stderr), stdout, stderr });
+        return await trainAndReport(
+          {
+            config,
+            outDir,
+            resume: !!flags.resume,
+            title: `SIGN ${flags.quick ? 'quick demo' : 'demo'} on fashion-scenes`,
+            command: shown,
+            resumeCommand,
+          },
+          { stdout, stderr, handleSignals: io.handleSignals ?? true },
+          reporter,
+        );
+      }
+      case 'train': {
+        const { flags } = parseCommand('train', rest, TRAIN_OPTIONS);
+        if (flags.help) return help(stdout, 'train');
+        let config: ExperimentConfig = loadConfigFile(required(flags, 'config', 'train'));
+        const backend = choice(flags, 'backend', BACKENDS);
+        if (backend) config = { ...config, runtime: { ...config.runtime, backend } };
+        const outDir = string(flags, 'out') ?? join('runs', config.name);
+        const reporter = createReporter({ mode: chooseMode(!!flags.json, stderr), stdout, stderr });
+        return await trainAndReport(
+          { config, outDir, resume: !!flags.resume, title: `SIGN run '${config.name}'`, command: shown, resumeCommand },
+          { stdout, stderr, handleSignals: io.handleSignals ?? true },
+          reporter,
+        );
+      }
+      case 'eval':
+        return await evalCommand(rest, io, shown);
+      case 'predict':
+        return await predictCommand(rest, io);
+      default:
+        throw new UsageError(`unknown command '${command}' (valid: demo, train, eval, predict, help)`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      if (json) stdout.write(`${JSON.stringify({ event: 'error', kind: 'usage', message: err.message })}\n`);
+      stderr.write(`sign: ${err.message}\n`);
+      return EXIT.usage;
+    }
+    const e = err as Error;
+    if (json) stdout.write(`${JSON.stringify({ event: 'error', kind: 'failure', message: e.message })}\n`);
+    stderr.write(`sign: ${e.message}\n`);
+    if (process.env.SIGN_DEBUG) stderr.write(`${e.stack}\n`);
+    return EXIT.failure;
+  }
+}
+
+function help(stdout: TextSink, command: string): number {
+  stdout.write(HELPS[command] ?? HELP);
+  return EXIT.ok;
+}
+
+function checkpointArg(flags: Record<string, unknown>, command: string): string {
+  const ckpt = required(flags as any, 'checkpoint', command);
+  if (!existsSync(ckpt)) throw new UsageError(`--checkpoint: no such file ${ckpt}`);
+  return ckpt;
+}
+
+async function evalCommand(argv: string[], io: CliIo, shown: string): Promise<number> {
+  const { flags } = parseCommand('eval', argv, EVAL_OPTIONS);
+  if (flags.help) return help(io.stdout, 'eval');
+  const ckpt = checkpointArg(flags, 'eval');
+  const calibrateFlag = number(flags, 'calibrate');
+  const outDir = string(flags, 'out');
+  const backend = choice(flags, 'backend', BACKENDS) ?? 'auto';
+  const reporter = createReporter({ mode: chooseMode(!!flags.json, io.stderr), stdout: io.stdout, stderr: io.stderr });
+  const t0 = Date.now();
+  const b = await initBackend(backend);
+  const model = await loadModel(ckpt);
+  const config = model.config;
+  const seen = model.seen.map((id) => model.classNames[id]);
+  model.dispose();
+  const calibrate = calibrateFlag ?? config.eval.calibrate;
+  reporter.log(`evaluating ${ckpt} (calibrate ${calibrate}, backend ${b.backend})`);
+  const m = await evaluateCheckpoint(ckpt, { calibrate });
+  const report = buildReport({
+    metrics: m,
+    perClassIoU: m.perClassIoU,
+    seen,
+    unseen: [...config.data.unseen],
+    backend: b.backend,
+    seconds: (Date.now() - t0) / 1000,
+    config: { ...config, eval: { ...config.eval, calibrate } },
+  });
+  let files: { json: string; md: string } | undefined;
+  if (outDir) {
+    mkdirSync(outDir, { recursive: true });
+    const md = formatMarkdown(report, {
+      title: `Evaluation of ${ckpt}`,
+      command: shown,
+      notes: [`calibrated stacking gamma: ${calibrate}`],
+    });
+    files = writeReport(outDir, report, md);
+  }
+  if (reporter.mode === 'json') reporter.event('report', { report, files: files ?? null });
+  else {
+    io.stdout.write(formatTable(report, `${ckpt} · calibrate ${calibrate}`));
+    if (files) io.stderr.write(`report: ${files.md} · ${files.json}\n`);
+  }
+  return EXIT.ok;
+}
+
+async function predictCommand(argv: string[], io: CliIo): Promise<number> {
+  const { flags, positionals } = parseCommand('predict', argv, PREDICT_OPTIONS, true);
+  if (flags.help) return help(io.stdout, 'predict');
+  const ckpt = checkpointArg(flags, 'predict');
+  const outDir = required(flags, 'out', 'predict');
+  const fromTest = integer(flags, 'from-test', { min: 1 });
+  const calibrate = number(flags, 'calibrate');
+  const invert = choice(flags, 'invert', INVERT) ?? 'auto';
+  const scale = integer(flags, 'scale', { min: 1 });
+  const backend = choice(flags, 'backend', BACKENDS) ?? 'auto';
+  if (positionals.length === 0 && fromTest === undefined) {
+    throw new UsageError('sign predict: give PNG images to segment, or --from-test <n> for generated test scenes');
+  }
+  // Read every image before loading the model, so a bad file fails at once.
+  let inputs;
+  try {
+    inputs = readInputs(positionals);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const reporter = createReporter({ mode: chooseMode(!!flags.json, io.stderr), stdout: io.stdout, stderr: io.stderr });
+  await initBackend(backend);
+  const model = await loadModel(ckpt);
+  try {
+    if (fromTest !== undefined) inputs = [...inputs, ...testInputs(model, fromTest, model.config.seed + 1)];
+    mkdirSync(outDir, { recursive: true });
+    const outputs = predictAndWrite(model, inputs, outDir, { calibrate, invert, scale });
+    const summary = {
+      checkpoint: ckpt,
+      inputSize: model.config.data.size,
+      calibrate: calibrate ?? model.config.eval.calibrate,
+      legend: join(outDir, 'legend.png'),
+      images: outputs,
+    };
+    writeFileAtomic(join(outDir, 'predictions.json'), `${JSON.stringify(summary, null, 2)}\n`);
+    if (reporter.mode === 'json') reporter.event('predictions', summary);
+    else {
+      for (const o of outputs) {
+        const top = Object.entries(o.classes)
+          .filter(([n]) => n !== 'background')
+          .slice(0, 3)
+          .map(([n, f]) => `${n} ${(100 * f).toFixed(0)}%`)
+          .join(', ');
+        io.stdout.write(`${o.source} → ${o.panel}${top ? ` (${top})` : ''}\n`);
+      }
+      io.stdout.write(`masks, overlays and panels in ${outDir}; legend: ${summary.legend}\n`);
+    }
+  } finally {
+    model.dispose();
+  }
+  return EXIT.ok;
+}

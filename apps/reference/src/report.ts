@@ -1,0 +1,175 @@
+/**
+ * The run report: `<out>/report.json` (exactly the keys of {@link Report}) and `<out>/report.md`
+ * (the metrics table, per-class IoU and prediction images next to their ground truth), both
+ * written atomically, report.json last (its presence means the run finished).
+ */
+import { join } from 'node:path';
+import { writeFileAtomic } from './fsutil.js';
+
+/** The content of report.json. Metrics are percentages in 0..100. */
+export interface Report {
+  mIoUSeen: number;
+  mIoUUnseen: number;
+  hIoU: number;
+  mIoU: number;
+  pixelAccuracy: number;
+  /** class name → IoU in percent; `null` for a class absent from both prediction and truth. */
+  perClassIoU: Record<string, number | null>;
+  seen: string[];
+  unseen: string[];
+  backend: string;
+  seconds: number;
+  config: unknown;
+}
+
+export const REPORT_KEYS = [
+  'mIoUSeen',
+  'mIoUUnseen',
+  'hIoU',
+  'mIoU',
+  'pixelAccuracy',
+  'perClassIoU',
+  'seen',
+  'unseen',
+  'backend',
+  'seconds',
+  'config',
+] as const;
+
+export interface MetricsLike {
+  mIoUSeen: number;
+  mIoUUnseen: number;
+  hIoU: number;
+  mIoU: number;
+  pixelAccuracy: number;
+}
+
+const round = (v: number, digits = 4) => {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+};
+
+const percentOrNull = (v: number | null | undefined): number | null =>
+  v === null || v === undefined || !Number.isFinite(v) ? null : round(v);
+
+export function buildReport(args: {
+  metrics: MetricsLike;
+  perClassIoU: Record<string, number | null>;
+  seen: string[];
+  unseen: string[];
+  backend: string;
+  seconds: number;
+  config: unknown;
+}): Report {
+  const m = args.metrics;
+  const perClass: Record<string, number | null> = {};
+  for (const [k, v] of Object.entries(args.perClassIoU)) perClass[k] = percentOrNull(v);
+  const num = (v: number) => (Number.isFinite(v) ? round(v) : 0);
+  return {
+    mIoUSeen: num(m.mIoUSeen),
+    mIoUUnseen: num(m.mIoUUnseen),
+    hIoU: num(m.hIoU),
+    mIoU: num(m.mIoU),
+    pixelAccuracy: num(m.pixelAccuracy),
+    perClassIoU: perClass,
+    seen: [...args.seen],
+    unseen: [...args.unseen],
+    backend: args.backend,
+    seconds: round(args.seconds, 1),
+    config: args.config,
+  };
+}
+
+const f1 = (v: number | null) => (v === null ? '–' : v.toFixed(1));
+
+/** The metrics as a fixed-width text table (stdout). */
+export function formatTable(r: Report, title?: string): string {
+  const rows: [string, string][] = [
+    ['mIoU seen', f1(r.mIoUSeen)],
+    ['mIoU unseen', f1(r.mIoUUnseen)],
+    ['hIoU', f1(r.hIoU)],
+    ['mIoU (all)', f1(r.mIoU)],
+    ['pixel accuracy', f1(r.pixelAccuracy)],
+  ];
+  const lines: string[] = [];
+  if (title) lines.push(title);
+  const w = Math.max(...rows.map((x) => x[0].length));
+  lines.push(`${'metric'.padEnd(w)}  value (%)`);
+  lines.push(`${'-'.repeat(w)}  ---------`);
+  for (const [k, v] of rows) lines.push(`${k.padEnd(w)}  ${v.padStart(9)}`);
+  lines.push('');
+  const names = Object.keys(r.perClassIoU);
+  const cw = Math.max(5, ...names.map((n) => n.length));
+  lines.push(`${'class'.padEnd(cw)}  split   IoU (%)`);
+  lines.push(`${'-'.repeat(cw)}  ------  -------`);
+  for (const n of names) {
+    const split = r.unseen.includes(n) ? 'unseen' : 'seen';
+    lines.push(`${n.padEnd(cw)}  ${split.padEnd(6)}  ${f1(r.perClassIoU[n]).padStart(7)}`);
+  }
+  lines.push('');
+  lines.push(`backend ${r.backend} · ${r.seconds.toFixed(1)} s`);
+  return `${lines.join('\n')}\n`;
+}
+
+export interface ReportImage {
+  /** File name inside the output directory. */
+  file: string;
+  /** Alt text. */
+  alt: string;
+}
+
+export interface ReportSample {
+  image: ReportImage;
+  truth: ReportImage;
+  prediction: ReportImage;
+}
+
+/** The Markdown report. */
+export function formatMarkdown(
+  r: Report,
+  opts: { title: string; command?: string; samples?: ReportSample[]; legend?: ReportImage; notes?: string[] },
+): string {
+  const out: string[] = [];
+  out.push(`# ${opts.title}`, '');
+  out.push('| mIoU seen | mIoU unseen | hIoU | mIoU (all) | pixel accuracy |');
+  out.push('|---:|---:|---:|---:|---:|');
+  out.push(`| ${f1(r.mIoUSeen)} | ${f1(r.mIoUUnseen)} | ${f1(r.hIoU)} | ${f1(r.mIoU)} | ${f1(r.pixelAccuracy)} |`);
+  out.push('', 'All values are percentages. hIoU is the harmonic mean of mIoU seen and mIoU unseen.', '');
+  out.push('## Per class', '');
+  out.push('| class | split | IoU (%) |');
+  out.push('|---|---|---:|');
+  for (const [n, v] of Object.entries(r.perClassIoU)) {
+    out.push(`| ${n} | ${r.unseen.includes(n) ? '**unseen**' : 'seen'} | ${f1(v)} |`);
+  }
+  out.push('');
+  if (opts.samples && opts.samples.length > 0) {
+    out.push('## Predictions on test scenes', '');
+    out.push('Unseen classes are never labelled in training scenes; the model names them only from their embeddings.', '');
+    out.push('| image | ground truth | prediction |');
+    out.push('|---|---|---|');
+    for (const s of opts.samples) {
+      const md = (im: ReportImage) => `![${im.alt}](${im.file})`;
+      out.push(`| ${md(s.image)} | ${md(s.truth)} | ${md(s.prediction)} |`);
+    }
+    out.push('');
+    if (opts.legend) out.push(`![${opts.legend.alt}](${opts.legend.file})`, '');
+  }
+  out.push('## Run', '');
+  out.push(`- seen classes: ${r.seen.join(', ')}`);
+  out.push(`- unseen classes: ${r.unseen.join(', ')}`);
+  out.push(`- backend: ${r.backend}`);
+  out.push(`- time: ${r.seconds.toFixed(1)} s`);
+  if (opts.command) out.push(`- command: \`${opts.command}\``);
+  for (const n of opts.notes ?? []) out.push(`- ${n}`);
+  out.push('', '<details><summary>config</summary>', '', '```json', JSON.stringify(r.config, null, 2), '```', '', '</details>', '');
+  return out.join('\n');
+}
+
+/** Writes report.md, then report.json (both atomically). */
+export function writeReport(outDir: string, r: Report, markdown: string): { json: string; md: string } {
+  const md = join(outDir, 'report.md');
+  const json = join(outDir, 'report.json');
+  writeFileAtomic(md, markdown);
+  writeFileAtomic(json, `${JSON.stringify(r, null, 2)}\n`);
+  return { json, md };
+}
