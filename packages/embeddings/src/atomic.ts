@@ -2,18 +2,18 @@ import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSyn
 import { basename, dirname, join } from 'node:path';
 
 /**
- * Writes `text` to `path` so that readers never see a half-written file: the bytes go to a
+ * Writes `data` (text as UTF-8, or bytes) to `path` so that readers never see a half-written file: the bytes go to a
  * temporary file in the same directory, which is flushed and then renamed over `path`
  * (a rename within one file system is atomic). On any error the temporary file is removed.
  */
-export function writeFileAtomicSync(path: string, text: string): void {
+export function writeFileAtomicSync(path: string, data: string | Uint8Array): void {
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true });
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}.tmp`);
   let fd: number | undefined;
   try {
     fd = openSync(tmp, 'w');
-    const buf = Buffer.from(text, 'utf8');
+    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     let off = 0;
     while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
     fsyncSync(fd);
