@@ -3,3 +3,12 @@ export {
   absolutePositionalEncoding,
   type RelativePositionalEncodingOptions,
 } from './positional';
+export { GatedDilatedBlock, type GatedDilatedBlockConfig } from './gated-block';
+export {
+  SpatialInformationModule,
+  type SpatialInformationModuleConfig,
+  type SimApplyOptions,
+  type SimOutput,
+  type PositionalKind,
+  type NoiseMode,
+} from './sim';

@@ -1,0 +1,279 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { Conv1x1, Module, type Rng } from '@sign/core';
+import { GatedDilatedBlock } from './gated-block';
+import { absolutePositionalEncoding, relativePositionalEncoding } from './positional';
+
+/** Which positional encoding the encoding module concatenates to sigmoid(h). */
+export type PositionalKind = 'relative' | 'absolute' | 'none';
+
+/**
+ * How the latent code z is drawn:
+ * - `'sample'`: z = mu + exp(logvar/2)·eps, eps ~ N(0, I) (training);
+ * - `'zero'`: eps = 0, so z = mu (evaluation; deterministic);
+ * - `'prior'`: z ~ N(0, I), ignoring mu and logvar (the transfer phase, METHOD §4).
+ */
+export type NoiseMode = 'sample' | 'zero' | 'prior';
+
+/** Configuration of {@link SpatialInformationModule}. */
+export interface SpatialInformationModuleConfig {
+  /** D: channels of the backbone feature h, of the latent z and of the output feature F */
+  channels: number;
+  /** channels of every dilated 3×3 branch; default 256 */
+  hidden?: number;
+  /** dilations of the branches, applied in sequence; default [1, 2, 5] */
+  dilations?: number[];
+  /**
+   * `'relative'` (SIGN, default), `'absolute'` (the paper's ablation) or `'none'` (CaGNet's
+   * contextual module: nothing is concatenated, so the encoding module sees sigmoid(h) alone
+   * and its first conv has D input channels instead of 2D).
+   */
+  positional?: PositionalKind;
+  /** L of the relative encoding; default 512 */
+  standardLength?: number;
+  /**
+   * Whether the residual encoding module exists (default true). With `false`, h' = h and the
+   * latent code comes from the reparameterization module alone (the strict reading of
+   * METHOD §6 for CaGNet); only valid with `positional: 'none'`.
+   */
+  encodingModule?: boolean;
+}
+
+/** Options of {@link SpatialInformationModule.apply}. */
+export interface SimApplyOptions {
+  /** defaults to the module's `training` flag; only changes the default noise mode */
+  training?: boolean;
+  /** source of the noise for `'sample'` and `'prior'`; defaults to the module's own stream */
+  rng?: Rng;
+  /** default: `'sample'` when training, `'zero'` otherwise */
+  noise?: NoiseMode;
+  /** an explicit eps [N, H, W, D]: z = mu + exp(logvar/2)·eps (overrides `noise`) */
+  eps?: tf.Tensor4D;
+}
+
+/** Outputs of {@link SpatialInformationModule.apply}; the caller disposes them. */
+export interface SimOutput {
+  /** F = sigmoid(h' + h'·sigmoid(z)), [N, H, W, D]: the feature handed to the classifier */
+  feature: tf.Tensor4D;
+  /** z, the space-aware latent code, [N, H, W, D] */
+  latent: tf.Tensor4D;
+  /** [N, H, W, D] */
+  mu: tf.Tensor4D;
+  /** [N, H, W, D] */
+  logvar: tf.Tensor4D;
+  /**
+   * Per-pixel KL divergence to N(0, I), `-1/2 · Σ_c (1 + logvar - mu² - exp(logvar))`,
+   * [N, H, W]; the trainer averages it over labelled pixels (METHOD §2).
+   */
+  kl: tf.Tensor3D;
+  /** h' = h + pool(...), the output of the encoding module, [N, H, W, D] */
+  hPrime: tf.Tensor4D;
+}
+
+/**
+ * The spatial information module of SIGN (METHOD §2).
+ *
+ * - Encoding module (residual): `h' = h + encoder(concat(sigmoid(h), P))`, with P the
+ *   relative (or absolute) positional encoding of D channels, or nothing for `'none'`.
+ * - Reparameterization module: `c = reparam(sigmoid(h'))`, `mu = muConv(c)`,
+ *   `logvar = logvarConv(c)`, `z = mu + exp(logvar/2)·eps`.
+ * - Feature: `F = sigmoid(h' + h'·sigmoid(z))`.
+ *
+ * `encoder` and `reparam` are {@link GatedDilatedBlock}s (three chained dilated 3×3 convs with
+ * ReLU, sigmoid gates, 1×1 pool). Parameter paths: `encoder.branch1.kernel`, …,
+ * `encoder.gate.kernel`, `encoder.pool.kernel`, `reparam.branch1.kernel`, …, `mu.kernel`,
+ * `mu.bias`, `logvar.kernel`, `logvar.bias`. Works for any input height and width.
+ *
+ * @example
+ * const sim = new SpatialInformationModule(new Rng(1), { channels: 8, hidden: 4 });
+ * const h = tf.randomNormal([2, 7, 9, 8]) as tf.Tensor4D;
+ * const { feature, latent, kl } = sim.apply(h, { training: true, rng: new Rng(2) });
+ * // feature, latent: [2, 7, 9, 8]; kl: [2, 7, 9]
+ */
+export class SpatialInformationModule extends Module {
+  readonly channels: number;
+  readonly hidden: number;
+  readonly dilations: number[];
+  readonly positional: PositionalKind;
+  readonly standardLength: number;
+  readonly hasEncodingModule: boolean;
+  private readonly encoder: GatedDilatedBlock | null;
+  private readonly reparam: GatedDilatedBlock;
+  private readonly muConv: Conv1x1;
+  private readonly logvarConv: Conv1x1;
+  private readonly noiseRng: Rng;
+
+  constructor(rng: Rng, config: SpatialInformationModuleConfig) {
+    super();
+    const {
+      channels,
+      hidden = 256,
+      dilations = [1, 2, 5],
+      positional = 'relative',
+      standardLength = 512,
+      encodingModule = true,
+    } = config;
+    if (!Number.isInteger(channels) || channels < 1) {
+      throw new Error(`@sign/sim SpatialInformationModule: channels must be a positive integer, got ${channels}`);
+    }
+    if (positional !== 'relative' && positional !== 'absolute' && positional !== 'none') {
+      throw new Error(
+        `@sign/sim SpatialInformationModule: positional must be 'relative', 'absolute' or 'none', got '${String(positional)}'`,
+      );
+    }
+    if (positional !== 'none' && channels % 4 !== 0) {
+      throw new Error(
+        `@sign/sim SpatialInformationModule: with positional '${positional}' channels must be a multiple of 4 (the encoding has D channels), got ${channels}`,
+      );
+    }
+    if (!encodingModule && positional !== 'none') {
+      throw new Error(
+        `@sign/sim SpatialInformationModule: encodingModule: false leaves nowhere to add the '${positional}' positional encoding; use positional: 'none'`,
+      );
+    }
+    this.channels = channels;
+    this.hidden = hidden;
+    this.dilations = [...dilations];
+    this.positional = positional;
+    this.standardLength = standardLength;
+    this.hasEncodingModule = encodingModule;
+    this.encoder = encodingModule
+      ? this.child(
+          'encoder',
+          new GatedDilatedBlock(rng.fork('encoder'), {
+            inChannels: positional === 'none' ? channels : 2 * channels,
+            outChannels: channels,
+            hidden,
+            dilations,
+          }),
+        )
+      : null;
+    this.reparam = this.child(
+      'reparam',
+      new GatedDilatedBlock(rng.fork('reparam'), {
+        inChannels: channels,
+        outChannels: channels,
+        hidden,
+        dilations,
+      }),
+    );
+    this.muConv = this.child('mu', new Conv1x1(rng.fork('mu'), { inChannels: channels, outChannels: channels }));
+    this.logvarConv = this.child(
+      'logvar',
+      new Conv1x1(rng.fork('logvar'), { inChannels: channels, outChannels: channels }),
+    );
+    this.noiseRng = rng.fork('noise');
+  }
+
+  private checkInput(fn: string, name: string, t: tf.Tensor): void {
+    if (t.rank !== 4 || t.shape[3] !== this.channels) {
+      throw new Error(
+        `@sign/sim SpatialInformationModule.${fn}: expected ${name} of shape [N, H, W, ${this.channels}], got [${t.shape.join(', ')}]`,
+      );
+    }
+  }
+
+  /**
+   * The positional encoding this module concatenates, tiled over the batch: [N, H, W, D]
+   * (null for `'none'`).
+   */
+  positionalEncoding(n: number, height: number, width: number): tf.Tensor4D | null {
+    if (this.positional === 'none') return null;
+    return tf.tidy(() => {
+      const pe =
+        this.positional === 'relative'
+          ? relativePositionalEncoding(this.channels, height, width, { standardLength: this.standardLength })
+          : absolutePositionalEncoding(this.channels, height, width);
+      return tf.tile(tf.expandDims(pe, 0), [n, 1, 1, 1]) as tf.Tensor4D;
+    });
+  }
+
+  /**
+   * The encoding module alone: `h' = h + encoder(concat(sigmoid(h), P))` (h' = h without an
+   * encoding module).
+   * @param h [N, H, W, D]
+   * @returns h' [N, H, W, D]
+   */
+  encode(h: tf.Tensor4D): tf.Tensor4D {
+    this.checkInput('encode', 'h', h);
+    if (!this.encoder) return tf.clone(h);
+    const encoder = this.encoder;
+    return tf.tidy(() => {
+      const [n, height, width] = h.shape;
+      const s = tf.sigmoid(h);
+      const pe = this.positionalEncoding(n, height, width);
+      const input = pe ? (tf.concat([s, pe], 3) as tf.Tensor4D) : s;
+      return tf.add(h, encoder.apply(input));
+    });
+  }
+
+  /**
+   * `F = sigmoid(h' + h'·sigmoid(z))`, the feature for a given latent code; the transfer phase
+   * calls it with z ~ N(0, I).
+   * @param hPrime [N, H, W, D]
+   * @param z [N, H, W, D]
+   * @returns F [N, H, W, D]
+   * @example
+   * const z = tf.randomNormal(hPrime.shape) as tf.Tensor4D;
+   * const f = sim.featureFromLatent(hPrime, z);
+   */
+  featureFromLatent(hPrime: tf.Tensor4D, z: tf.Tensor4D): tf.Tensor4D {
+    this.checkInput('featureFromLatent', 'hPrime', hPrime);
+    this.checkInput('featureFromLatent', 'z', z);
+    if (!sameShape(hPrime.shape, z.shape)) {
+      throw new Error(
+        `@sign/sim SpatialInformationModule.featureFromLatent: hPrime [${hPrime.shape.join(', ')}] and z [${z.shape.join(', ')}] differ in shape`,
+      );
+    }
+    return tf.tidy(() => tf.sigmoid(tf.add(hPrime, tf.mul(hPrime, tf.sigmoid(z)))));
+  }
+
+  /**
+   * Runs the whole module.
+   * @param h backbone features [N, H, W, D]
+   * @returns feature, latent, mu, logvar, hPrime [N, H, W, D] and the per-pixel kl [N, H, W]
+   */
+  apply(h: tf.Tensor4D, opts: SimApplyOptions = {}): SimOutput {
+    this.checkInput('apply', 'h', h);
+    const training = opts.training ?? this.training;
+    const noise: NoiseMode = opts.noise ?? (training ? 'sample' : 'zero');
+    if (noise !== 'sample' && noise !== 'zero' && noise !== 'prior') {
+      throw new Error(
+        `@sign/sim SpatialInformationModule.apply: noise must be 'sample', 'zero' or 'prior', got '${String(noise)}'`,
+      );
+    }
+    if (opts.eps) {
+      this.checkInput('apply', 'eps', opts.eps);
+      if (!sameShape(opts.eps.shape, h.shape)) {
+        throw new Error(
+          `@sign/sim SpatialInformationModule.apply: eps [${opts.eps.shape.join(', ')}] must have the shape of h [${h.shape.join(', ')}]`,
+        );
+      }
+    }
+    const rng = opts.rng ?? this.noiseRng;
+    return tf.tidy(() => {
+      const hPrime = this.encode(h);
+      const c = this.reparam.apply(tf.sigmoid(hPrime));
+      const mu = this.muConv.apply(c);
+      const logvar = this.logvarConv.apply(c);
+      let latent: tf.Tensor4D;
+      if (opts.eps) {
+        latent = tf.add(mu, tf.mul(tf.exp(tf.mul(logvar, 0.5)), opts.eps));
+      } else if (noise === 'zero') {
+        latent = tf.clone(mu);
+      } else {
+        const eps = tf.randomNormal(mu.shape, 0, 1, 'float32', rng.tfSeed()) as tf.Tensor4D;
+        latent = noise === 'prior' ? eps : tf.add(mu, tf.mul(tf.exp(tf.mul(logvar, 0.5)), eps));
+      }
+      const feature = this.featureFromLatent(hPrime, latent);
+      const kl = tf.mul(
+        tf.sum(tf.sub(tf.add(1, logvar), tf.add(tf.square(mu), tf.exp(logvar))), 3),
+        -0.5,
+      ) as tf.Tensor3D;
+      return { feature, latent, mu, logvar, kl, hPrime };
+    });
+  }
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
