@@ -2,9 +2,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
-import '@tensorflow/tfjs-backend-wasm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { expectNoLeaks, forEachBackend } from '@sign/core/testing';
 import { EmbeddingTable, combineSources, cosineSimilarity, l2Normalize } from '@sign/embeddings';
 
 const dir = mkdtempSync(join(tmpdir(), 'sign-emb-table-'));
@@ -220,12 +219,8 @@ describe('combineSources', () => {
   });
 });
 
-for (const backend of ['cpu', 'wasm'] as const) {
-  describe(`toTensor on ${backend}`, () => {
-    beforeAll(async () => {
-      await tf.setBackend(backend);
-      await tf.ready();
-    });
+forEachBackend(['wasm', 'cpu'], (backend) => {
+  describe('toTensor', () => {
     it('gives a [C, D] float32 tensor with the rows in order', async () => {
       expect(tf.getBackend()).toBe(backend);
       const w = table3().toTensor();
@@ -234,12 +229,12 @@ for (const backend of ['cpu', 'wasm'] as const) {
       expect(Array.from(await w.data())).toEqual([1, 2, 2, 0, 3, 4, 0.5, -0.25, 0.125]);
       w.dispose();
     });
-    it('leaks nothing but the returned tensor', () => {
+    it('leaks nothing but the returned tensor', async () => {
       const before = tf.memory().numTensors;
-      const w = table3().toTensor();
+      const w = await expectNoLeaks(() => table3().toTensor());
       expect(tf.memory().numTensors).toBe(before + 1);
       w.dispose();
       expect(tf.memory().numTensors).toBe(before);
     });
   });
-}
+});
