@@ -1,32 +1,71 @@
 #!/usr/bin/env node
-// The `sign` CLI. Runs the built bundle (dist/cli.js, made by `tsup`, importing the @sign/*
-// packages' built dist) when it exists; otherwise, or with SIGN_FROM_SOURCE=1, runs the
-// TypeScript sources through tsx with @sign/* mapped to packages/*/src (tsconfig.source.json),
-// so a developer needs no build step. See README.md ("Running from source or from dist").
-import { existsSync } from 'node:fs';
+// The `sign` CLI launcher.
+//
+// It runs the built bundle (dist/cli.js, which imports the @sign/* packages' built dist) when
+// that bundle and every package's dist exist and are newer than all TypeScript sources;
+// otherwise it runs the sources directly through tsx, with @sign/* mapped to packages/*/src
+// (tsconfig.source.json, the same mapping vitest uses). So `node apps/reference/bin/sign.js`
+// works from a fresh clone right after install, and never runs a stale build.
+// SIGN_FROM_SOURCE=1 forces the sources; SIGN_FROM_SOURCE=0 forces dist.
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const dist = join(root, 'dist', 'cli.js');
-const fromSource = process.env.SIGN_FROM_SOURCE === '1' || !existsSync(dist);
+const app = join(dirname(fileURLToPath(import.meta.url)), '..');
+const repo = join(app, '..', '..');
+const dist = join(app, 'dist', 'cli.js');
+
+/** Newest mtime of the .ts files under dir (recursively), 0 if none. */
+function newestSource(dir) {
+  let newest = 0;
+  if (!existsSync(dir)) return newest;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestSource(p));
+    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/** Why dist cannot be used (missing or older than a source), or null when it is up to date. */
+function distProblem() {
+  if (!existsSync(dist)) return `${dist} is not built`;
+  const units = [{ src: join(app, 'src'), out: dist }];
+  const pkgs = join(repo, 'packages');
+  if (existsSync(pkgs)) {
+    for (const name of readdirSync(pkgs)) {
+      const src = join(pkgs, name, 'src');
+      if (existsSync(join(src, 'index.ts'))) units.push({ src, out: join(pkgs, name, 'dist', 'index.js') });
+    }
+  }
+  for (const u of units) {
+    if (!existsSync(u.out)) return `${u.out} is not built`;
+    if (newestSource(u.src) > statSync(u.out).mtimeMs) return `${u.out} is older than its sources`;
+  }
+  return null;
+}
+
+const force = process.env.SIGN_FROM_SOURCE;
+const problem = force === '1' ? 'SIGN_FROM_SOURCE=1' : force === '0' ? null : distProblem();
 
 let cli;
-if (fromSource) {
-  let register;
+if (problem !== null) {
+  let register = null;
   try {
     ({ register } = await import('tsx/esm/api'));
   } catch {
-    process.stderr.write(
-      `sign: ${dist} is not built and tsx (to run from source) is not installed.\n` +
-        `Build first: npx turbo run build --filter=@sign/reference...\n`,
-    );
+    // tsx is a dev dependency; without it only a build can run.
+  }
+  if (register) {
+    register({ tsconfig: join(app, 'tsconfig.source.json') });
+    cli = await import(pathToFileURL(join(app, 'src', 'cli.ts')).href);
+  } else if (existsSync(dist)) {
+    process.stderr.write(`sign: warning: ${problem}, and tsx is not installed to run the sources; using the build as it is\n`);
+  } else {
+    process.stderr.write(`sign: ${problem} and tsx is not installed. Build first: npx pnpm build\n`);
     process.exit(1);
   }
-  register({ tsconfig: join(root, 'tsconfig.source.json') });
-  cli = await import(pathToFileURL(join(root, 'src', 'cli.ts')).href);
-} else {
-  cli = await import(pathToFileURL(dist).href);
 }
+if (!cli) cli = await import(pathToFileURL(dist).href);
 
 process.exitCode = await cli.main(process.argv.slice(2));

@@ -5,9 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { PNG } from 'pngjs';
+import { FASHION_PALETTE, IGNORE_COLOR, UNKNOWN_COLOR } from '@sign/data';
 import { GLYPH_ADVANCE, GLYPH_HEIGHT, GLYPH_WIDTH, glyph, textWidth } from './font.js';
 
 export type Rgb = readonly [number, number, number];
+export { IGNORE_COLOR };
 
 export interface RgbaImage {
   width: number;
@@ -16,27 +18,14 @@ export interface RgbaImage {
 }
 
 /**
- * Class colours: background near-black, then ten well-separated hues (Fashion-MNIST order);
- * ignored pixels (255) are drawn mid-grey.
+ * Class colours: @sign/data's FASHION_PALETTE (the same colours as the data package's sample
+ * sheets); ignored pixels (255) and unknown ids get the data package's colours too.
  */
-export const CLASS_COLORS: Rgb[] = [
-  [20, 20, 20],
-  [230, 25, 75],
-  [60, 180, 75],
-  [255, 225, 25],
-  [0, 130, 200],
-  [245, 130, 48],
-  [145, 30, 180],
-  [70, 240, 240],
-  [240, 50, 230],
-  [210, 245, 60],
-  [170, 110, 40],
-];
-export const IGNORE_COLOR: Rgb = [128, 128, 128];
+export const CLASS_COLORS: readonly Rgb[] = FASHION_PALETTE;
 
 export function colorOf(label: number): Rgb {
   if (label === 255) return IGNORE_COLOR;
-  return CLASS_COLORS[label] ?? [255, 255, 255];
+  return CLASS_COLORS[label] ?? UNKNOWN_COLOR;
 }
 
 export function blank(width: number, height: number, fill: Rgb = [255, 255, 255]): RgbaImage {

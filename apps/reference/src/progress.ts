@@ -166,7 +166,7 @@ export function createReporter(opts: ReporterOptions): Reporter {
         }
         phase = e.phase;
         phaseStartTime = t;
-        phaseStartStep = e.step - 1 >= 0 ? e.step - 1 : 0;
+        phaseStartStep = e.step; // rate counts the steps finished after this event
         lastPrint = -Infinity;
       }
       const last = e.step >= e.total;

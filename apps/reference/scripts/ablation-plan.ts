@@ -1,0 +1,356 @@
+/**
+ * The ablation matrix of issue 4 and the aggregation into docs/RESULTS.md. Pure functions (no
+ * processes, no files) so that they are unit-tested; scripts/ablation.ts runs the plan.
+ */
+
+export type Budget = 'quick' | 'demo';
+
+export interface TrainEntry {
+  kind: 'train';
+  /** Unique id; also the run directory name under runs/ablation/<budget>/. */
+  id: string;
+  /** Group (for --only and for the tables). */
+  group: 'main' | 'supervised' | 'control' | 'embeddings';
+  seed: number;
+  /** Arguments after `sign` (without --out/--json). */
+  args: string[];
+  /** Labels for the tables. */
+  labels: Record<string, string>;
+}
+
+export interface EvalEntry {
+  kind: 'eval';
+  id: string;
+  group: 'calibration';
+  seed: number;
+  /** The training entry whose checkpoint is evaluated. */
+  of: string;
+  gamma: number;
+  labels: Record<string, string>;
+}
+
+export type Entry = TrainEntry | EvalEntry;
+
+export const GENERATORS = ['gmmn', 'cagnet', 'sign'] as const;
+export const SELF_TRAINING = ['none', 'ast'] as const;
+export const LAYOUTS = ['outfit', 'random'] as const;
+
+export interface PlanOptions {
+  budget: Budget;
+  seeds: number[];
+  /** Draws of the random-embedding control per seed. */
+  controlDraws: number;
+  gammas: number[];
+}
+
+export const DEFAULT_PLAN: PlanOptions = { budget: 'quick', seeds: [0, 1, 2], controlDraws: 3, gammas: [0.5, 1, 2] };
+
+/** All entries: per seed, training runs first, then calibration evaluations of their checkpoints. */
+export function buildPlan(opts: PlanOptions): Entry[] {
+  const quick = opts.budget === 'quick' ? ['--quick'] : [];
+  const out: Entry[] = [];
+  for (const seed of opts.seeds) {
+    const s = ['--seed', String(seed)];
+    const train = (e: Omit<TrainEntry, 'kind' | 'seed'>) => out.push({ kind: 'train', seed, ...e });
+    for (const layout of LAYOUTS)
+      for (const gen of GENERATORS)
+        for (const st of SELF_TRAINING)
+          train({
+            id: `${gen}-${st}-${layout}-s${seed}`,
+            group: 'main',
+            args: ['demo', ...quick, ...s, '--generator', gen, '--self-training', st, '--layout', layout],
+            labels: { generator: gen, selfTraining: st, layout },
+          });
+    for (const layout of LAYOUTS)
+      train({
+        id: `supervised-${layout}-s${seed}`,
+        group: 'supervised',
+        args: ['demo', ...quick, ...s, '--supervised', '--layout', layout],
+        labels: { layout },
+      });
+    for (let d = 1; d <= opts.controlDraws; d++)
+      train({
+        id: `control-random-d${d}-s${seed}`,
+        group: 'control',
+        args: ['demo', ...quick, ...s, '--control', 'random', '--control-seed', String(d)],
+        labels: { control: 'random', draw: String(d) },
+      });
+    train({
+      id: `control-permuted-s${seed}`,
+      group: 'control',
+      args: ['demo', ...quick, ...s, '--control', 'permuted'],
+      labels: { control: 'permuted' },
+    });
+    for (const emb of ['glove', 'attributes'])
+      train({
+        id: `embeddings-${emb}-s${seed}`,
+        group: 'embeddings',
+        args: ['demo', ...quick, ...s, '--embeddings', emb],
+        labels: { embeddings: emb },
+      });
+    for (const gen of GENERATORS)
+      for (const st of SELF_TRAINING)
+        for (const gamma of opts.gammas)
+          out.push({
+            kind: 'eval',
+            id: `${gen}-${st}-outfit-s${seed}/calibrate-${gamma}`,
+            group: 'calibration',
+            seed,
+            of: `${gen}-${st}-outfit-s${seed}`,
+            gamma,
+            labels: { generator: gen, selfTraining: st, gamma: String(gamma) },
+          });
+  }
+  return out;
+}
+
+/**
+ * `--only` filter: comma-separated tokens; an entry is kept when a token equals its group or
+ * occurs in its id (`--only main`, `--only sign-ast`, `--only control,s0`). A calibration entry
+ * also pulls in the training run it evaluates.
+ */
+export function filterPlan(plan: Entry[], only: string | undefined): Entry[] {
+  if (!only) return plan;
+  const tokens = only
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
+  const hit = (e: Entry) => tokens.some((t) => e.group === t || e.id.includes(t));
+  const keep = new Set(plan.filter(hit).map((e) => e.id));
+  for (const e of plan) if (e.kind === 'eval' && keep.has(e.id)) keep.add(e.of);
+  return plan.filter((e) => keep.has(e.id));
+}
+
+/** The metrics the tables aggregate. */
+export interface Metrics {
+  mIoUSeen: number;
+  mIoUUnseen: number;
+  hIoU: number;
+  seconds?: number;
+  backend?: string;
+}
+
+export interface Stat {
+  mean: number;
+  std: number;
+  n: number;
+}
+
+/** Mean and sample standard deviation (n − 1; 0 for a single value). */
+export function stat(values: number[]): Stat {
+  const n = values.length;
+  if (n === 0) return { mean: NaN, std: NaN, n: 0 };
+  const mean = values.reduce((a, b) => a + b, 0) / n;
+  const std = n > 1 ? Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : 0;
+  return { mean, std, n };
+}
+
+export function fmt(s: Stat): string {
+  if (s.n === 0) return '–';
+  return s.n > 1 ? `${s.mean.toFixed(1)} ± ${s.std.toFixed(1)}` : `${s.mean.toFixed(1)}`;
+}
+
+/** The command line of an entry, as run (`sign` = `node apps/reference/bin/sign.js`). */
+export function commandOf(e: Entry, runDir: (id: string) => string): string {
+  if (e.kind === 'train') return ['sign', ...e.args, '--out', runDir(e.id)].join(' ');
+  return ['sign', 'eval', '--checkpoint', `${runDir(e.of)}/checkpoints/last.safetensors`, '--calibrate', String(e.gamma), '--out', runDir(e.id)].join(' ');
+}
+
+export interface ResultsInput {
+  budget: Budget;
+  plan: Entry[];
+  /** id → metrics of the finished entries. */
+  results: Map<string, Metrics>;
+  /** id → error message of failed entries. */
+  failures: Map<string, string>;
+  runDir: (id: string) => string;
+  machine: string;
+  date: string;
+}
+
+function row(cells: string[]): string {
+  return `| ${cells.join(' | ')} |`;
+}
+
+function aggregate(ids: string[], results: Map<string, Metrics>) {
+  const ms = ids.map((id) => results.get(id)).filter((m): m is Metrics => m !== undefined);
+  return {
+    s: stat(ms.map((m) => m.mIoUSeen)),
+    u: stat(ms.map((m) => m.mIoUUnseen)),
+    h: stat(ms.map((m) => m.hIoU)),
+    n: ms.length,
+    of: ids.length,
+  };
+}
+
+/** docs/RESULTS.md from whatever has finished so far (missing entries are counted, not guessed). */
+export function resultsMarkdown(inp: ResultsInput): string {
+  const { plan, results } = inp;
+  const train = plan.filter((e): e is TrainEntry => e.kind === 'train');
+  const evals = plan.filter((e): e is EvalEntry => e.kind === 'eval');
+  const seeds = [...new Set(plan.map((e) => e.seed))].sort((a, b) => a - b);
+  const ids = (pred: (e: TrainEntry) => boolean) => train.filter(pred).map((e) => e.id);
+  const lines: string[] = [];
+  const done = plan.filter((e) => results.has(e.id)).length;
+  lines.push('# Results on fashion-scenes', '');
+  lines.push(
+    `Generated by \`pnpm ablation --budget ${inp.budget}\` (apps/reference/scripts/ablation.ts) on ${inp.date}; ${inp.machine}. ` +
+      `Seeds ${seeds.join(', ')}; ${done} of ${plan.length} entries finished${inp.failures.size ? `, ${inp.failures.size} failed` : ''}. ` +
+      'Values are mean ± sample standard deviation over seeds (n = finished runs) of mIoU over seen classes (S), ' +
+      'unseen classes (U) and their harmonic mean (H), in percent, background excluded. ' +
+      `Budget \`${inp.budget}\` = ${inp.budget === 'quick' ? 'QUICK_CONFIG (`sign demo --quick`)' : 'DEMO_CONFIG (`sign demo`)'}.`,
+    '',
+  );
+
+  const header = ['mIoU(S)', 'mIoU(U)', 'hIoU', 'n'];
+  const metricCells = (a: ReturnType<typeof aggregate>) => [fmt(a.s), fmt(a.u), fmt(a.h), `${a.n}/${a.of}`];
+
+  lines.push('## Generators, with and without annealed self-training', '');
+  lines.push(row(['layout', 'generator', 'self-training', ...header]));
+  lines.push(row(['---', '---', '---', '---:', '---:', '---:', '---:']));
+  for (const layout of LAYOUTS)
+    for (const gen of GENERATORS)
+      for (const st of SELF_TRAINING) {
+        const a = aggregate(
+          ids((e) => e.group === 'main' && e.labels.generator === gen && e.labels.selfTraining === st && e.labels.layout === layout),
+          results,
+        );
+        lines.push(row([layout, gen, st, ...metricCells(a)]));
+      }
+  lines.push('');
+
+  lines.push('## Fully supervised upper bound', '');
+  lines.push('Unseen classes labelled in training (same split for the metrics): what the zero-shot models could reach at best.', '');
+  lines.push(row(['layout', ...header]));
+  lines.push(row(['---', '---:', '---:', '---:', '---:']));
+  for (const layout of LAYOUTS) lines.push(row([layout, ...metricCells(aggregate(ids((e) => e.group === 'supervised' && e.labels.layout === layout), results))]));
+  lines.push('');
+
+  lines.push('## Controls: is the zero-shot transfer real?', '');
+  lines.push(
+    'SIGN with annealed self-training, outfit layout. *random*: the unseen classes\' embeddings replaced by random vectors ' +
+      '(several draws per seed, pooled); *permuted*: the unseen classes\' embeddings permuted among themselves. ' +
+      'If mIoU(U) of the real embeddings is not clearly above both, the model is not using the embeddings.',
+    '',
+  );
+  lines.push(row(['unseen embeddings', ...header]));
+  lines.push(row(['---', '---:', '---:', '---:', '---:']));
+  const real = aggregate(ids((e) => e.group === 'main' && e.labels.generator === 'sign' && e.labels.selfTraining === 'ast' && e.labels.layout === 'outfit'), results);
+  lines.push(row(['real (both sources)', ...metricCells(real)]));
+  lines.push(row(['random vectors', ...metricCells(aggregate(ids((e) => e.group === 'control' && e.labels.control === 'random'), results))]));
+  lines.push(row(['permuted', ...metricCells(aggregate(ids((e) => e.group === 'control' && e.labels.control === 'permuted'), results))]));
+  lines.push('');
+
+  lines.push('## Embedding sources', '');
+  lines.push('SIGN with annealed self-training, outfit layout; *both* is the same run as in the tables above.', '');
+  lines.push(row(['embeddings', ...header]));
+  lines.push(row(['---', '---:', '---:', '---:', '---:']));
+  lines.push(row(['glove (word vectors)', ...metricCells(aggregate(ids((e) => e.group === 'embeddings' && e.labels.embeddings === 'glove'), results))]));
+  lines.push(row(['attributes', ...metricCells(aggregate(ids((e) => e.group === 'embeddings' && e.labels.embeddings === 'attributes'), results))]));
+  lines.push(row(['both (default)', ...metricCells(real)]));
+  lines.push('');
+
+  const gammas = [...new Set(evals.map((e) => e.gamma))].sort((a, b) => a - b);
+  if (gammas.length > 0) {
+    lines.push('## Calibrated stacking (seen-class bias)', '');
+    lines.push(
+      'The same checkpoints (outfit layout) evaluated with γ subtracted from the seen classes\' log-probabilities ' +
+        '(`sign eval --calibrate γ`); γ = 0 is the paper\'s protocol. Cells: mIoU(S) / mIoU(U) / hIoU, means over seeds.',
+      '',
+    );
+    lines.push(row(['generator', 'self-training', ...['0', ...gammas.map(String)].map((g) => `γ = ${g}`)]));
+    lines.push(row(['---', '---', ...['0', ...gammas].map(() => '---:')]));
+    const cell = (a: ReturnType<typeof aggregate>) =>
+      a.n === 0 ? '–' : `${a.s.mean.toFixed(1)} / ${a.u.mean.toFixed(1)} / ${a.h.mean.toFixed(1)}`;
+    for (const gen of GENERATORS)
+      for (const st of SELF_TRAINING) {
+        const base = aggregate(ids((e) => e.group === 'main' && e.labels.generator === gen && e.labels.selfTraining === st && e.labels.layout === 'outfit'), results);
+        const cells = gammas.map((g) =>
+          cell(
+            aggregate(
+              evals.filter((e) => e.labels.generator === gen && e.labels.selfTraining === st && e.gamma === g).map((e) => e.id),
+              results,
+            ),
+          ),
+        );
+        lines.push(row([gen, st, cell(base), ...cells]));
+      }
+    lines.push('');
+  }
+
+  lines.push('## What the numbers say', '');
+  lines.push(...observations(inp), '');
+
+  if (inp.failures.size > 0) {
+    lines.push('## Failed entries', '');
+    for (const [id, msg] of inp.failures) lines.push(`- \`${id}\`: ${msg.replace(/\s+/g, ' ').slice(0, 300)}`);
+    lines.push('');
+  }
+
+  const secs = [...results.values()].map((m) => m.seconds).filter((s): s is number => typeof s === 'number');
+  const backends = [...new Set([...results.values()].map((m) => m.backend).filter(Boolean))];
+  lines.push('## How these numbers were produced', '');
+  lines.push(
+    `Each training run is one \`sign\` command (\`sign\` = \`node apps/reference/bin/sign.js\`); its report.json is cached in ` +
+      `\`${inp.runDir('<id>')}/\` and reused when the ablation is rerun (\`pnpm ablation --budget ${inp.budget}\` resumes). ` +
+      `Backend${backends.length > 1 ? 's' : ''}: ${backends.join(', ') || 'n/a'}; ` +
+      `mean time per finished entry: ${secs.length ? (secs.reduce((a, b) => a + b, 0) / secs.length).toFixed(0) : '–'} s.`,
+    '',
+  );
+  lines.push('<details><summary>All commands</summary>', '', '```sh');
+  for (const e of plan) lines.push(`${commandOf(e, inp.runDir)}${results.has(e.id) ? '' : inp.failures.has(e.id) ? '   # failed' : '   # not run yet'}`);
+  lines.push('```', '', '</details>', '');
+  return lines.join('\n');
+}
+
+/** Plain statements computed from the tables (no hand-written conclusions). */
+export function observations(inp: ResultsInput): string[] {
+  const { plan, results } = inp;
+  const train = plan.filter((e): e is TrainEntry => e.kind === 'train');
+  const agg = (pred: (e: TrainEntry) => boolean) => aggregate(train.filter(pred).map((e) => e.id), results);
+  const out: string[] = [];
+  const main = (gen: string, st: string, layout = 'outfit') =>
+    agg((e) => e.group === 'main' && e.labels.generator === gen && e.labels.selfTraining === st && e.labels.layout === layout);
+  for (const layout of LAYOUTS) {
+    const sign = main('sign', 'ast', layout);
+    const baselines = (['gmmn', 'cagnet'] as const).map((g) => ({ g, a: main(g, 'ast', layout) })).filter((x) => x.a.n > 0);
+    if (sign.n > 0 && baselines.length > 0) {
+      const best = baselines.reduce((a, b) => (b.a.h.mean > a.a.h.mean ? b : a));
+      const d = sign.h.mean - best.a.h.mean;
+      const pooled = Math.max(sign.h.std, best.a.h.std);
+      const verdict =
+        Math.abs(d) <= pooled ? 'within one standard deviation of' : d > 0 ? 'above' : 'below';
+      out.push(
+        `- ${layout} layout, with AST: SIGN hIoU ${fmt(sign.h)} vs the best baseline (${best.g}) ${fmt(best.a.h)}: SIGN is ${verdict} it (Δ ${d >= 0 ? '+' : ''}${d.toFixed(1)}).`,
+      );
+    }
+    for (const gen of GENERATORS) {
+      const none = main(gen, 'none', layout);
+      const ast = main(gen, 'ast', layout);
+      if (none.n > 0 && ast.n > 0) {
+        const d = ast.u.mean - none.u.mean;
+        out.push(`- ${layout}, ${gen}: AST changes mIoU(U) by ${d >= 0 ? '+' : ''}${d.toFixed(1)} (${none.u.mean.toFixed(1)} → ${ast.u.mean.toFixed(1)}).`);
+      }
+    }
+  }
+  const real = main('sign', 'ast');
+  const rnd = agg((e) => e.group === 'control' && e.labels.control === 'random');
+  const perm = agg((e) => e.group === 'control' && e.labels.control === 'permuted');
+  if (real.n > 0 && (rnd.n > 0 || perm.n > 0)) {
+    const parts = [rnd.n > 0 ? `random ${fmt(rnd.u)}` : '', perm.n > 0 ? `permuted ${fmt(perm.u)}` : ''].filter(Boolean);
+    const ctrlMax = Math.max(rnd.n > 0 ? rnd.u.mean + rnd.u.std : -Infinity, perm.n > 0 ? perm.u.mean + perm.u.std : -Infinity);
+    const clear = real.u.mean - real.u.std > ctrlMax;
+    out.push(
+      `- Controls: mIoU(U) with the real embeddings ${fmt(real.u)} vs ${parts.join(', ')}: ` +
+        (clear ? 'clearly above the controls (more than one std apart).' : 'NOT clearly above the controls (the intervals mean ± std overlap).'),
+    );
+  }
+  if (real.n > 0) {
+    const goal = real.u.mean >= 20 && real.h.mean >= 30;
+    out.push(
+      `- Goal of the issue (mIoU(U) ≥ 20 and hIoU ≥ 30 with the default embeddings, SIGN + AST, outfit): ${goal ? 'met' : 'not met'} (mIoU(U) ${real.u.mean.toFixed(1)}, hIoU ${real.h.mean.toFixed(1)}).`,
+    );
+  }
+  if (out.length === 0) out.push('- Not enough finished runs to compare yet.');
+  return out;
+}

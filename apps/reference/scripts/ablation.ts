@@ -1,0 +1,209 @@
+/**
+ * `pnpm ablation`: runs the ablation matrix of issue 4 (3 seeds × {gmmn, cagnet, sign} ×
+ * {no self-training, AST} × {outfit, random}, a fully supervised upper bound, random/permuted
+ * embedding controls, embedding sources, calibrated stacking) as `sign` child processes and
+ * writes docs/RESULTS.md with mean ± std and the exact commands.
+ *
+ * Resumable: each entry caches its report.json in runs/ablation/<budget>/<id>/; finished entries
+ * are skipped, an interrupted one continues from its checkpoint (--resume). RESULTS.md is
+ * rewritten after every entry from whatever has finished.
+ *
+ *   pnpm ablation [--budget quick|demo] [--only <groups or id parts, comma-separated>]
+ *                 [--seeds 0,1,2] [--gammas 0.5,1,2] [--draws 3] [--results docs/RESULTS.md]
+ *                 [--dry-run] [--rerun]
+ */
+import { spawn } from 'node:child_process';
+import { cpus } from 'node:os';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { DEFAULT_PLAN, buildPlan, commandOf, filterPlan, resultsMarkdown, type Budget, type Entry, type Metrics } from './ablation-plan';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, '../../..');
+const signBin = join(repo, 'apps/reference/bin/sign.js');
+
+function writeAtomic(path: string, text: string) {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}
+
+function numbers(s: string, name: string): number[] {
+  const out = s.split(',').map((x) => Number(x.trim()));
+  if (out.some((x) => !Number.isFinite(x))) throw new Error(`--${name}: expected numbers, comma-separated, got '${s}'`);
+  return out;
+}
+
+function readMetrics(path: string): Metrics | undefined {
+  if (!existsSync(path)) return undefined;
+  try {
+    const r = JSON.parse(readFileSync(path, 'utf8'));
+    return { mIoUSeen: r.mIoUSeen, mIoUUnseen: r.mIoUUnseen, hIoU: r.hIoU, seconds: r.seconds, backend: r.backend };
+  } catch {
+    return undefined;
+  }
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    args: process.argv.slice(2).filter((a) => a !== '--'),
+    strict: true,
+    options: {
+      budget: { type: 'string', default: 'quick' },
+      only: { type: 'string' },
+      seeds: { type: 'string' },
+      gammas: { type: 'string' },
+      draws: { type: 'string' },
+      results: { type: 'string', default: join(repo, 'docs/RESULTS.md') },
+      root: { type: 'string', default: join(repo, 'runs/ablation') },
+      'dry-run': { type: 'boolean' },
+      rerun: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('*/')[0].replace(/^\/\*\*?|^ \* ?/gm, ''));
+    return 0;
+  }
+  const budget = values.budget as Budget;
+  if (budget !== 'quick' && budget !== 'demo') throw new Error(`--budget: unknown value '${budget}' (valid: 'quick' or 'demo')`);
+  const opts = {
+    budget,
+    seeds: values.seeds ? numbers(values.seeds, 'seeds') : DEFAULT_PLAN.seeds,
+    gammas: values.gammas ? numbers(values.gammas, 'gammas') : DEFAULT_PLAN.gammas,
+    controlDraws: values.draws ? numbers(values.draws, 'draws')[0] : DEFAULT_PLAN.controlDraws,
+  };
+  const fullPlan = buildPlan(opts);
+  const plan = filterPlan(fullPlan, values.only);
+  if (plan.length === 0) throw new Error(`--only '${values.only}' matches no entry (groups: main, supervised, control, embeddings, calibration; or parts of ids like sign-ast, s0)`);
+  const root = resolve(values.root!, budget);
+  const runDir = (id: string) => join(root, id);
+  const relDir = (id: string) => join('runs/ablation', budget, id);
+  const results = new Map<string, Metrics>();
+  const failures = new Map<string, string>();
+  const machine = `${cpus().length} × ${cpus()[0]?.model?.trim() ?? 'cpu'}, Node ${process.version}`;
+  const writeResults = () => {
+    // RESULTS.md always describes the whole matrix (all entries with cached reports), not only --only.
+    for (const e of fullPlan) {
+      const m = readMetrics(join(runDir(e.id), 'report.json'));
+      if (m) results.set(e.id, m);
+    }
+    writeAtomic(
+      values.results!,
+      resultsMarkdown({ budget, plan: fullPlan, results, failures, runDir: relDir, machine, date: new Date().toISOString().slice(0, 10) }),
+    );
+  };
+
+  if (values['dry-run']) {
+    for (const e of plan) {
+      const cached = existsSync(join(runDir(e.id), 'report.json'));
+      process.stdout.write(`${commandOf(e, relDir)}${cached ? '   # cached' : ''}\n`);
+    }
+    return 0;
+  }
+
+  let child: ReturnType<typeof spawn> | undefined;
+  let stopping = false;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    process.stderr.write(`\n${sig}: stopping the current run (it writes a checkpoint); rerun the same command to resume\n`);
+    if (child?.pid) process.kill(-child.pid, sig);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  let i = 0;
+  for (const e of plan) {
+    i++;
+    if (stopping) break;
+    const dir = runDir(e.id);
+    const report = join(dir, 'report.json');
+    if (values.rerun && existsSync(report)) rmSync(report);
+    if (existsSync(report)) {
+      process.stderr.write(`[${i}/${plan.length}] ${e.id}: cached\n`);
+      continue;
+    }
+    let args: string[];
+    if (e.kind === 'train') {
+      const resume = existsSync(join(dir, 'checkpoints/last.safetensors'));
+      args = [...e.args, '--out', dir, '--json', ...(resume ? ['--resume'] : [])];
+    } else {
+      const ckpt = join(runDir(e.of), 'checkpoints/last.safetensors');
+      if (!existsSync(join(runDir(e.of), 'report.json')) || !existsSync(ckpt)) {
+        process.stderr.write(`[${i}/${plan.length}] ${e.id}: skipped (${e.of} has not finished)\n`);
+        continue;
+      }
+      args = ['eval', '--checkpoint', ckpt, '--calibrate', String(e.gamma), '--out', dir, '--json'];
+    }
+    mkdirSync(dir, { recursive: true });
+    process.stderr.write(`[${i}/${plan.length}] ${e.id}: ${commandOf(e, relDir)}\n`);
+    const t0 = Date.now();
+    const log = createWriteStream(join(dir, 'events.jsonl'), { flags: 'a' });
+    const errLog = createWriteStream(join(dir, 'stderr.log'), { flags: 'a' });
+    const code = await new Promise<number>((res) => {
+      child = spawn(process.execPath, [signBin, ...args], { cwd: repo, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      let buf = '';
+      let lastShown = 0;
+      child.stdout!.on('data', (d: Buffer) => {
+        log.write(d);
+        buf += d.toString();
+        let nl: number;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, nl);
+          buf = buf.slice(nl + 1);
+          try {
+            const ev = JSON.parse(line);
+            if (ev.event === 'step' && Date.now() - lastShown > 15_000) {
+              lastShown = Date.now();
+              process.stderr.write(`    ${ev.phase} ${ev.step}/${ev.total} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
+            }
+          } catch {
+            /* not JSON: ignore */
+          }
+        }
+      });
+      let tail = '';
+      child.stderr!.on('data', (d: Buffer) => {
+        errLog.write(d);
+        tail = (tail + d.toString()).slice(-2000);
+      });
+      child.on('close', (c, sig) => {
+        if (c !== 0 && c !== 130) failures.set(e.id, tail.trim().split('\n').slice(-3).join(' ') || `exit ${c ?? sig}`);
+        res(c ?? 1);
+      });
+    });
+    log.end();
+    errLog.end();
+    child = undefined;
+    const m = readMetrics(report);
+    if (m) {
+      failures.delete(e.id);
+      process.stderr.write(
+        `    done in ${((Date.now() - t0) / 1000).toFixed(0)} s: mIoU(S) ${m.mIoUSeen.toFixed(1)} · mIoU(U) ${m.mIoUUnseen.toFixed(1)} · hIoU ${m.hIoU.toFixed(1)}\n`,
+      );
+    } else if (code === 130 || stopping) {
+      process.stderr.write(`    interrupted; rerun to resume\n`);
+      break;
+    } else {
+      process.stderr.write(`    FAILED (exit ${code}): ${failures.get(e.id) ?? ''}\n`);
+    }
+    writeResults();
+  }
+  writeResults();
+  process.stderr.write(`results: ${values.results}\n`);
+  return stopping ? 130 : failures.size > 0 ? 1 : 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    process.stderr.write(`ablation: ${(err as Error).message}\n`);
+    process.exitCode = 2;
+  },
+);

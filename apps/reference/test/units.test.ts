@@ -1,0 +1,241 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DEMO_CONFIG, QUICK_CONFIG } from '@sign/trainer';
+import { demoConfig, loadConfigFile, resolveUnseen } from '../src/configs';
+import { UsageError } from '../src/errors';
+import {
+  decodePng,
+  drawText,
+  blank,
+  encodePng,
+  legendImage,
+  resizeGray,
+  resizeLabels,
+  toGray,
+  CLASS_COLORS,
+} from '../src/image';
+import { createReporter, formatDuration } from '../src/progress';
+import { REPORT_KEYS, buildReport, formatTable } from '../src/report';
+import { diffPaths } from '../src/run';
+import { sink, tempDir } from './helpers';
+
+describe('progress reporter', () => {
+  it('plain mode prints a line per phase change, the last step, and otherwise at most every plainEveryMs', () => {
+    let t = 0;
+    const err = sink(false);
+    const out = sink(false);
+    const r = createReporter({ mode: 'plain', stdout: out, stderr: err, plainEveryMs: 1000, now: () => t });
+    for (let s = 1; s <= 10; s++) {
+      t = s * 300; // a step every 0.3 s
+      r.step({ phase: 'step1', step: s, total: 10, losses: { clsReal: 0.5 } });
+    }
+    r.step({ phase: 'transfer', step: 11, total: 20, losses: { mmd: 0.25 } });
+    const lines = err.text.trim().split('\n');
+    // step 1 (new phase), then whenever >= 1 s passed (steps 5 and 9), step 10 (last of phase), step 11 (new phase)
+    expect(lines.map((l) => l.match(/\] (\d+)\//)?.[1])).toEqual(['1', '5', '9', '10', '11']);
+    expect(lines[1]).toContain('[step1] 5/10 (50%) clsReal=0.500');
+    // 4 steps in 1.2 s → 3.3 it/s, 5 steps left → ETA 2s
+    expect(lines[1]).toContain('3.3 it/s · ETA 2s');
+    expect(out.text).toBe('');
+  });
+
+  it('json mode writes one parseable event per line on stdout and nothing on stderr', () => {
+    const err = sink(false);
+    const out = sink(false);
+    const r = createReporter({ mode: 'json', stdout: out, stderr: err, now: () => 5 });
+    r.step({ phase: 'step1', step: 1, total: 2, losses: { a: 1 } });
+    r.evaluation({ step: 2, metrics: { mIoUSeen: 50, mIoUUnseen: 20, hIoU: 28.57 } });
+    r.checkpoint('x/last.safetensors');
+    r.log('hello');
+    const events = out.text.trim().split('\n').map((l) => JSON.parse(l));
+    expect(events.map((e) => e.event)).toEqual(['step', 'eval', 'checkpoint', 'log']);
+    expect(events[0]).toMatchObject({ phase: 'step1', step: 1, total: 2, losses: { a: 1 } });
+    expect(r.lastCheckpoint).toBe('x/last.safetensors');
+    expect(err.text).toBe('');
+  });
+
+  it('tty mode redraws one bar in place on stderr and keeps log lines above it', () => {
+    let t = 0;
+    const err = sink(true);
+    const r = createReporter({ mode: 'tty', stdout: sink(), stderr: err, now: () => t });
+    r.step({ phase: 'step1', step: 1, total: 4, losses: { l: 1 } });
+    t = 1000;
+    r.step({ phase: 'step1', step: 2, total: 4, losses: { l: 0.5 } });
+    r.log('note');
+    r.finish();
+    expect(err.text).toContain('\r\x1b[2Kstep1');
+    expect(err.text).toContain('2/4  50%');
+    expect(err.text).toContain('note\n');
+    expect(err.text.endsWith('\n')).toBe(true);
+  });
+
+  it('formats durations', () => {
+    expect(formatDuration(5)).toBe('5s');
+    expect(formatDuration(75)).toBe('1m15s');
+    expect(formatDuration(3725)).toBe('1h02m');
+    expect(formatDuration(NaN)).toBe('?');
+  });
+});
+
+describe('image helpers', () => {
+  it('PNG round trip keeps every byte; grey conversion uses Rec.601 weights', () => {
+    const img = blank(3, 2, [10, 20, 30]);
+    img.data.set([255, 0, 0, 255], 0);
+    img.data.set([0, 0, 255, 128], 4);
+    const back = decodePng(encodePng(img));
+    expect(back.width).toBe(3);
+    expect(back.height).toBe(2);
+    expect(Array.from(back.data)).toEqual(Array.from(img.data));
+    const g = toGray(back);
+    expect(g[0]).toBeCloseTo(0.299, 5);
+    expect(g[1]).toBeCloseTo((128 / 255) * 0.114, 5);
+    expect(g[2]).toBeCloseTo((0.299 * 10 + 0.587 * 20 + 0.114 * 30) / 255, 5);
+  });
+
+  it('refuses a file that is not a PNG, naming it', () => {
+    expect(() => decodePng(Buffer.from('not a png'), 'x.png')).toThrow(/x\.png: not a readable PNG/);
+  });
+
+  it('bilinear resize: identity, 2x upsampling with aligned pixel centres, and 4x shrink = area mean', () => {
+    const src = Float32Array.from([0, 1, 2, 3]);
+    expect(Array.from(resizeGray(src, 2, 2, 2, 2))).toEqual([0, 1, 2, 3]);
+    const up = resizeGray(Float32Array.from([0, 1]), 2, 1, 4, 1);
+    // centres at x = -0.25, 0.25, 0.75, 1.25 (clamped): 0, 0.25, 0.75, 1
+    expect(Array.from(up)).toEqual([0, 0.25, 0.75, 1]);
+    const big = new Float32Array(16).map((_, i) => i);
+    const down = resizeGray(big, 4, 4, 1, 1);
+    expect(down[0]).toBeCloseTo(7.5, 6);
+  });
+
+  it('nearest resize of labels keeps ids', () => {
+    const l = Uint8Array.from([1, 2, 3, 4]);
+    expect(Array.from(resizeLabels(l, 2, 2, 4, 4))).toEqual([1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4]);
+    expect(Array.from(resizeLabels(resizeLabels(l, 2, 2, 4, 4), 4, 4, 2, 2))).toEqual([1, 2, 3, 4]);
+  });
+
+  it('draws text pixels and a legend with one swatch colour per class', () => {
+    const img = blank(20, 10);
+    drawText(img, 'I', 0, 0, [0, 0, 0]);
+    // 'I' top row is 01110: pixels 1..3 black, 0 and 4 white
+    const px = (x: number, y: number) => img.data[4 * (y * 20 + x)];
+    expect([px(0, 0), px(1, 0), px(2, 0), px(3, 0), px(4, 0)]).toEqual([255, 0, 0, 0, 255]);
+    const legend = legendImage(
+      [
+        { label: 1, name: 'a' },
+        { label: 2, name: 'b' },
+      ],
+      400,
+    );
+    const colors = new Set<string>();
+    for (let i = 0; i < legend.width * legend.height; i++) colors.add(Array.from(legend.data.subarray(4 * i, 4 * i + 3)).join(','));
+    expect(colors.has(CLASS_COLORS[1].join(','))).toBe(true);
+    expect(colors.has(CLASS_COLORS[2].join(','))).toBe(true);
+    expect(colors.has(CLASS_COLORS[3].join(','))).toBe(false);
+  });
+});
+
+describe('configs from flags and files', () => {
+  it('resolves class names loosely and canonicalises them', () => {
+    expect(resolveUnseen('Ankle_Boot, t-shirt/top,bag')).toEqual(['ankle boot', 't-shirt/top', 'bag']);
+    expect(() => resolveUnseen('pullover,jumper')).toThrow(/--unseen: unknown class 'jumper' \(valid: 't-shirt\/top', .* or 'ankle boot'\)/);
+    expect(() => resolveUnseen('background')).toThrow(/background is always seen/);
+    expect(() => resolveUnseen('bag,bag')).toThrow(/listed twice/);
+  });
+
+  it('demo flags land in the config (the report echoes it)', () => {
+    const c = demoConfig({
+      quick: true,
+      unseen: 'coat,bag,sneaker',
+      seed: '7',
+      layout: 'random',
+      generator: 'gmmn',
+      'self-training': 'top-p',
+      backend: 'cpu',
+      control: 'random',
+      'control-seed': '3',
+      embeddings: 'attributes',
+      calibrate: '0.5',
+    });
+    expect(c.name).toBe(QUICK_CONFIG.name);
+    expect(c.data.unseen).toEqual(['coat', 'bag', 'sneaker']);
+    expect(c.seed).toBe(7);
+    expect(c.data.layout).toBe('random');
+    expect(c.model.generator.name).toBe('gmmn');
+    expect(c.selfTraining.mode).toBe('top-p');
+    expect(c.runtime.backend).toBe('cpu');
+    expect(c.data.control).toBe('random');
+    expect(c.data.controlSeed).toBe(3);
+    expect(c.data.embeddings).toBe('attributes');
+    expect(c.eval.calibrate).toBe(0.5);
+    expect(c.schedule).toEqual(QUICK_CONFIG.schedule);
+    expect(demoConfig({})).toEqual(DEMO_CONFIG);
+  });
+
+  it('rejects bad flag values naming the flag and the valid values', () => {
+    const fails = (flags: Record<string, string>, re: RegExp) => {
+      expect(() => demoConfig(flags)).toThrow(UsageError);
+      expect(() => demoConfig(flags)).toThrow(re);
+    };
+    fails({ generator: 'gan' }, /--generator: unknown generator 'gan' \(valid: .*'sign'/);
+    fails({ layout: 'grid' }, /--layout: unknown value 'grid' \(valid: 'outfit' or 'random'\)/);
+    fails({ seed: '1.5' }, /--seed: expected an integer/);
+    fails({ calibrate: 'x' }, /--calibrate: expected a number/);
+    fails({ 'self-training': 'yes' }, /--self-training: unknown value 'yes'/);
+    fails({ backend: 'gpu' }, /--backend: unknown value 'gpu'/);
+  });
+
+  it('config files: base + overrides, and a misspelt key fails naming its path', () => {
+    const dir = tempDir();
+    mkdirSync(dir, { recursive: true });
+    const good = join(dir, 'good.json');
+    writeFileSync(good, JSON.stringify({ base: 'quick', seed: 4, schedule: { step1Iters: 5 } }));
+    const c = loadConfigFile(good);
+    expect(c.seed).toBe(4);
+    expect(c.schedule.step1Iters).toBe(5);
+    expect(c.schedule.transferIters).toBe(QUICK_CONFIG.schedule.transferIters);
+
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ base: 'demo', schedule: { stepOneIters: 5 } }));
+    expect(() => loadConfigFile(bad)).toThrow(/schedule\.stepOneIters: unknown key/);
+
+    const badBase = join(dir, 'base.json');
+    writeFileSync(badBase, JSON.stringify({ base: 'fast' }));
+    expect(() => loadConfigFile(badBase)).toThrow(/base: unknown base config 'fast' \(valid: 'demo' or 'quick'\)/);
+
+    const notJson = join(dir, 'x.json');
+    writeFileSync(notJson, '{ seed: 1 }');
+    expect(() => loadConfigFile(notJson)).toThrow(/x\.json: not valid JSON/);
+  });
+});
+
+describe('report', () => {
+  const report = buildReport({
+    metrics: { mIoUSeen: 60.123456, mIoUUnseen: 30, hIoU: 40.0824, mIoU: 51, pixelAccuracy: 90 },
+    perClassIoU: { background: 95, coat: 60, bag: NaN },
+    seen: ['coat'],
+    unseen: ['bag'],
+    backend: 'wasm',
+    seconds: 12.345,
+    config: { name: 'x' },
+  });
+
+  it('has exactly the documented keys, rounded values, null for undefined IoU', () => {
+    expect(Object.keys(report)).toEqual([...REPORT_KEYS]);
+    expect(report.mIoUSeen).toBe(60.1235);
+    expect(report.seconds).toBe(12.3);
+    expect(report.perClassIoU).toEqual({ background: 95, coat: 60, bag: null });
+  });
+
+  it('formats a table with every metric and class', () => {
+    const t = formatTable(report);
+    expect(t).toMatch(/mIoU seen\s+60\.1/);
+    expect(t).toMatch(/hIoU\s+40\.1/);
+    expect(t).toMatch(/bag\s+unseen\s+–/);
+    expect(t).toContain('backend wasm');
+  });
+
+  it('diffPaths names the changed config keys', () => {
+    expect(diffPaths({ a: 1, b: { c: [1], d: 2 } }, { a: 1, b: { c: [2], d: 2, e: 1 } })).toEqual(['b.c', 'b.e']);
+  });
+});
