@@ -7,4 +7,6 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: 'node20',
+  // src/assets.ts locates ../assets from __dirname (CJS) or import.meta.url (ESM): shim both.
+  shims: true,
 });

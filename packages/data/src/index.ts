@@ -1,1 +1,16 @@
-export {};
+export { FASHION_CLASSES, FASHION_ITEM_CLASSES, DEFAULT_UNSEEN, IGNORE_INDEX, BACKGROUND, classIds } from './classes';
+export { parseIdx, encodeIdx, readIdxFile, writeIdxFile } from './idx';
+export type { IdxArray } from './idx';
+export { loadFashionMnist, FASHION_MNIST_FILES, DEBIAN_FASHION_MNIST_DIR } from './fashion-mnist';
+export type { FashionMnistSplit } from './fashion-mnist';
+export { assetsDir, subsetDir } from './assets';
+export { makeFashionScenes, makeFashionScenesWithItems, resizeBilinear } from './scenes';
+export type { SceneBatch, SceneLayout, FashionScenesOptions, PlacedItem } from './scenes';
+export { FASHION_ATTRIBUTES, FASHION_ATTRIBUTE_VALUES, attributeVector } from './attributes';
+export type { AttributeInfo } from './attributes';
+export { CLASS_WORDS } from './glove-words';
+export { fashionEmbeddings, controlEmbeddings, fashionGloveTable } from './embeddings';
+export type { FashionEmbeddingSource, FashionEmbeddingOptions } from './embeddings';
+export { FASHION_PALETTE, IGNORE_COLOR, UNKNOWN_COLOR, RgbaImage, colorizeLabels, greyToImage, drawLegend, encodePng, writePng } from './image';
+export type { Rgb } from './image';
+export { writeFileAtomic } from './fsutil';

@@ -1,0 +1,164 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Rng } from '@sign/core';
+import { EmbeddingTable, combineSources, l2Normalize } from '@sign/embeddings';
+import { assetsDir } from './assets';
+import { FASHION_ATTRIBUTES, attributeVector } from './attributes';
+import { FASHION_CLASSES, FASHION_ITEM_CLASSES } from './classes';
+
+export type FashionEmbeddingSource = 'glove' | 'attributes' | 'both';
+
+export interface FashionEmbeddingOptions {
+  /**
+   * Add a row for the background class first, so that row i is class id i (0..10). Default false:
+   * 10 rows, row i is class id i + 1 (CaGNet/SIGN exclude background from the classes). The
+   * background row is the GloVe vector of the word 'background' and, in the attribute table, a
+   * dedicated attribute 'background' that no item has.
+   */
+  includeBackground?: boolean;
+}
+
+interface GloveFile {
+  format: string;
+  dimension: number;
+  source: Record<string, unknown>;
+  classes: Record<string, { words: string[]; vector: number[] }>;
+  words: Record<string, number[]>;
+}
+
+let gloveCache: GloveFile | undefined;
+
+/** The committed GloVe table (assets/glove-fashion.json, made by scripts/extract-glove.ts). */
+export function fashionGloveTable(): GloveFile {
+  if (gloveCache) return gloveCache;
+  const path = join(assetsDir(), 'glove-fashion.json');
+  let obj: GloveFile;
+  try {
+    obj = JSON.parse(readFileSync(path, 'utf8')) as GloveFile;
+  } catch (err) {
+    throw new Error(`${path}: cannot read the GloVe table: ${(err as Error).message}`);
+  }
+  if (obj.format !== 'sign-fashion-glove' || obj.dimension !== 100) {
+    throw new Error(`${path}: not a sign-fashion-glove table of dimension 100`);
+  }
+  for (const name of FASHION_CLASSES) {
+    const c = obj.classes[name];
+    if (!c || !Array.isArray(c.vector) || c.vector.length !== 100 || !c.vector.every(Number.isFinite)) {
+      throw new Error(`${path}: class '${name}' is missing or has a bad vector`);
+    }
+  }
+  return (gloveCache = obj);
+}
+
+function classNamesFor(opts: FashionEmbeddingOptions): string[] {
+  return opts.includeBackground ? [...FASHION_CLASSES] : [...FASHION_ITEM_CLASSES];
+}
+
+function gloveEmbeddings(names: string[]): EmbeddingTable {
+  const g = fashionGloveTable();
+  return new EmbeddingTable({
+    classNames: names,
+    vectors: names.map((n) => l2Normalize(g.classes[n]!.vector)),
+    provenance: {
+      name: 'glove',
+      source: g.source,
+      rule: 'mean of the raw GloVe vectors of the words, then L2-normalised',
+      words: Object.fromEntries(names.map((n) => [n, g.classes[n]!.words])),
+    },
+  });
+}
+
+function attributeEmbeddings(names: string[]): EmbeddingTable {
+  return new EmbeddingTable({
+    classNames: names,
+    vectors: names.map((n) => l2Normalize(attributeVector(n))),
+    provenance: {
+      name: 'attributes',
+      rule: 'hand-made attribute values (0, 0.5, 1), L2-normalised',
+      attributes: FASHION_ATTRIBUTES.map((a) => a.name),
+    },
+  });
+}
+
+/**
+ * Class embeddings for fashion-scenes, every row L2-normalised:
+ * - 'glove': GloVe 6B 100-d, the mean of the vectors of the words naming the class (100-d);
+ * - 'attributes': the hand-made visual attribute table (19-d, see FASHION_ATTRIBUTES);
+ * - 'both' (default): each source L2-normalised, concatenated, normalised again (119-d), the way
+ *   SIGN combines word2vec and fastText.
+ *
+ * Rows are the 10 item classes in id order (row i = class id i + 1); with `includeBackground`,
+ * 11 rows with row i = class id i.
+ *
+ * @example
+ * const table = fashionEmbeddings('both');
+ * table.dimension;        // 119
+ * table.vector('sandal'); // Float32Array, unit norm
+ */
+export function fashionEmbeddings(source: FashionEmbeddingSource = 'both', opts: FashionEmbeddingOptions = {}): EmbeddingTable {
+  const names = classNamesFor(opts);
+  switch (source) {
+    case 'glove':
+      return gloveEmbeddings(names);
+    case 'attributes':
+      return attributeEmbeddings(names);
+    case 'both': {
+      const t = combineSources([gloveEmbeddings(names), attributeEmbeddings(names)]);
+      return new EmbeddingTable({
+        classNames: t.classNames,
+        vectors: t.classNames.map((n) => t.vector(n)),
+        provenance: { name: 'glove+attributes', ...t.provenance },
+      });
+    }
+    default:
+      throw new Error(`fashionEmbeddings: unknown source '${String(source)}'; use 'glove', 'attributes' or 'both'`);
+  }
+}
+
+/**
+ * A control table for a zero-shot experiment: the rows of the `unseen` classes are replaced, the
+ * seen rows are kept.
+ * - 'random': each unseen row becomes a random unit vector (Gaussian direction) drawn from `seed`;
+ *   run several seeds for several draws.
+ * - 'permuted': the unseen rows are permuted among the unseen classes so that no class keeps its
+ *   own vector (a random cyclic permutation from `seed`, Sattolo's algorithm; needs at least 2
+ *   unseen classes).
+ * A method that does as well with these controls as with the real table is not using the
+ * embeddings' information.
+ *
+ * @example
+ * const real = fashionEmbeddings('both');
+ * const rand = controlEmbeddings(real, DEFAULT_UNSEEN, 'random', 1);
+ * const perm = controlEmbeddings(real, DEFAULT_UNSEEN, 'permuted', 1);
+ */
+export function controlEmbeddings(table: EmbeddingTable, unseen: readonly string[], mode: 'random' | 'permuted', seed: number): EmbeddingTable {
+  if (!(table instanceof EmbeddingTable)) throw new Error('controlEmbeddings: table must be an EmbeddingTable');
+  const names = [...new Set(unseen)];
+  if (names.length !== unseen.length) throw new Error(`controlEmbeddings: unseen classes listed twice: ${unseen.join(', ')}`);
+  if (names.length === 0) throw new Error('controlEmbeddings: no unseen classes given');
+  for (const n of names) table.id(n); // throws naming a missing class
+  const rows = table.classNames.map((n) => table.vector(n));
+  const rng = new Rng(seed).fork(`control/${mode}`);
+  const provenance: Record<string, unknown> = { ...table.provenance, control: mode, controlSeed: seed, controlUnseen: names };
+  if (mode === 'random') {
+    for (const n of names) rows[table.id(n)] = l2Normalize(rng.normalArray(table.dimension));
+  } else if (mode === 'permuted') {
+    if (names.length < 2) throw new Error('controlEmbeddings: permuting needs at least 2 unseen classes');
+    const order = names.map((_, i) => i);
+    // Sattolo's algorithm: a uniformly random cyclic permutation, which has no fixed point.
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = rng.int(i);
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    const mapping: Record<string, string> = {};
+    names.forEach((n, i) => {
+      const from = names[order[i]!]!;
+      rows[table.id(n)] = table.vector(from);
+      mapping[n] = from;
+    });
+    provenance.controlMapping = mapping;
+  } else {
+    throw new Error(`controlEmbeddings: mode must be 'random' or 'permuted', got '${String(mode)}'`);
+  }
+  return new EmbeddingTable({ classNames: table.classNames, vectors: rows, dimension: table.dimension, provenance });
+}
