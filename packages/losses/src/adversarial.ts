@@ -44,7 +44,11 @@ export function l1AdversarialLoss(pred: tf.Tensor, target: number, mask?: tf.Ten
  * const pred = tf.tensor2d([[0.9], [0.2]]);
  * leastSquaresAdversarialLoss(pred, 0); // (0.81 + 0.04) / 2 = 0.425
  */
-export function leastSquaresAdversarialLoss(pred: tf.Tensor, target: number, mask?: tf.Tensor): tf.Scalar {
+export function leastSquaresAdversarialLoss(
+  pred: tf.Tensor,
+  target: number,
+  mask?: tf.Tensor,
+): tf.Scalar {
   return adversarial('leastSquaresAdversarialLoss', pred, target, mask, (d) => tf.square(d));
 }
 
@@ -64,7 +68,8 @@ function adversarial(
     if (!(mask instanceof tf.Tensor)) throw new TypeError(`${fn}: mask must be a tf.Tensor`);
     const full = pred.shape;
     const trimmed = full[full.length - 1] === 1 ? full.slice(0, -1) : undefined;
-    const same = (s: readonly number[]) => s.length === mask.shape.length && s.every((d, i) => d === mask.shape[i]);
+    const same = (s: readonly number[]) =>
+      s.length === mask.shape.length && s.every((d, i) => d === mask.shape[i]);
     if (same(full)) maskShape = full;
     else if (trimmed && same(trimmed)) maskShape = trimmed;
     else {

@@ -1,5 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { assertClassId, assertFloat, assertInt32, assertRank, assertSameShape } from './internal/checks';
+import {
+  assertClassId,
+  assertFloat,
+  assertInt32,
+  assertRank,
+  assertSameShape,
+} from './internal/checks';
 
 /** Options of {@link weightedCrossEntropy}. */
 export interface WeightedCrossEntropyOptions {
@@ -66,7 +72,12 @@ export function weightedCrossEntropy(
   });
 }
 
-function checkLabelRange(fn: string, labels: Int32Array, numClasses: number, ignoreIndex: number): void {
+function checkLabelRange(
+  fn: string,
+  labels: Int32Array,
+  numClasses: number,
+  ignoreIndex: number,
+): void {
   for (let i = 0; i < labels.length; i++) {
     const c = labels[i];
     if (c !== ignoreIndex && (c < 0 || c >= numClasses)) {

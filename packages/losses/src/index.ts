@@ -5,4 +5,8 @@ export { weightedCrossEntropy } from './cross-entropy';
 export type { WeightedCrossEntropyOptions } from './cross-entropy';
 export { l1AdversarialLoss, leastSquaresAdversarialLoss } from './adversarial';
 export { annealedSelfTrainingTargets, topPPseudoLabels } from './self-training';
-export type { AnnealedSelfTrainingOptions, SelfTrainingTargets, TopPOptions } from './self-training';
+export type {
+  AnnealedSelfTrainingOptions,
+  SelfTrainingTargets,
+  TopPOptions,
+} from './self-training';

@@ -49,5 +49,9 @@ export function maskedMean(values: tf.Tensor, mask: tf.Tensor): tf.Scalar {
   const num = tf.sum(tf.mul(tf.where(selected, values, tf.zerosLike(values)), mask));
   const den = tf.sum(mask);
   const nonEmpty = tf.greater(den, 0);
-  return tf.where(nonEmpty, tf.div(num, tf.where(nonEmpty, den, tf.onesLike(den))), tf.zerosLike(num)) as tf.Scalar;
+  return tf.where(
+    nonEmpty,
+    tf.div(num, tf.where(nonEmpty, den, tf.onesLike(den))),
+    tf.zerosLike(num),
+  ) as tf.Scalar;
 }

@@ -121,7 +121,8 @@ export function classwiseMmdLoss(
   return tf.tidy(() => {
     if (groups.length === 0) {
       // No class present: a zero that is still connected to both inputs, so gradients are 0.
-      return tf.add(tf.mul(tf.sum(real), 0), tf.mul(tf.sum(fake), 0)) as tf.Scalar;
+      // (x·0 can be −0; adding +0 makes it +0.)
+      return tf.add(tf.add(tf.mul(tf.sum(real), 0), tf.mul(tf.sum(fake), 0)), 0) as tf.Scalar;
     }
     const perClass = groups.map(({ rows }) => {
       const all = rows.length === real.shape[0];
@@ -142,7 +143,8 @@ export function groupRowsByClass(
   for (let i = 0; i < labels.length; i++) {
     const c = labels[i];
     if (c === ignoreIndex) continue;
-    if (c < 0) throw new Error(`classwiseMmdLoss: labels must be ≥ 0 class ids, found ${c} at row ${i}`);
+    if (c < 0)
+      throw new Error(`classwiseMmdLoss: labels must be ≥ 0 class ids, found ${c} at row ${i}`);
     counts.set(c, (counts.get(c) ?? 0) + 1);
   }
   const classes = [...counts.keys()].sort((a, b) => a - b);
@@ -167,28 +169,32 @@ function checkSigmas(fn: string, sigmas: readonly number[]): void {
 }
 
 function mmdUnchecked(x: tf.Tensor2D, y: tf.Tensor2D, sigmas: readonly number[]): tf.Scalar {
-  const sqX = tf.sum(tf.square(x), 1) as tf.Tensor1D;
-  const sqY = tf.sum(tf.square(y), 1) as tf.Tensor1D;
-  const kxx = meanKernel(x, x, sqX, sqX, sigmas);
-  const kyy = meanKernel(y, y, sqY, sqY, sigmas);
-  const kxy = meanKernel(x, y, sqX, sqY, sigmas);
+  // ‖a−b‖² = ‖a‖² + ‖b‖² − 2a·b loses precision in float32 when the norms are large compared
+  // with the distance; distances do not change under a shift, so each block is computed on
+  // centred rows (X about its mean, Y about its mean, X against Y about the midpoint).
+  const cx = tf.mean(x, 0, true);
+  const cy = tf.mean(y, 0, true);
+  const cxy = tf.mul(tf.add(cx, cy), 0.5);
+  const xc = tf.sub(x, cx) as tf.Tensor2D;
+  const yc = tf.sub(y, cy) as tf.Tensor2D;
+  const kxx = meanKernel(xc, xc, sigmas);
+  const kyy = meanKernel(yc, yc, sigmas);
+  const kxy = meanKernel(tf.sub(x, cxy) as tf.Tensor2D, tf.sub(y, cxy) as tf.Tensor2D, sigmas);
   const squared = tf.sub(tf.add(kxx, kyy), tf.mul(kxy, 2));
   return safeSqrt(squared) as tf.Scalar;
 }
 
 /** mean over all pairs (a ∈ A, b ∈ B) of Σ_σ exp(max(−‖a−b‖²/(2σ), floor)). */
-function meanKernel(
-  a: tf.Tensor2D,
-  b: tf.Tensor2D,
-  sqA: tf.Tensor1D,
-  sqB: tf.Tensor1D,
-  sigmas: readonly number[],
-): tf.Scalar {
+function meanKernel(a: tf.Tensor2D, b: tf.Tensor2D, sigmas: readonly number[]): tf.Scalar {
+  const sqA = tf.sum(tf.square(a), 1);
+  const sqB = a === b ? sqA : tf.sum(tf.square(b), 1);
   const cross = matMulTransposeB(a, b);
   const d2 = tf.relu(
     tf.sub(tf.add(tf.reshape(sqA, [-1, 1]), tf.reshape(sqB, [1, -1])), tf.mul(cross, 2)),
   );
-  const terms = sigmas.map((s) => tf.exp(tf.maximum(tf.mul(d2, -1 / (2 * s)), KERNEL_EXPONENT_FLOOR)));
+  const terms = sigmas.map((s) =>
+    tf.exp(tf.maximum(tf.mul(d2, -1 / (2 * s)), KERNEL_EXPONENT_FLOOR)),
+  );
   const k = terms.length === 1 ? terms[0] : tf.addN(terms);
   return tf.mean(k);
 }

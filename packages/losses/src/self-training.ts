@@ -1,5 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { assertClassId, assertFiniteNumber, assertFloat, assertInt32, assertRank, assertSameShape } from './internal/checks';
+import {
+  assertClassId,
+  assertFiniteNumber,
+  assertFloat,
+  assertInt32,
+  assertRank,
+  assertSameShape,
+} from './internal/checks';
 
 /** Pseudo-labelled targets for the student: labels to train on, and a weight per pixel. */
 export interface SelfTrainingTargets {
@@ -69,7 +76,8 @@ export function annealedSelfTrainingTargets(
   checkCommon(fn, probs, labels, unseen);
   if (opts === undefined || opts === null) throw new Error(`${fn}: opts.temperature is required`);
   assertFiniteNumber(fn, 'opts.temperature', opts.temperature);
-  if (opts.temperature < 0) throw new Error(`${fn}: opts.temperature must be ≥ 0, got ${opts.temperature}`);
+  if (opts.temperature < 0)
+    throw new Error(`${fn}: opts.temperature must be ≥ 0, got ${opts.temperature}`);
   const ignoreIndex = opts.ignoreIndex ?? 255;
   assertClassId(fn, 'opts.ignoreIndex', ignoreIndex);
   const temperature = opts.temperature;
@@ -135,11 +143,15 @@ export function topPPseudoLabels(
   const topP = opts.topP;
   if (rule === 'rank') {
     if (!Number.isInteger(topP) || topP < 1) {
-      throw new Error(`${fn}: with rule 'rank', opts.topP must be an integer ≥ 1 (a number of ranks), got ${topP}`);
+      throw new Error(
+        `${fn}: with rule 'rank', opts.topP must be an integer ≥ 1 (a number of ranks), got ${topP}`,
+      );
     }
   } else if (rule === 'percentPerClass') {
     if (!(topP > 0 && topP <= 1)) {
-      throw new Error(`${fn}: with rule 'percentPerClass', opts.topP must be a fraction in (0, 1], got ${topP}`);
+      throw new Error(
+        `${fn}: with rule 'percentPerClass', opts.topP must be a fraction in (0, 1], got ${topP}`,
+      );
     }
   } else {
     throw new Error(`${fn}: opts.rule must be 'rank' or 'percentPerClass', got ${String(rule)}`);
@@ -153,7 +165,11 @@ export function topPPseudoLabels(
       const keep = tf.logicalAnd(ignored, tf.less(higher, topP));
       const newLabels = tf.where(keep, uStar, labels) as tf.Tensor3D;
       const dropped = tf.logicalAnd(ignored, tf.logicalNot(keep));
-      const weights = tf.where(dropped, tf.zeros(labels.shape), tf.ones(labels.shape)) as tf.Tensor3D;
+      const weights = tf.where(
+        dropped,
+        tf.zeros(labels.shape),
+        tf.ones(labels.shape),
+      ) as tf.Tensor3D;
       return { labels: newLabels, weights };
     });
   }
@@ -215,7 +231,9 @@ function checkCommon(fn: string, probs: tf.Tensor4D, labels: tf.Tensor3D, unseen
   for (const u of unseen) {
     assertClassId(fn, 'every unseen class id', u);
     if (u >= numClasses) {
-      throw new Error(`${fn}: unseen class ${u} is outside [0, ${numClasses}) (probs has C = ${numClasses})`);
+      throw new Error(
+        `${fn}: unseen class ${u} is outside [0, ${numClasses}) (probs has C = ${numClasses})`,
+      );
     }
     if (seen.has(u)) throw new Error(`${fn}: unseen class ${u} is listed twice`);
     seen.add(u);

@@ -2,7 +2,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { expect } from 'vitest';
 
 /** |actual − expected| ≤ 1e-4 · max(1, |expected|) elementwise: the project's parity tolerance. */
-export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-4): void {
+export function expectClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  tol = 1e-4,
+): void {
   expect(actual.length).toBe(expected.length);
   let worst = 0;
   let at = -1;

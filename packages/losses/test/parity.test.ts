@@ -41,18 +41,31 @@ describe.skipIf(!present)(
       it(`mmdLoss on ${backend}`, () => {
         expect(tf.getBackend()).toBe(backend);
         for (const c of cases('mmdLoss')) {
-          const got = tf.tidy(() => mmdLoss(f32(c.real) as tf.Tensor2D, f32(c.fake) as tf.Tensor2D, c.sigmas).dataSync()[0]);
+          const got = tf.tidy(
+            () =>
+              mmdLoss(
+                f32(c.real) as tf.Tensor2D,
+                f32(c.fake) as tf.Tensor2D,
+                c.sigmas,
+              ).dataSync()[0],
+          );
           expectClose([got], [c.expected]);
         }
       });
 
       it(`classwiseMmdLoss on ${backend}`, () => {
         for (const c of cases('classwiseMmdLoss')) {
-          const got = tf.tidy(() =>
-            classwiseMmdLoss(f32(c.real) as tf.Tensor2D, f32(c.fake) as tf.Tensor2D, i32(c.labels) as tf.Tensor1D, {
-              sigmas: c.sigmas,
-              ignoreIndex: c.ignoreIndex,
-            }).dataSync()[0],
+          const got = tf.tidy(
+            () =>
+              classwiseMmdLoss(
+                f32(c.real) as tf.Tensor2D,
+                f32(c.fake) as tf.Tensor2D,
+                i32(c.labels) as tf.Tensor1D,
+                {
+                  sigmas: c.sigmas,
+                  ignoreIndex: c.ignoreIndex,
+                },
+              ).dataSync()[0],
           );
           expectClose([got], [c.expected]);
         }
@@ -60,12 +73,13 @@ describe.skipIf(!present)(
 
       it(`klDivergence on ${backend}`, () => {
         for (const c of cases('klDivergence')) {
-          const got = tf.tidy(() =>
-            klDivergence(
-              f32(c.mu) as tf.Tensor4D,
-              f32(c.logvar) as tf.Tensor4D,
-              opt(c, 'mask', f32) as tf.Tensor3D | undefined,
-            ).dataSync()[0],
+          const got = tf.tidy(
+            () =>
+              klDivergence(
+                f32(c.mu) as tf.Tensor4D,
+                f32(c.logvar) as tf.Tensor4D,
+                opt(c, 'mask', f32) as tf.Tensor3D | undefined,
+              ).dataSync()[0],
           );
           expectClose([got], [c.expected]);
         }
@@ -73,13 +87,14 @@ describe.skipIf(!present)(
 
       it(`weightedCrossEntropy on ${backend}`, () => {
         for (const c of cases('weightedCrossEntropy')) {
-          const got = tf.tidy(() =>
-            weightedCrossEntropy(
-              f32(c.logits) as tf.Tensor4D,
-              i32(c.labels) as tf.Tensor3D,
-              opt(c, 'weights', f32) as tf.Tensor3D | undefined,
-              { ignoreIndex: c.ignoreIndex },
-            ).dataSync()[0],
+          const got = tf.tidy(
+            () =>
+              weightedCrossEntropy(
+                f32(c.logits) as tf.Tensor4D,
+                i32(c.labels) as tf.Tensor3D,
+                opt(c, 'weights', f32) as tf.Tensor3D | undefined,
+                { ignoreIndex: c.ignoreIndex },
+              ).dataSync()[0],
           );
           expectClose([got], [c.expected]);
         }
@@ -89,13 +104,22 @@ describe.skipIf(!present)(
         const all = cases('annealedSelfTrainingTargets');
         for (const c of all) {
           const [labels, weights, shape] = tf.tidy(() => {
-            const t = annealedSelfTrainingTargets(f32(c.probs) as tf.Tensor4D, i32(c.labels) as tf.Tensor3D, c.unseen, {
-              temperature: c.temperature,
-              ignoreIndex: c.ignoreIndex,
-            });
+            const t = annealedSelfTrainingTargets(
+              f32(c.probs) as tf.Tensor4D,
+              i32(c.labels) as tf.Tensor3D,
+              c.unseen,
+              {
+                temperature: c.temperature,
+                ignoreIndex: c.ignoreIndex,
+              },
+            );
             expect(t.labels.dtype).toBe('int32');
             expect(t.weights.dtype).toBe('float32');
-            return [Array.from(t.labels.dataSync()), Array.from(t.weights.dataSync()), t.labels.shape];
+            return [
+              Array.from(t.labels.dataSync()),
+              Array.from(t.weights.dataSync()),
+              t.labels.shape,
+            ];
           });
           expect(shape).toEqual(tf.tensor(c.labels).shape);
           expect(labels).toEqual((c.expectedLabels as number[][][]).flat(2));

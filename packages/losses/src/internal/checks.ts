@@ -1,12 +1,20 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 /** Throws unless `t` is a tf.Tensor of the given rank; the message names the function and argument. */
-export function assertRank(fn: string, name: string, t: unknown, rank: number, layout: string): void {
+export function assertRank(
+  fn: string,
+  name: string,
+  t: unknown,
+  rank: number,
+  layout: string,
+): void {
   if (!(t instanceof tf.Tensor)) {
     throw new TypeError(`${fn}: ${name} must be a tf.Tensor ${layout}, got ${describe(t)}`);
   }
   if (t.rank !== rank) {
-    throw new Error(`${fn}: ${name} must have rank ${rank} ${layout}, got shape [${t.shape.join(', ')}]`);
+    throw new Error(
+      `${fn}: ${name} must have rank ${rank} ${layout}, got shape [${t.shape.join(', ')}]`,
+    );
   }
 }
 
@@ -59,7 +67,12 @@ export function assertFiniteNumber(fn: string, name: string, v: unknown): assert
  * Checks a 0/1 mask (any numeric dtype, or bool) against the expected shape and returns it as
  * float32 (a new tensor, owned by the caller's tidy scope).
  */
-export function maskAsFloat(fn: string, name: string, mask: tf.Tensor, shape: readonly number[]): tf.Tensor {
+export function maskAsFloat(
+  fn: string,
+  name: string,
+  mask: tf.Tensor,
+  shape: readonly number[],
+): tf.Tensor {
   if (!(mask instanceof tf.Tensor)) {
     throw new TypeError(`${fn}: ${name} must be a tf.Tensor, got ${describe(mask)}`);
   }
