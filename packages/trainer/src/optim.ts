@@ -1,0 +1,128 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * Small optimizers with explicit, checkpointable state (the slots are named after the
+ * variables, so a checkpoint stores them as `opt.<group>.<variable>.<slot>`).
+ *
+ * tfjs' own optimizers keep their state keyed by internal variable names and cannot change the
+ * learning rate of momentum/Adam between steps; the trainer needs both (poly schedule, resume).
+ */
+export interface Optimizer {
+  /** Learning rate used by the next `apply`. */
+  lr: number;
+  /** Applies one update. `grads` maps a variable name to its gradient (disposed by the caller). */
+  apply(vars: Map<string, tf.Variable>, grads: Record<string, tf.Tensor>): void;
+  /** Slot tensors by `<variable>.<slot>` (the optimizer's own tensors; do not dispose). */
+  state(): Record<string, tf.Tensor>;
+  /** Scalars to store in checkpoint metadata (e.g. Adam's step count). */
+  scalars(): Record<string, number>;
+  /** Replaces the state with copies of `tensors` and the given scalars. */
+  load(tensors: Record<string, tf.Tensor>, scalars: Record<string, number>): void;
+  dispose(): void;
+}
+
+function setSlot(slots: Map<string, tf.Variable>, key: string, value: tf.Tensor): void {
+  const v = slots.get(key);
+  if (v) v.assign(value);
+  else slots.set(key, tf.variable(value, false));
+}
+
+/**
+ * SGD with (heavy-ball, PyTorch-style) momentum and L2 weight decay:
+ * `g' = g + wd·θ; v = μ·v + g'; θ = θ − lr·v`.
+ */
+export class SgdMomentum implements Optimizer {
+  private readonly slots = new Map<string, tf.Variable>();
+  constructor(
+    public lr: number,
+    readonly momentum: number,
+    readonly weightDecay: number,
+  ) {}
+
+  apply(vars: Map<string, tf.Variable>, grads: Record<string, tf.Tensor>): void {
+    tf.tidy(() => {
+      for (const [name, g] of Object.entries(grads)) {
+        const p = vars.get(name);
+        if (!p || !g) continue;
+        const gd = this.weightDecay > 0 ? tf.add(g, tf.mul(p, this.weightDecay)) : g;
+        const key = `${name}.momentum`;
+        const prev = this.slots.get(key);
+        const v = prev ? tf.add(tf.mul(prev, this.momentum), gd) : gd;
+        setSlot(this.slots, key, v);
+        p.assign(tf.sub(p, tf.mul(v, this.lr)));
+      }
+    });
+  }
+
+  state(): Record<string, tf.Tensor> {
+    return Object.fromEntries(this.slots);
+  }
+  scalars(): Record<string, number> {
+    return {};
+  }
+  load(tensors: Record<string, tf.Tensor>): void {
+    this.dispose();
+    for (const [k, t] of Object.entries(tensors)) this.slots.set(k, tf.variable(t.clone(), false));
+  }
+  dispose(): void {
+    for (const v of this.slots.values()) v.dispose();
+    this.slots.clear();
+  }
+}
+
+/** Adam (Kingma & Ba), bias-corrected, no weight decay. */
+export class Adam implements Optimizer {
+  private readonly slots = new Map<string, tf.Variable>();
+  private t = 0;
+  constructor(
+    public lr: number,
+    readonly beta1 = 0.5,
+    readonly beta2 = 0.999,
+    readonly eps = 1e-8,
+  ) {}
+
+  apply(vars: Map<string, tf.Variable>, grads: Record<string, tf.Tensor>): void {
+    this.t += 1;
+    const c1 = 1 - Math.pow(this.beta1, this.t);
+    const c2 = 1 - Math.pow(this.beta2, this.t);
+    const stepSize = (this.lr * Math.sqrt(c2)) / c1;
+    tf.tidy(() => {
+      for (const [name, g] of Object.entries(grads)) {
+        const p = vars.get(name);
+        if (!p || !g) continue;
+        const mk = `${name}.m`;
+        const vk = `${name}.v`;
+        const m0 = this.slots.get(mk);
+        const v0 = this.slots.get(vk);
+        const m = m0 ? tf.add(tf.mul(m0, this.beta1), tf.mul(g, 1 - this.beta1)) : tf.mul(g, 1 - this.beta1);
+        const sq = tf.square(g);
+        const v = v0 ? tf.add(tf.mul(v0, this.beta2), tf.mul(sq, 1 - this.beta2)) : tf.mul(sq, 1 - this.beta2);
+        setSlot(this.slots, mk, m);
+        setSlot(this.slots, vk, v);
+        p.assign(tf.sub(p, tf.mul(tf.div(m, tf.add(tf.sqrt(v), this.eps * Math.sqrt(c2))), stepSize)));
+      }
+    });
+  }
+
+  state(): Record<string, tf.Tensor> {
+    return Object.fromEntries(this.slots);
+  }
+  scalars(): Record<string, number> {
+    return { t: this.t };
+  }
+  load(tensors: Record<string, tf.Tensor>, scalars: Record<string, number>): void {
+    this.dispose();
+    for (const [k, t] of Object.entries(tensors)) this.slots.set(k, tf.variable(t.clone(), false));
+    this.t = scalars.t ?? 0;
+  }
+  dispose(): void {
+    for (const v of this.slots.values()) v.dispose();
+    this.slots.clear();
+  }
+}
+
+/** Poly learning rate: `base · (1 − step/total)^power` (DeepLab/CaGNet), step 0-based. */
+export function polyLr(base: number, step: number, total: number, power: number): number {
+  if (total <= 0) return base;
+  return base * Math.pow(Math.max(0, 1 - step / total), power);
+}
