@@ -224,7 +224,7 @@ export class SpatialInformationModule extends Module {
         `@sign/sim SpatialInformationModule.featureFromLatent: hPrime [${hPrime.shape.join(', ')}] and z [${z.shape.join(', ')}] differ in shape`,
       );
     }
-    return tf.tidy(() => tf.sigmoid(tf.add(hPrime, tf.mul(hPrime, tf.sigmoid(z)))));
+    return tf.tidy(() => tf.sigmoid(tf.add(hPrime, tf.mul(hPrime, tf.sigmoid(z)))) as tf.Tensor4D);
   }
 
   /**

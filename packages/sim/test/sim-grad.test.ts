@@ -58,7 +58,7 @@ for (const backend of ['wasm', 'cpu'] as const) {
         };
 
         // w.r.t. the input
-        const gx = tf.grad((inp: tf.Tensor4D) => lossT(sim.apply(inp, { eps })))(x);
+        const gx = tf.grad((inp: tf.Tensor) => lossT(sim.apply(inp as tf.Tensor4D, { eps })))(x);
         const dir = tf.tensor4d(fixedArray(size, 3), shape);
         const analyticX = tf.tidy(() => tf.sum(tf.mul(gx, dir)).dataSync()[0]);
         const xp = tf.tidy(() => tf.add(x, tf.mul(dir, h))) as tf.Tensor4D;

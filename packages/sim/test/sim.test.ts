@@ -109,7 +109,7 @@ for (const backend of ['wasm', 'cpu'] as const) {
           dils.forEach((d, i) => {
             const k = P.get(`${pre}.branch${i + 1}.kernel`)! as tf.Tensor4D;
             const b = P.get(`${pre}.branch${i + 1}.bias`)!;
-            cur = tf.relu(tf.add(tf.conv2d(cur, k, 1, 'same', 'NHWC', d), b));
+            cur = tf.relu(tf.add(tf.conv2d(cur, k, 1, 'same', 'NHWC', d), b)) as tf.Tensor4D;
             outs.push(cur);
           });
           const cat = tf.concat(outs, 3);
@@ -171,7 +171,7 @@ for (const backend of ['wasm', 'cpu'] as const) {
       expect(maxAbsDiff(s1.latent, s3.latent)).toBeGreaterThan(1e-3);
       // eps recovered from z has mean ≈ 0 and std ≈ 1 over 240 values
       const eps = tf.tidy(() => tf.div(tf.sub(s1.latent, s1.mu), tf.exp(tf.mul(s1.logvar, 0.5))));
-      const e = eps.dataSync();
+      const e = Array.from(eps.dataSync());
       const mean = e.reduce((a, b) => a + b, 0) / e.length;
       const std = Math.sqrt(e.reduce((a, b) => a + (b - mean) ** 2, 0) / e.length);
       expect(Math.abs(mean)).toBeLessThan(0.25);
