@@ -65,10 +65,11 @@ export function diffPaths(a: unknown, b: unknown, path = ''): string[] {
 }
 
 /** Config keys that may change between an interrupted run and its resumption. */
-const RESUMABLE_CHANGES = new Set(['runtime.backend']);
+const RESUMABLE_CHANGES = new Set<string>(); // none: the trainer refuses a checkpoint written by another config
 
 function describeBackend(b: BackendReport): string {
-  const skipped = b.attempts.filter((a) => !a.ok).map((a) => `${a.name}: ${a.reason}`);
+  const short = (r = '') => (/not installed|Cannot find package/.test(r) ? 'not installed' : r.slice(0, 80));
+  const skipped = b.attempts.filter((a) => !a.ok).map((a) => `${a.name}: ${short(a.reason)}`);
   const note = b.attempts.find((a) => a.ok)?.reason;
   return `backend: ${b.backend}${note ? ` (${note})` : ''}${skipped.length ? ` · skipped ${skipped.join('; ')}` : ''}`;
 }

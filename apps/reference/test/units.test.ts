@@ -239,3 +239,13 @@ describe('report', () => {
     expect(diffPaths({ a: 1, b: { c: [1], d: 2 } }, { a: 1, b: { c: [2], d: 2, e: 1 } })).toEqual(['b.c', 'b.e']);
   });
 });
+
+describe('README', () => {
+  it('documents every flag of every command', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { DEMO_OPTIONS, TRAIN_OPTIONS, EVAL_OPTIONS, PREDICT_OPTIONS } = await import('../src/args');
+    const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
+    for (const opts of [DEMO_OPTIONS, TRAIN_OPTIONS, EVAL_OPTIONS, PREDICT_OPTIONS])
+      for (const flag of Object.keys(opts)) if (flag !== 'help') expect(readme, `--${flag}`).toContain(`--${flag}`);
+  });
+});
