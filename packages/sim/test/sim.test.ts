@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, Rng } from '@sign/core';
 import { expectNoLeaks } from '@sign/core/testing';
-import { SpatialInformationModule, relativePositionalEncoding } from '../src/index';
+import { GatedDilatedBlock, SpatialInformationModule, relativePositionalEncoding } from '../src/index';
 
 /** Deterministic pseudo-random tensor (independent of the backend's RNG). */
 function fixed(shape: number[], seed: number, scale = 1): tf.Tensor {
@@ -45,6 +45,39 @@ for (const backend of ['wasm', 'cpu'] as const) {
         tf.dispose([x, ...Object.values(out)]);
         sim.dispose();
       }
+    });
+
+    it('GatedDilatedBlock: parameter paths, shapes, pool bias, input checks, no leaks (gating itself: see the hand-written forward test)', async () => {
+      const block = new GatedDilatedBlock(new Rng(2), { inChannels: 3, outChannels: 5, hidden: 4, dilations: [1, 3] });
+      expect([...block.namedParameters().keys()]).toEqual([
+        'branch1.kernel',
+        'branch1.bias',
+        'branch2.kernel',
+        'branch2.bias',
+        'gate.kernel',
+        'gate.bias',
+        'pool.kernel',
+        'pool.bias',
+      ]);
+      const x = fixed([2, 6, 5, 3], 1) as tf.Tensor4D;
+      const y = await expectNoLeaks(() => block.apply(x));
+      expect(y.shape).toEqual([2, 6, 5, 5]);
+      // with the pool kernel zeroed the output is the pool bias everywhere
+      const P = block.namedParameters();
+      const saved = tf.clone(P.get('pool.kernel')!);
+      P.get('pool.kernel')!.assign(tf.zerosLike(saved));
+      const y0 = block.apply(x);
+      const bias = P.get('pool.bias')!.dataSync();
+      const v = y0.dataSync();
+      for (let i = 0; i < v.length; i++) expect(v[i]).toBeCloseTo(bias[i % 5], 6);
+      P.get('pool.kernel')!.assign(saved);
+      const bad = tf.zeros([1, 4, 4, 2]) as tf.Tensor4D;
+      expect(() => block.apply(bad)).toThrow(/GatedDilatedBlock.apply: expected x of shape \[N, H, W, 3\]/);
+      expect(() => new GatedDilatedBlock(new Rng(0), { inChannels: 3, outChannels: 5, hidden: 4, dilations: [0] })).toThrow(
+        /every dilation must be a positive integer/,
+      );
+      tf.dispose([x, y, y0, saved, bad]);
+      block.dispose();
     });
 
     it('parameter paths are stable and sized as METHOD §2 says', () => {
