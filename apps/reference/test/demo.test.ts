@@ -55,8 +55,8 @@ describe('sign demo --quick', () => {
     // hIoU is the harmonic mean of the two (within the report's rounding)
     const h = r.mIoUSeen + r.mIoUUnseen > 0 ? (2 * r.mIoUSeen * r.mIoUUnseen) / (r.mIoUSeen + r.mIoUUnseen) : 0;
     expect(r.hIoU).toBeCloseTo(h, 2);
-    expect(r.pixelAccuracy).toBeGreaterThan(50); // background alone is most pixels
-    expect(Object.keys(r.perClassIoU).sort()).toEqual([...FASHION_CLASSES].sort());
+    // every item class (background too only when the config counts it)
+    expect(Object.keys(r.perClassIoU).sort()).toEqual([...items].sort());
     for (const [name, v] of Object.entries(r.perClassIoU)) {
       expect(v === null || (typeof v === 'number' && v >= 0 && v <= 100), name).toBe(true);
     }
