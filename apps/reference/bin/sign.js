@@ -45,6 +45,12 @@ function distProblem() {
   return null;
 }
 
+// `sign … | head`: a closed pipe ends the output quietly instead of crashing.
+process.stdout.on('error', (err) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 const force = process.env.SIGN_FROM_SOURCE;
 const problem = force === '1' ? 'SIGN_FROM_SOURCE=1' : force === '0' ? null : distProblem();
 

@@ -21,6 +21,10 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_PLAN, buildPlan, commandOf, filterPlan, resultsMarkdown, type Budget, type Entry, type Metrics } from './ablation-plan';
 
 const here = dirname(fileURLToPath(import.meta.url));
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
 const repo = resolve(here, '../../..');
 const signBin = join(repo, 'apps/reference/bin/sign.js');
 
