@@ -116,7 +116,8 @@ export function createReporter(opts: ReporterOptions): Reporter {
       const width = 20;
       const filled = e.total > 0 ? Math.min(width, Math.round((width * e.step) / e.total)) : 0;
       const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
-      return `${e.phase.padEnd(13)} ${bar} ${e.step}/${e.total} ${String(pct).padStart(3)}% · ${losses} · ${speed} · ETA ${eta}`;
+      // Most important first: a narrow terminal cuts the losses, not the ETA.
+      return `${e.phase.padEnd(13)} ${bar} ${e.step}/${e.total} ${String(pct).padStart(3)}% · ETA ${eta} · ${speed} · ${losses}`;
     }
     return `[${e.phase}] ${e.step}/${e.total} (${pct}%) ${losses} · ${speed} · ETA ${eta}`;
   }
@@ -129,7 +130,7 @@ export function createReporter(opts: ReporterOptions): Reporter {
   }
 
   function drawBar() {
-    const cols = Math.max(20, (stderr.columns ?? 100) - 1);
+    const cols = Math.max(40, (stderr.columns || 100) - 1);
     const text = barText.length > cols ? `${barText.slice(0, cols - 1)}…` : barText;
     stderr.write(`\r\x1b[2K${text}`);
     barShown = true;
