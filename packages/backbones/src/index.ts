@@ -1,1 +1,10 @@
-export {};
+export type { Backbone, BackboneApplyOptions, BackboneFactory } from './backbone';
+export { BackboneRegistry, backboneRegistry, createBackbone, registry } from './registry';
+export {
+  PatchDownsample,
+  SMALL_BACKBONE_DEFAULTS,
+  SmallBackbone,
+  createSmallBackbone,
+  resolveSmallBackboneConfig,
+} from './small';
+export type { SmallBackboneConfig } from './small';

@@ -1,17 +1,18 @@
-import { readFileSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 
 const readme = readFileSync(resolve(__dirname, '../README.md'), 'utf8');
 const example = /```ts\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
-const dir = mkdtempSync(join(tmpdir(), 'sign-metrics-readme-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+// written inside the package (in the git-ignored .tmp/) so that imports resolve exactly as in the package
+const dir = resolve(__dirname, '../.tmp');
+const file = join(dir, `readme-example-${process.pid}.ts`);
+mkdirSync(dir, { recursive: true });
+afterAll(() => rmSync(file, { force: true }));
 
 describe('README example', () => {
   it('runs and prints what its comments say', async () => {
     expect(example).toContain("from '@sign/metrics'");
-    const file = join(dir, 'example.ts');
     writeFileSync(file, example);
     const lines: string[] = [];
     const spy = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void lines.push(a.join(' ')));

@@ -1,0 +1,32 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import type { Module, Rng } from '@sign/core';
+
+/** Options of {@link Backbone.apply}. */
+export interface BackboneApplyOptions {
+  /** Training mode (dropout, batch statistics, … where a backbone has them). */
+  training: boolean;
+  /** Source of randomness for training-time stochastic layers. */
+  rng: Rng;
+}
+
+/**
+ * E of METHOD §2: maps images to a feature map.
+ *
+ * `apply(images [N,H,W,C]) → [N, ⌈H/s⌉, ⌈W/s⌉, D]` with `s = outputStride` and
+ * `D = outputChannels`. Implementations are `Module`s, so their parameters have stable dotted
+ * paths (`namedParameters()`), can be frozen (`setTrainable(false)`) and saved (`stateDict()`).
+ */
+export interface Backbone extends Module {
+  /** Registry name of the architecture, e.g. `'small'`. */
+  readonly name: string;
+  /** Channels of the input images C. */
+  readonly inputChannels: number;
+  /** D, the channels of the feature map. */
+  readonly outputChannels: number;
+  /** s, the ratio of input to output resolution. */
+  readonly outputStride: number;
+  apply(images: tf.Tensor4D, opts: BackboneApplyOptions): tf.Tensor4D;
+}
+
+/** Builds a backbone from a seeded generator and an architecture-specific config. */
+export type BackboneFactory<C = Record<string, unknown>> = (rng: Rng, cfg?: C) => Backbone;
