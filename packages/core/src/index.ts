@@ -1,7 +1,7 @@
 export { initBackend, currentBackend, registerGradients } from './backend';
 export type { BackendPreference, BackendAttempt, BackendReport } from './backend';
-export { conv2d, conv1x1, dense, matMul, convGeometry } from './ops';
-export type { Conv2dOptions, Conv2dPadding, ConvGeometry } from './ops';
+export { conv2d, conv1x1, dense, matMul, convGeometry, convImplementation, setConvImplementation } from './ops';
+export type { Conv2dOptions, Conv2dPadding, ConvGeometry, ConvImplementation } from './ops';
 export { Rng, dropout } from './random';
 export { Module } from './module';
 export { Conv2d, Conv1x1, Linear, kaimingUniformA5, biasUniform } from './layers';

@@ -111,10 +111,27 @@ const matMulPlain = tf.customGrad(((a: tf.Tensor2D, b: tf.Tensor2D, save: Saver)
     value: tf.matMul(a, b),
     gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
       const [sa, sb] = saved as tf.Tensor2D[];
-      return [tf.matMul(dy, tf.transpose(sb)), tf.matMul(tf.transpose(sa), dy)];
+      return matMulGrads(sa, sb, dy);
     },
   };
 }) as any) as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
+
+/**
+ * Gradients of y = a·b [m,n] given dy: dA = dy·bᵀ [m,k], dB = aᵀ·dy [k,n], using plain products
+ * and explicit transposes. A transpose costs about as much as reading the matrix a few times
+ * (wasm's transpose is not cache-blocked), so for each product we transpose whichever side moves
+ * fewer elements: dB = aᵀ·dy transposes a (m·k), while (dyᵀ·a)ᵀ transposes dy and the result
+ * (m·n + k·n).
+ */
+export function matMulGrads(a: tf.Tensor2D, b: tf.Tensor2D, dy: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] {
+  const [m, k] = a.shape;
+  const n = b.shape[1];
+  let dyT: tf.Tensor2D | null = null;
+  const getDyT = (): tf.Tensor2D => (dyT ??= tf.transpose(dy));
+  const da = k * n <= m * n + m * k ? tf.matMul(dy, tf.transpose(b)) : tf.transpose(tf.matMul(b, getDyT()));
+  const db = m * k <= m * n + k * n ? tf.matMul(tf.transpose(a), dy) : tf.transpose(tf.matMul(getDyT(), a));
+  return [da as tf.Tensor2D, db as tf.Tensor2D];
+}
 
 /**
  * Matrix product `a·b` (optionally transposing either operand first) whose forward and backward
@@ -296,13 +313,203 @@ function conv2dIm2col(x: tf.Tensor4D, kernel: tf.Tensor4D, g: ConvGeometry): tf.
       gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
         const [scols, sk2] = saved as tf.Tensor2D[];
         const dy2 = tf.reshape(dy, [g.n * g.oh * g.ow, g.cout]) as tf.Tensor2D;
-        const dk = tf.reshape(tf.matMul(tf.transpose(scols), dy2), [g.kh, g.kw, g.cin, g.cout]);
-        const dx = col2im(tf.matMul(dy2, tf.transpose(sk2)), g);
+        const [dcols, dk2] = matMulGrads(scols, sk2, dy2);
+        return [col2im(dcols, g), tf.reshape(dk2, [g.kh, g.kw, g.cin, g.cout])];
+      },
+    };
+  }) as any) as (x: tf.Tensor4D, k: tf.Tensor4D) => tf.Tensor4D;
+  return f(x, kernel);
+}
+
+/** Scatters one tap's input gradient [n,oh,ow,cin] into the padded input frame [n,hp,wp,cin]. */
+function scatterTap(d: tf.Tensor4D, g: ConvGeometry, i: number, j: number, hp: number, wp: number): tf.Tensor4D {
+  const { n, cin, oh, ow, sh, sw } = g;
+  let up = d;
+  let uh = oh;
+  let uw = ow;
+  if (sh > 1 || sw > 1) {
+    const u6 = tf.pad(tf.reshape(d, [n, oh, 1, ow, 1, cin]), [
+      [0, 0],
+      [0, 0],
+      [0, sh - 1],
+      [0, 0],
+      [0, sw - 1],
+      [0, 0],
+    ]);
+    uh = oh * sh;
+    uw = ow * sw;
+    up = tf.reshape(u6, [n, uh, uw, cin]);
+  }
+  const r0 = i * g.dh;
+  const c0 = j * g.dw;
+  const lh = Math.min(uh, hp - r0);
+  const lw = Math.min(uw, wp - c0);
+  if (lh !== uh || lw !== uw) up = tf.slice(up, [0, 0, 0, 0], [n, lh, lw, cin]);
+  return tf.pad(up, [
+    [0, 0],
+    [r0, hp - r0 - lh],
+    [c0, wp - c0 - lw],
+    [0, 0],
+  ]);
+}
+
+/**
+ * conv2d as a sum over the kh·kw kernel taps of (shifted input window)·(kernel slice), each a
+ * plain matMul; the custom gradient does the same per tap, so no large im2col matrix is built or
+ * transposed (any backend).
+ */
+function conv2dTaps(x: tf.Tensor4D, kernel: tf.Tensor4D, g: ConvGeometry): tf.Tensor4D {
+  const { n, cin, cout, oh, ow, kh, kw } = g;
+  const p = n * oh * ow;
+  const hp = g.h + g.pads[0][0] + g.pads[0][1];
+  const wp = g.w + g.pads[1][0] + g.pads[1][1];
+  const window = (xp: tf.Tensor4D, i: number, j: number) => tf.reshape(tapSlice(xp, g, i, j), [p, cin]) as tf.Tensor2D;
+  const f = tf.customGrad(((xx: tf.Tensor4D, kk: tf.Tensor4D, save: Saver) => {
+    const xp = padInput(xx, g);
+    const k3 = tf.reshape(kk, [kh * kw, cin, cout]);
+    const parts: tf.Tensor2D[] = [];
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++) {
+        const kt = tf.reshape(tf.slice(k3, [i * kw + j, 0, 0], [1, cin, cout]), [cin, cout]) as tf.Tensor2D;
+        parts.push(tf.matMul(window(xp, i, j), kt));
+      }
+    }
+    save([xp, k3]);
+    const y = parts.length === 1 ? parts[0] : tf.addN(parts);
+    return {
+      value: tf.reshape(y, [n, oh, ow, cout]),
+      gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
+        const [sxp, sk3] = saved as [tf.Tensor4D, tf.Tensor3D];
+        const dy2 = tf.reshape(dy, [p, cout]) as tf.Tensor2D;
+        const dyT = tf.transpose(dy2);
+        // [kh*kw, cout, cin]: every tap's kernel slice, transposed once.
+        const kT = tf.transpose(sk3, [0, 2, 1]);
+        const dks: tf.Tensor2D[] = [];
+        const dxs: tf.Tensor4D[] = [];
+        for (let i = 0; i < kh; i++) {
+          for (let j = 0; j < kw; j++) {
+            const t = i * kw + j;
+            dks.push(tf.matMul(dyT, window(sxp, i, j))); // [cout, cin]
+            const kTt = tf.reshape(tf.slice(kT, [t, 0, 0], [1, cout, cin]), [cout, cin]) as tf.Tensor2D;
+            dxs.push(scatterTap(tf.reshape(tf.matMul(dy2, kTt), [n, oh, ow, cin]), g, i, j, hp, wp));
+          }
+        }
+        const dk = tf.reshape(tf.transpose(tf.stack(dks), [0, 2, 1]), [kh, kw, cin, cout]);
+        const dxp = dxs.length === 1 ? dxs[0] : tf.addN(dxs);
+        const dx = hp === g.h && wp === g.w ? dxp : tf.slice(dxp, [0, g.pads[0][0], g.pads[1][0], 0], [n, g.h, g.w, cin]);
         return [dx, dk];
       },
     };
   }) as any) as (x: tf.Tensor4D, k: tf.Tensor4D) => tf.Tensor4D;
   return f(x, kernel);
+}
+
+/** Zero-inserts a gradient [n,oh,ow,c] at stride spacing: [n,(oh-1)*sh+1,(ow-1)*sw+1,c]. */
+function upsampleStride(d: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D {
+  if (sh === 1 && sw === 1) return d;
+  const [n, oh, ow, c] = d.shape;
+  const u6 = tf.pad(tf.reshape(d, [n, oh, 1, ow, 1, c]), [
+    [0, 0],
+    [0, 0],
+    [0, sh - 1],
+    [0, 0],
+    [0, sw - 1],
+    [0, 0],
+  ]);
+  return tf.slice(tf.reshape(u6, [n, oh * sh, ow * sw, c]), [0, 0, 0, 0], [n, (oh - 1) * sh + 1, (ow - 1) * sw + 1, c]) as tf.Tensor4D;
+}
+
+/** Explicit tfjs padding array for a 4-D NHWC tensor. */
+function pads4(ph: [number, number], pw: [number, number]): [[0, 0], [number, number], [number, number], [0, 0]] {
+  return [[0, 0], ph, pw, [0, 0]];
+}
+
+/**
+ * kernel [kh,kw,cin,cout] rotated 180° with in/out swapped: [kh,kw,cout,cin], out[i,j,o,c] =
+ * k[kh-1-i, kw-1-j, c, o]. Flipping both spatial axes reverses the flat tap index, done here by
+ * unstack/stack: wasm's Reverse kernel is ~25x slower than that on a [3,3,600,256] kernel.
+ */
+function flipKernel(k: tf.Tensor4D): tf.Tensor4D {
+  const [kh, kw, cin, cout] = k.shape;
+  const taps = tf.unstack(tf.transpose(tf.reshape(k, [kh * kw, cin, cout]), [0, 2, 1]));
+  taps.reverse();
+  return tf.reshape(taps.length === 1 ? taps[0] : tf.stack(taps), [kh, kw, cout, cin]);
+}
+
+/**
+ * conv2d whose forward and both gradients are themselves forward convolutions (tf.conv2d), so
+ * they run on the backend's native conv kernel with any dilation:
+ * - dx = conv2d(zero-inserted dy, kernel rotated 180° with in/out swapped, dilation d), the
+ *   "full" correlation, cropped to the unpadded input;
+ * - dk = conv2d(x with batch and channels swapped, dy as the kernel, stride d, dilation s).
+ * tf.conv2d refuses stride > 1 together with dilation > 1, so callers fall back to `conv2dTaps`.
+ */
+function conv2dNative(x: tf.Tensor4D, kernel: tf.Tensor4D, g: ConvGeometry): tf.Tensor4D {
+  const { kh, kw, sh, sw, dh, dw, oh, ow, h, w } = g;
+  const f = tf.customGrad(((xx: tf.Tensor4D, kk: tf.Tensor4D, save: Saver) => {
+    save([xx, kk]);
+    const y = tf.conv2d(xx, kk, [sh, sw], pads4(g.pads[0], g.pads[1]), 'NHWC', [dh, dw]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
+        const [sx, sk] = saved as tf.Tensor4D[];
+        // dx: full correlation of the stride-upsampled dy with the flipped kernel.
+        const u = upsampleStride(dy, sh, sw);
+        const lu = [(oh - 1) * sh + 1, (ow - 1) * sw + 1];
+        const before = [(kh - 1) * dh - g.pads[0][0], (kw - 1) * dw - g.pads[1][0]];
+        const after = [h - before[0] - lu[0] + (kh - 1) * dh, w - before[1] - lu[1] + (kw - 1) * dw];
+        const kflip = flipKernel(sk);
+        let dx: tf.Tensor4D;
+        if (Math.min(before[0], before[1], after[0], after[1]) >= 0) {
+          const ph: [number, number] = [before[0], after[0]];
+          const pw: [number, number] = [before[1], after[1]];
+          dx = tf.conv2d(u, kflip, 1, pads4(ph, pw), 'NHWC', [dh, dw]);
+        } else {
+          // Padding beyond the kernel's reach: compute the whole padded frame, then crop.
+          const hp = h + g.pads[0][0] + g.pads[0][1];
+          const wp = w + g.pads[1][0] + g.pads[1][1];
+          const ph: [number, number] = [(kh - 1) * dh, hp - lu[0]];
+          const pw: [number, number] = [(kw - 1) * dw, wp - lu[1]];
+          const dxp = tf.conv2d(u, kflip, 1, pads4(ph, pw), 'NHWC', [dh, dw]);
+          dx = tf.slice(dxp, [0, g.pads[0][0], g.pads[1][0], 0], [g.n, h, w, g.cin]);
+        }
+        // dk[i,j,c,o] = Σ_{n,a,b} xp[n, a*sh + i*dh, b*sw + j*dw, c] · dy[n,a,b,o]
+        const xT = tf.transpose(sx, [3, 1, 2, 0]) as tf.Tensor4D; // [cin, h, w, n]
+        const dyK = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D; // [oh, ow, n, cout]
+        let dkT = tf.conv2d(xT, dyK, [dh, dw], pads4(g.pads[0], g.pads[1]), 'NHWC', [sh, sw]); // [cin, >=kh, >=kw, cout]
+        if (dkT.shape[1] !== kh || dkT.shape[2] !== kw) dkT = tf.slice(dkT, [0, 0, 0, 0], [g.cin, kh, kw, g.cout]);
+        const dk = tf.transpose(dkT, [1, 2, 0, 3]);
+        return [dx, dk];
+      },
+    };
+  }) as any) as (x: tf.Tensor4D, k: tf.Tensor4D) => tf.Tensor4D;
+  return f(x, kernel);
+}
+
+/** How conv2d is computed: see `setConvImplementation`. */
+export type ConvImplementation = 'im2col' | 'taps' | 'native';
+const IMPLS: ConvImplementation[] = ['im2col', 'taps', 'native'];
+let convImplOverride: ConvImplementation | null = null;
+
+/**
+ * Forces one conv2d implementation on every backend ('auto' restores the per-backend choice).
+ * For benchmarks and debugging; results agree to float32 rounding.
+ */
+export function setConvImplementation(impl: ConvImplementation | 'auto'): void {
+  if (impl !== 'auto' && !IMPLS.includes(impl)) {
+    throw new Error(`setConvImplementation: unknown implementation '${String(impl)}' (auto, ${IMPLS.join(', ')})`);
+  }
+  convImplOverride = impl === 'auto' ? null : impl;
+}
+
+/**
+ * The conv2d implementation used on the current backend: 'native' everywhere (measured fastest
+ * for a training step on wasm and cpu; see the package README), unless overridden with
+ * `setConvImplementation`. Convolutions with stride > 1 *and* dilation > 1, which tf.conv2d
+ * refuses, use 'taps'.
+ */
+export function convImplementation(): ConvImplementation {
+  return convImplOverride ?? 'native';
 }
 
 /**
@@ -330,7 +537,11 @@ export function conv2d(x: tf.Tensor4D, kernel: tf.Tensor4D, opts: Conv2dOptions 
   const dilations = pair(opts.dilations, 1, 'conv2d', 'dilations');
   const g = convGeometry(x.shape, kernel.shape, strides, dilations, opts.padding ?? 'same');
   return tf.tidy(() => {
-    const y = conv2dIm2col(x, kernel, g);
+    let impl = convImplementation();
+    // tf.conv2d (hence 'native') refuses stride > 1 together with dilation > 1.
+    if (impl === 'native' && (g.sh > 1 || g.sw > 1) && (g.dh > 1 || g.dw > 1)) impl = 'taps';
+    const y =
+      impl === 'native' ? conv2dNative(x, kernel, g) : impl === 'taps' ? conv2dTaps(x, kernel, g) : conv2dIm2col(x, kernel, g);
     return opts.bias ? tf.add(y, opts.bias) : y;
   });
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { conv2d, initBackend, Rng, type Conv2dPadding } from '../src/index';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { conv2d, convImplementation, initBackend, Rng, setConvImplementation, type Conv2dPadding } from '../src/index';
 import { expectNoLeaks, forEachBackend } from '../src/testing';
 
 /** Direct loop implementation of NHWC conv2d with explicit pads, the reference for every mode. */
@@ -147,7 +147,10 @@ function fdCheck(xs: number[], ks: number[], s: number, d: number, p: Conv2dPadd
 }
 
 forEachBackend(['wasm', 'cpu'], (backend) => {
-  describe(`conv2d gradients vs finite differences (${backend})`, () => {
+  describe(`conv2d gradients vs finite differences (${backend}, default implementation)`, () => {
+    it('uses the implementation chosen for this backend', () => {
+      expect(convImplementation()).toBe('native');
+    });
     for (const d of [1, 2, 5]) {
       for (const s of [1, 2]) {
         it(`dilation ${d}, stride ${s}, 'same'`, () => {
@@ -155,10 +158,25 @@ forEachBackend(['wasm', 'cpu'], (backend) => {
         });
       }
     }
-    it("'valid' 2x3 kernel, stride 2; explicit padding, dilation 2", () => {
+    it("'valid' 2x3 kernel, stride 2; explicit padding, dilation 2; padding wider than the kernel", () => {
       fdCheck([1, 8, 9, 2], [2, 3, 2, 2], 2, 1, 'valid', 7);
       fdCheck([1, 7, 7, 2], [3, 3, 2, 2], 1, 2, [[1, 0], [2, 3]], 8);
+      fdCheck([1, 5, 4, 2], [3, 2, 2, 2], 1, 1, [[4, 1], [0, 3]], 9);
     });
+  });
+  for (const impl of ['im2col', 'taps', 'native'] as const) {
+    describe(`conv2d gradients vs finite differences (${backend}, forced '${impl}')`, () => {
+      beforeAll(() => setConvImplementation(impl));
+      afterAll(() => setConvImplementation('auto'));
+      it(`dilation 2 stride 2, dilation 5, stride 2 'valid', explicit padding`, () => {
+        fdCheck([1, 7, 6, 2], [3, 3, 2, 3], 2, 2, 'same', 21);
+        fdCheck([1, 12, 11, 2], [3, 3, 2, 2], 1, 5, 'same', 22);
+        fdCheck([1, 8, 9, 2], [2, 3, 2, 2], 2, 1, 'valid', 23);
+        fdCheck([1, 5, 4, 2], [3, 2, 2, 2], 2, 1, [[4, 1], [0, 3]], 24);
+      });
+    });
+  }
+  describe(`conv2d memory (${backend})`, () => {
     it('leaks no tensors, forward or backward', async () => {
       const x = tf.randomNormal([1, 6, 6, 2]) as tf.Tensor4D;
       const k = tf.randomNormal([3, 3, 2, 4]) as tf.Tensor4D;
