@@ -191,7 +191,7 @@ export function step1Update(
         const df = model.disc.apply(fake, { training: true, rng: rng.fork('d-fake') });
         const advD = tf.add(l1AdversarialLoss(dr.gan, 1), l1AdversarialLoss(df.gan, 0)) as tf.Scalar;
         lossesA.advD = tf.keep(advD);
-        let total: tf.Scalar = advD;
+        let total = tf.mul(advD, 1) as tf.Scalar;
         if (w.clsFakeD > 0) {
           const clsFakeD = weightedCrossEntropy(
             tf.reshape(df.logits, [1, 1, pixels.index.length, model.numClasses]) as tf.Tensor4D,
