@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { DEMO_CONFIG, QUICK_CONFIG } from '@sign/trainer';
 import { demoConfig, loadConfigFile, resolveUnseen } from '../src/configs';
@@ -91,6 +92,22 @@ describe('image helpers', () => {
     expect(g[0]).toBeCloseTo(0.299, 5);
     expect(g[1]).toBeCloseTo((128 / 255) * 0.114, 5);
     expect(g[2]).toBeCloseTo((0.299 * 10 + 0.587 * 20 + 0.114 * 30) / 255, 5);
+  });
+
+  it('reads grey PNGs (colour type 0) and RGB ones to the same grey values', () => {
+    const w = 4;
+    const h = 2;
+    const rgba = Buffer.alloc(w * h * 4);
+    for (let i = 0; i < w * h; i++) rgba.set([i * 30, i * 30, i * 30, 255], 4 * i);
+    const grey = new PNG({ width: w, height: h, colorType: 0, inputColorType: 6, bitDepth: 8 });
+    grey.data = rgba;
+    const greyBuf = PNG.sync.write(grey, { colorType: 0, inputColorType: 6 });
+    expect(greyBuf[25]).toBe(0); // IHDR colour type byte: grey
+    const rgbBuf = encodePng({ width: w, height: h, data: new Uint8Array(rgba) });
+    const a = toGray(decodePng(greyBuf));
+    const b = toGray(decodePng(rgbBuf));
+    expect(Array.from(a).map((v) => Math.round(v * 255))).toEqual([0, 30, 60, 90, 120, 150, 180, 210]);
+    for (let i = 0; i < a.length; i++) expect(a[i]).toBeCloseTo(b[i], 5);
   });
 
   it('refuses a file that is not a PNG, naming it', () => {
