@@ -6,3 +6,6 @@ export { Rng, dropout } from './random';
 export { Module } from './module';
 export { Conv2d, Conv1x1, Linear, kaimingUniformA5, biasUniform } from './layers';
 export type { Conv2dConfig } from './layers';
+export { saveCheckpoint, loadCheckpoint, encodeSafetensors, decodeSafetensors, METADATA_KEY } from './checkpoint';
+export type { Checkpoint } from './checkpoint';
+export { VERSION } from './version';
