@@ -3,17 +3,18 @@ import { describe, expect, it } from 'vitest';
 import { currentBackend, initBackend } from '../src/index';
 
 describe('initBackend', () => {
-  it('auto falls back to wasm here and says why the native backends were skipped', async () => {
+  it('auto tries the native backends first, falls back to wasm here, and says why each was skipped', async () => {
     const report = await initBackend('auto');
     expect(report.backend).toBe(currentBackend());
-    const names = report.attempts.map((a) => a.name);
-    // Stops at the first backend that works; every skipped one has a reason.
+    // Stops at the first backend that works; every one before it has a reason.
     const okIdx = report.attempts.findIndex((a) => a.ok);
     expect(okIdx).toBe(report.attempts.length - 1);
+    expect(report.attempts.map((a) => a.name)).toEqual(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'].slice(0, okIdx + 1));
     for (const a of report.attempts.slice(0, okIdx)) expect(a.reason).toMatch(/\S/);
-    expect(names.slice(0, 2)).toEqual(['tensorflow-gpu', 'tensorflow'].slice(0, Math.min(2, okIdx)));
     if (report.backend !== 'tensorflow') {
-      expect(report.attempts[0].reason).toMatch(/tfjs-node-gpu/);
+      // This machine: @tensorflow/tfjs-node(-gpu) cannot install, so wasm is picked.
+      expect(report.attempts[0].reason).toMatch(/@tensorflow\/tfjs-node-gpu/);
+      expect(report.attempts[1].reason).toMatch(/@tensorflow\/tfjs-node\b/);
       expect(report.backend).toBe('wasm');
     }
   });
