@@ -57,7 +57,12 @@ export interface ExperimentConfig {
     lr: { backbone: number; discriminator: number; generator: number };
     /** Poly power of the backbone/SIM learning rate schedule (METHOD: 0.9). */
     lrPower: number;
-    /** SGD momentum of the backbone/SIM optimizer. */
+    /**
+     * Optimizer of E/SIM: 'sgd' (SGD with momentum, the paper's, for a pre-trained backbone) or
+     * 'adam' (beta1 = momentum; the default here: the small backbone trains from scratch).
+     */
+    encoderOptimizer: 'sgd' | 'adam';
+    /** SGD momentum (or Adam beta1) of the backbone/SIM optimizer. */
     momentum: number;
     weightDecay: number;
     /**
@@ -154,6 +159,7 @@ export const CONFIG_SCHEMA: Node = obj({
     selfTrainingIters: int(0),
     lr: obj({ backbone: nonNeg, discriminator: nonNeg, generator: nonNeg }),
     lrPower: nonNeg,
+    encoderOptimizer: str(['sgd', 'adam']),
     momentum: num({ min: 0, max: 1 }),
     weightDecay: nonNeg,
     lossWeights: obj({ mmd: nonNeg, adv: nonNeg, kl: nonNeg, clsReal: nonNeg, clsFakeD: nonNeg, clsFakeG: nonNeg, clsTransfer: nonNeg }),
@@ -385,7 +391,7 @@ export const DEMO_CONFIG: ExperimentConfig = {
     backbone: { name: 'small', channels: 32 },
     sim: { positional: 'relative', hidden: 32, dilations: [1, 2, 5] },
     generator: { name: 'sign', hidden: [128, 128] },
-    discriminator: { hidden: 128, dropout: 0.5 },
+    discriminator: { hidden: 128, dropout: 0.2 },
   },
   schedule: {
     batchSize: 8,
@@ -393,11 +399,12 @@ export const DEMO_CONFIG: ExperimentConfig = {
     transferIters: 300,
     alternateEvery: 50,
     selfTrainingIters: 300,
-    lr: { backbone: 0.01, discriminator: 1e-3, generator: 1e-3 },
+    lr: { backbone: 2e-3, discriminator: 1e-2, generator: 1e-3 },
     lrPower: 0.9,
+    encoderOptimizer: 'adam',
     momentum: 0.9,
     weightDecay: 5e-4,
-    lossWeights: { mmd: 50, adv: 1, kl: 1, clsReal: 1, clsFakeD: 1, clsFakeG: 0, clsTransfer: 1 },
+    lossWeights: { mmd: 50, adv: 1, kl: 0.05, clsReal: 1, clsFakeD: 0, clsFakeG: 0, clsTransfer: 1 },
     pixelsPerClass: 64,
     genUnseenRate: 0.5,
     transferPixels: 1024,

@@ -70,7 +70,7 @@ export class SgdMomentum implements Optimizer {
   }
 }
 
-/** Adam (Kingma & Ba), bias-corrected, no weight decay. */
+/** Adam (Kingma & Ba), bias-corrected, with optional L2 weight decay added to the gradient. */
 export class Adam implements Optimizer {
   private readonly slots = new Map<string, tf.Variable>();
   private t = 0;
@@ -79,6 +79,7 @@ export class Adam implements Optimizer {
     readonly beta1 = 0.5,
     readonly beta2 = 0.999,
     readonly eps = 1e-8,
+    readonly weightDecay = 0,
   ) {}
 
   apply(vars: Map<string, tf.Variable>, grads: Record<string, tf.Tensor>): void {
@@ -87,9 +88,10 @@ export class Adam implements Optimizer {
     const c2 = 1 - Math.pow(this.beta2, this.t);
     const stepSize = (this.lr * Math.sqrt(c2)) / c1;
     tf.tidy(() => {
-      for (const [name, g] of Object.entries(grads)) {
+      for (let [name, g] of Object.entries(grads)) {
         const p = vars.get(name);
         if (!p || !g) continue;
+        if (this.weightDecay > 0) g = tf.add(g, tf.mul(p, this.weightDecay));
         const mk = `${name}.m`;
         const vk = `${name}.v`;
         const m0 = this.slots.get(mk);

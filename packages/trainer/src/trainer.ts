@@ -4,8 +4,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng, currentBackend, initBackend } from '@sign/core';
-import { loadCheckpoint, saveCheckpoint } from './ckpt';
+import { Rng, currentBackend, initBackend, loadCheckpoint, saveCheckpoint } from '@sign/core';
 import type { SceneBatch } from '@sign/data';
 import { ConfusionMatrix, gzs3Metrics } from '@sign/metrics';
 import { annealedSelfTrainingTargets, topPPseudoLabels } from '@sign/losses';
@@ -119,10 +118,13 @@ function abortError(): Error {
   return e;
 }
 
-function makeOptimizers(config: ExperimentConfig): Optimizers {
+export function makeOptimizers(config: ExperimentConfig): Optimizers {
   const s = config.schedule;
   return {
-    encoder: new SgdMomentum(s.lr.backbone, s.momentum, s.weightDecay),
+    encoder:
+      s.encoderOptimizer === 'sgd'
+        ? new SgdMomentum(s.lr.backbone, s.momentum, s.weightDecay)
+        : new Adam(s.lr.backbone, s.momentum, 0.999, 1e-8, s.weightDecay),
     disc: new Adam(s.lr.discriminator),
     gen: new Adam(s.lr.generator),
   };

@@ -46,7 +46,7 @@ describe('host helpers', () => {
 });
 
 describe.each(['sign', 'cagnet', 'gmmn'])('trainer steps with generator %s (wasm)', (gen) => {
-  const config = tinyConfig({ model: { generator: gen === 'gmmn' ? { name: gen, hidden: [8], dropout: [0.5] } : { name: gen } } });
+  const config = tinyConfig({ schedule: { lossWeights: { clsFakeD: 0.5 } }, model: { generator: gen === 'gmmn' ? { name: gen, hidden: [8], dropout: [0.5] } : { name: gen } } });
   let model: SignModel;
   beforeAll(async () => {
     await initBackend('wasm');

@@ -1,0 +1,127 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend, loadCheckpoint } from '@sign/core';
+import { buildScenes, evaluateCheckpoint, loadModel, runExperiment, scheduleAt, totalSteps, type StepEvent } from '../src/index';
+import { tinyConfig } from './tiny';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'sign-trainer-'));
+
+describe('schedule', () => {
+  it('runs step 1 alone, then alternates (transfer opens with step 2, self-training with step 1)', () => {
+    const c = tinyConfig(); // 2 + 4 (alternate 2) + 2
+    expect(totalSteps(c)).toBe(8);
+    const seq = Array.from({ length: 8 }, (_, s) => {
+      const a = scheduleAt(c, s);
+      return `${a.phase}:${a.update}`;
+    });
+    expect(seq).toEqual([
+      'step1:step1',
+      'step1:step1',
+      'transfer:step2',
+      'transfer:step2',
+      'transfer:step1',
+      'transfer:step1',
+      'self-training:step1',
+      'self-training:step1',
+    ]);
+    expect(totalSteps(tinyConfig({ selfTraining: { mode: 'none' } }))).toBe(6);
+  });
+});
+
+describe('runExperiment (wasm, tiny config)', () => {
+  beforeAll(async () => {
+    await initBackend('wasm');
+  });
+
+  it('runs every stage, reports metrics in range, and a checkpoint that reloads', async () => {
+    const out = tmp();
+    const config = tinyConfig();
+    const events: StepEvent[] = [];
+    const before = tf.memory().numTensors;
+    const r = await runExperiment(config, { outDir: out, callbacks: { onStep: (e) => events.push(e) } });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(events.map((e) => e.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(new Set(events.map((e) => e.phase))).toEqual(new Set(['step1', 'transfer', 'self-training']));
+    for (const e of events) for (const v of Object.values(e.losses)) expect(Number.isFinite(v)).toBe(true);
+    expect(r.steps).toBe(8);
+    expect(r.unseen).toEqual(['pullover', 'dress', 'sandal']);
+    expect(r.seen).toEqual(['t-shirt/top', 'trouser', 'coat', 'shirt', 'sneaker', 'bag', 'ankle boot']);
+    expect(Object.keys(r.perClassIoU)).toHaveLength(10);
+    for (const k of ['mIoUSeen', 'mIoUUnseen', 'hIoU', 'mIoU', 'pixelAccuracy'] as const) {
+      expect(r.metrics[k]).toBeGreaterThanOrEqual(0);
+      expect(r.metrics[k]).toBeLessThanOrEqual(100);
+    }
+    expect(existsSync(r.checkpoint)).toBe(true);
+    const { metadata } = await loadCheckpoint(r.checkpoint).then((c) => {
+      tf.dispose(Object.values(c.tensors));
+      return c;
+    });
+    expect(metadata.step).toBe(8);
+    expect(metadata.phase).toBe('done');
+
+    // evaluateCheckpoint reproduces the run's metrics; loadModel predicts label maps.
+    const ev = await evaluateCheckpoint(r.checkpoint);
+    expect(ev.hIoU).toBeCloseTo(r.metrics.hIoU, 6);
+    expect(ev.perClassIoU).toEqual(r.perClassIoU);
+    const m = await loadModel(r.checkpoint);
+    const { test } = buildScenes(config);
+    const n0 = tf.memory().numTensors;
+    const p = m.predict(test);
+    expect(tf.memory().numTensors).toBe(n0);
+    expect(p.labels.length).toBe(test.n * test.height * test.width);
+    expect(p.probs.length).toBe(p.labels.length * 11);
+    expect(Math.max(...p.labels)).toBeLessThan(11);
+    let s = 0;
+    for (let c = 0; c < 11; c++) s += p.probs[c];
+    expect(s).toBeCloseTo(1, 4);
+    m.dispose();
+    rmSync(out, { recursive: true, force: true });
+  });
+
+  it('resumes after an abort and ends exactly like an uninterrupted run', async () => {
+    const config = tinyConfig();
+    const a = tmp();
+    const full = await runExperiment(config, { outDir: a });
+
+    const b = tmp();
+    const ctrl = new AbortController();
+    const seen: number[] = [];
+    await expect(
+      runExperiment(config, {
+        outDir: b,
+        signal: ctrl.signal,
+        callbacks: { onStep: (e) => (seen.push(e.step), e.step === 7 ? ctrl.abort() : undefined) },
+      }),
+    ).rejects.toMatchObject({ name: 'AbortError' });
+    expect(seen).toEqual([1, 2, 3, 4, 5, 6, 7]); // interrupted inside self-training (teacher in the checkpoint)
+    const mid = await loadCheckpoint(join(b, 'checkpoints', 'last.safetensors'));
+    expect(mid.metadata.step).toBe(7);
+    expect(Object.keys(mid.tensors).some((k) => k.startsWith('teacher.'))).toBe(true);
+    expect(Object.keys(mid.tensors).some((k) => k.startsWith('opt.disc.'))).toBe(true);
+    tf.dispose(Object.values(mid.tensors));
+
+    const resumedSteps: number[] = [];
+    const resumed = await runExperiment(config, { outDir: b, resume: true, callbacks: { onStep: (e) => resumedSteps.push(e.step) } });
+    expect(resumedSteps).toEqual([8]);
+    expect(resumed.steps).toBe(full.steps);
+    expect(resumed.metrics).toEqual(full.metrics);
+    const [ca, cb] = await Promise.all([loadCheckpoint(full.checkpoint), loadCheckpoint(resumed.checkpoint)]);
+    expect(cb.metadata.step).toBe(ca.metadata.step);
+    for (const k of Object.keys(ca.tensors).filter((k) => k.startsWith('model.'))) {
+      expect([...cb.tensors[k].dataSync()]).toEqual([...ca.tensors[k].dataSync()]);
+    }
+    tf.dispose([...Object.values(ca.tensors), ...Object.values(cb.tensors)]);
+    rmSync(a, { recursive: true, force: true });
+    rmSync(b, { recursive: true, force: true });
+  });
+
+  it('refuses an invalid config before doing anything, naming the key', async () => {
+    const out = join(tmp(), 'run');
+    const bad = { ...tinyConfig(), schedule: { ...tinyConfig().schedule, batchsize: 2 } };
+    await expect(runExperiment(bad as never, { outDir: out })).rejects.toThrow(/schedule\.batchsize: unknown key/);
+    expect(existsSync(out)).toBe(false);
+  });
+});
