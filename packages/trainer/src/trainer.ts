@@ -101,15 +101,15 @@ export function totalSteps(config: ExperimentConfig): number {
 export function scheduleAt(config: ExperimentConfig, step: number): { phase: Phase; update: 'step1' | 'step2'; offset: number } {
   const s = config.schedule;
   if (step < s.step1Iters) return { phase: 'step1', update: 'step1', offset: step };
-  const block = (o: number) => Math.floor(o / s.alternateEvery) % 2;
+  // Blocks of `alternateEvery` steps, counted from the end of the stage so that every stage
+  // with step 2 ends on a step-2 block (C's last updates include the generated unseen features).
+  const fromEnd = (o: number, len: number) => Math.floor((len - 1 - o) / s.alternateEvery) % 2;
   if (step < s.step1Iters + s.transferIters) {
     const o = step - s.step1Iters;
-    // The transfer stage opens with step 2 (step 1 just ran) and alternates.
-    return { phase: 'transfer', update: block(o) === 0 ? 'step2' : 'step1', offset: o };
+    return { phase: 'transfer', update: fromEnd(o, s.transferIters) === 0 ? 'step2' : 'step1', offset: o };
   }
   const o = step - s.step1Iters - s.transferIters;
-  // Self-training opens with step 1 on the pseudo-labelled images, then alternates.
-  return { phase: 'self-training', update: block(o) === 0 ? 'step1' : 'step2', offset: o };
+  return { phase: 'self-training', update: fromEnd(o, s.selfTrainingIters) === 0 ? 'step2' : 'step1', offset: o };
 }
 
 function abortError(): Error {

@@ -10,7 +10,7 @@ import { tinyConfig } from './tiny';
 const tmp = () => mkdtempSync(join(tmpdir(), 'sign-trainer-'));
 
 describe('schedule', () => {
-  it('runs step 1 alone, then alternates (transfer opens with step 2, self-training with step 1)', () => {
+  it('runs step 1 alone, then alternates so that each later stage ends with step 2', () => {
     const c = tinyConfig(); // 2 + 4 (alternate 2) + 2
     expect(totalSteps(c)).toBe(8);
     const seq = Array.from({ length: 8 }, (_, s) => {
@@ -20,13 +20,17 @@ describe('schedule', () => {
     expect(seq).toEqual([
       'step1:step1',
       'step1:step1',
-      'transfer:step2',
-      'transfer:step2',
       'transfer:step1',
       'transfer:step1',
-      'self-training:step1',
-      'self-training:step1',
+      'transfer:step2',
+      'transfer:step2',
+      'self-training:step2',
+      'self-training:step2',
     ]);
+    const d = tinyConfig({ schedule: { transferIters: 5, selfTrainingIters: 3 } });
+    expect(Array.from({ length: 10 }, (_, s) => scheduleAt(d, s).update).join(' ')).toBe(
+      'step1 step1 step2 step1 step1 step2 step2 step1 step2 step2',
+    );
     expect(totalSteps(tinyConfig({ selfTraining: { mode: 'none' } }))).toBe(6);
   });
 });
