@@ -13,10 +13,10 @@ import type { ExperimentConfig } from './config';
 export const IGNORE = 255;
 
 /** Stop-gradient (tfjs has none): identity forward, zero gradient backward. */
-export const stopGradient = tf.customGrad((x: tf.Tensor) => ({
+export const stopGradient = tf.customGrad(((x: tf.Tensor) => ({
   value: tf.mul(x, 1),
   gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
-})) as <T extends tf.Tensor>(x: T) => T;
+})) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as <T extends tf.Tensor>(x: T) => T;
 
 /** A training batch on the host: images at full resolution, targets at feature resolution. */
 export interface HostBatch {
@@ -130,7 +130,7 @@ export function step1Update(
   const images = tf.tensor4d(batch.images, [n, height, width, 1]);
   const labels = tf.tensor3d(batch.labels, [n, fh, fw], 'int32');
   const mask = tf.tidy(() => tf.cast(tf.notEqual(labels, IGNORE), 'float32'));
-  const weights = batch.weights ? tf.tensor3d(batch.weights, [n, fh, fw]) : mask.clone();
+  const weights = (batch.weights ? tf.tensor3d(batch.weights, [n, fh, fw]) : mask.clone()) as tf.Tensor3D;
   const selIdx = tf.tensor1d(pixels.index, 'int32');
   const selLab = tf.tensor1d(pixels.label, 'int32');
   const hasPixels = pixels.index.length > 0;

@@ -406,7 +406,7 @@ async function readModel(path: string): Promise<{ model: SignModel; config: Expe
       seen: cls.seen,
       unseen: cls.unseen,
       embeddings: Float32Array.from(emb.dataSync()),
-      embeddingDim: emb.shape[1],
+      embeddingDim: emb.shape[1] as number,
     };
     const model = new SignModel(config, classes, new Rng(0));
     model.loadStateDict(prefixed(tensors, 'model.'));
