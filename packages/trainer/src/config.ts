@@ -395,10 +395,10 @@ export const DEMO_CONFIG: ExperimentConfig = {
   },
   schedule: {
     batchSize: 8,
-    step1Iters: 600,
-    transferIters: 300,
+    step1Iters: 500,
+    transferIters: 200,
     alternateEvery: 50,
-    selfTrainingIters: 300,
+    selfTrainingIters: 400,
     lr: { backbone: 2e-3, discriminator: 1e-2, generator: 1e-3 },
     lrPower: 0.9,
     encoderOptimizer: 'adam',
@@ -419,8 +419,8 @@ export const DEMO_CONFIG: ExperimentConfig = {
 /** A reduced run for smoke tests: <= 90 s in total including process start. */
 export const QUICK_CONFIG: ExperimentConfig = mergeConfig(DEMO_CONFIG, {
   name: 'quick',
-  data: { trainCount: 120, testCount: 40 },
-  schedule: { step1Iters: 60, transferIters: 40, alternateEvery: 20, selfTrainingIters: 30 },
+  data: { trainCount: 150, testCount: 40 },
+  schedule: { step1Iters: 50, transferIters: 30, alternateEvery: 10, selfTrainingIters: 30 },
   runtime: { checkpointEvery: 50 },
 });
 
