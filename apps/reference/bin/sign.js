@@ -45,9 +45,10 @@ function distProblem() {
   return null;
 }
 
-// `sign … | head`: a closed pipe ends the output quietly instead of crashing.
+// A closed stdout (`sign … | head`, a parent that went away) must not kill a run in the middle
+// of writing a checkpoint: further output is dropped and the command carries on.
 process.stdout.on('error', (err) => {
-  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') return;
   throw err;
 });
 

@@ -22,7 +22,7 @@ import { DEFAULT_PLAN, buildPlan, commandOf, filterPlan, resultsMarkdown, type B
 
 const here = dirname(fileURLToPath(import.meta.url));
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') return;
   throw err;
 });
 const repo = resolve(here, '../../..');
@@ -73,6 +73,13 @@ async function main(): Promise<number> {
     return 0;
   }
   const budget = values.budget as Budget;
+  // As typed, minus options that only say where files go.
+  const argvShown = process.argv.slice(2).filter((a) => a !== '--');
+  for (const opt of ['--results', '--root']) {
+    const i = argvShown.indexOf(opt);
+    if (i >= 0) argvShown.splice(i, 2);
+  }
+  if (!argvShown.includes('--budget')) argvShown.unshift('--budget', budget);
   if (budget !== 'quick' && budget !== 'demo') throw new Error(`--budget: unknown value '${budget}' (valid: 'quick' or 'demo')`);
   const opts = {
     budget,
@@ -97,7 +104,7 @@ async function main(): Promise<number> {
     }
     writeAtomic(
       values.results!,
-      resultsMarkdown({ budget, plan: fullPlan, results, failures, runDir: relDir, machine, date: new Date().toISOString().slice(0, 10) }),
+      resultsMarkdown({ budget, plan: fullPlan, results, failures, runDir: relDir, machine, date: new Date().toISOString().slice(0, 10), argv: argvShown }),
     );
   };
 
@@ -111,11 +118,30 @@ async function main(): Promise<number> {
 
   let child: ReturnType<typeof spawn> | undefined;
   let stopping = false;
+  let signals = 0;
+  let lastSignal = 0;
+  // The child runs in its own process group, so a terminal's Ctrl-C reaches it only through
+  // here, exactly once per press. The same press can arrive twice (pnpm and tsx relay it):
+  // repeats within a second are ignored. The script never exits before its child: the child
+  // writes its checkpoint and exits, then RESULTS.md is written.
   const onSignal = (sig: NodeJS.Signals) => {
-    if (stopping) process.exit(130);
+    const now = Date.now();
+    if (now - lastSignal < 1000) return;
+    lastSignal = now;
+    signals++;
     stopping = true;
-    process.stderr.write(`\n${sig}: stopping the current run (it writes a checkpoint); rerun the same command to resume\n`);
-    if (child?.pid) process.kill(-child.pid, sig);
+    process.stderr.write(
+      signals === 1
+        ? `\n${sig}: stopping the current run (it writes a checkpoint); rerun the same command to resume\n`
+        : `\n${sig} again: the current run stops without waiting for its checkpoint\n`,
+    );
+    if (child?.pid) {
+      try {
+        process.kill(-child.pid, sig);
+      } catch {
+        /* already gone */
+      }
+    }
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

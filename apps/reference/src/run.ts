@@ -128,7 +128,12 @@ export async function trainAndReport(req: TrainRequest, io: RunIo, reporter: Rep
 
   const ac = new AbortController();
   let signals = 0;
+  let lastSignal = 0;
   const onSignal = (sig: NodeJS.Signals) => {
+    // One key press can arrive twice when a wrapper relays it (tsx, some task runners).
+    const now = Date.now();
+    if (now - lastSignal < 500) return;
+    lastSignal = now;
     signals++;
     if (signals > 1) {
       reporter.finish();
