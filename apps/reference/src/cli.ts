@@ -3,7 +3,7 @@
  * (0 ok, 1 failure, 2 usage or config error, 130 interrupted) and never calls process.exit, so
  * tests can run it in-process; bin/sign.js calls it and sets the exit code.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { initBackend } from '@sign/core';
 import { evaluateCheckpoint, loadModel, type ExperimentConfig } from '@sign/trainer';
@@ -34,7 +34,14 @@ export { EXIT, UsageError } from './errors.js';
 export type { Report } from './report.js';
 export { REPORT_KEYS } from './report.js';
 
-export const VERSION = '0.1.0';
+/** The app's version, from its package.json (one directory above both src/ and dist/). */
+export const VERSION: string = (() => {
+  try {
+    return JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+  } catch {
+    return 'unknown';
+  }
+})();
 
 export interface CliIo {
   stdout: TextSink;

@@ -266,3 +266,25 @@ describe('README', () => {
       for (const flag of Object.keys(opts)) if (flag !== 'help') expect(readme, `--${flag}`).toContain(`--${flag}`);
   });
 });
+
+describe('help and version', () => {
+  it('sign --help, sign help demo, sign demo --help, sign --version exit 0 without work', async () => {
+    const { main } = await import('../src/cli');
+    const run = async (argv: string[]) => {
+      const o = sink();
+      const e = sink();
+      const code = await main(argv, { stdout: o, stderr: e, handleSignals: false });
+      return { code, out: o.text, err: e.text };
+    };
+    const top = await run(['--help']);
+    expect(top.code).toBe(0);
+    expect(top.out).toContain('sign demo [flags]');
+    const demo = await run(['help', 'demo']);
+    expect(demo.out).toContain('--self-training none|ast|top-p');
+    expect((await run(['demo', '--help'])).out).toBe(demo.out);
+    expect((await run(['predict', '-h'])).out).toContain('--from-test');
+    const v = await run(['--version']);
+    expect(v.code).toBe(0);
+    expect(v.out.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});
