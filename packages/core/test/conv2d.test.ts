@@ -169,10 +169,10 @@ forEachBackend(['wasm', 'cpu'], (backend) => {
       beforeAll(() => setConvImplementation(impl));
       afterAll(() => setConvImplementation('auto'));
       it(`dilation 2 stride 2, dilation 5, stride 2 'valid', explicit padding`, () => {
-        fdCheck([1, 7, 6, 2], [3, 3, 2, 3], 2, 2, 'same', 21);
-        fdCheck([1, 12, 11, 2], [3, 3, 2, 2], 1, 5, 'same', 22);
-        fdCheck([1, 8, 9, 2], [2, 3, 2, 2], 2, 1, 'valid', 23);
-        fdCheck([1, 5, 4, 2], [3, 2, 2, 2], 2, 1, [[4, 1], [0, 3]], 24);
+        fdCheck([1, 6, 5, 2], [3, 3, 2, 2], 2, 2, 'same', 21);
+        fdCheck([1, 11, 11, 1], [3, 3, 1, 2], 1, 5, 'same', 22);
+        fdCheck([1, 7, 8, 1], [2, 3, 1, 2], 2, 1, 'valid', 23);
+        fdCheck([1, 5, 4, 1], [3, 2, 1, 2], 2, 1, [[4, 1], [0, 3]], 24);
       });
     });
   }
