@@ -103,11 +103,13 @@ export function registerGradients(): Promise<void> {
 async function trySetBackend(name: string): Promise<void> {
   let ok = false;
   let err: unknown = null;
-  // tf.setBackend logs and returns false when the backend's async init fails; silence the log.
+  // tf.setBackend logs and returns false when the backend's async init fails, and the cpu backend
+  // prints an "install tfjs-node" banner on its first tensor; our report says that already.
   const warn = console.warn;
   try {
     console.warn = () => {};
     ok = await tf.setBackend(name);
+    if (ok) tf.dispose(tf.scalar(0));
   } catch (e) {
     err = e;
   } finally {
