@@ -40,7 +40,14 @@ function expectUnitRows(t: EmbeddingTable): void {
   for (let i = 0; i < t.size; i++) expect(Math.abs(l2Norm(t.vector(i)) - 1)).toBeLessThanOrEqual(1e-5);
 }
 
+// Without ../shared the file still holds one test, which states why the others are skipped.
+it.runIf(!present)('skips the real-table checks: ../shared/data/class-embeddings is absent', () => {
+  expect(existsSync(dir)).toBe(false);
+});
+
 describe.skipIf(!present)('the public class-embedding tables (../shared/data/class-embeddings)', () => {
+  // vitest still runs a skipped suite's body to collect it: read nothing when the data is absent
+  if (!present) return;
   for (const name of ['voc12.json', 'context.json', 'cocostuff.json']) {
     describe(name, () => {
       const { w2v, ft, raw } = tables(name);

