@@ -6,7 +6,8 @@
 // otherwise it runs the sources directly through tsx, with @sign/* mapped to packages/*/src
 // (tsconfig.source.json, the same mapping vitest uses). So `node apps/reference/bin/sign.js`
 // works from a fresh clone right after install, and never runs a stale build.
-// SIGN_FROM_SOURCE=1 forces the sources; SIGN_FROM_SOURCE=0 forces dist.
+// SIGN_FROM_SOURCE=1 forces the sources; SIGN_FROM_SOURCE=0 forces dist; SIGN_DEBUG=1 says which
+// one runs (and prints stack traces of failures).
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -54,6 +55,8 @@ process.stdout.on('error', (err) => {
 
 const force = process.env.SIGN_FROM_SOURCE;
 const problem = force === '1' ? 'SIGN_FROM_SOURCE=1' : force === '0' ? null : distProblem();
+
+if (process.env.SIGN_DEBUG) process.stderr.write(`sign: ${problem === null ? `running ${dist}` : `running the sources (${problem})`}\n`);
 
 let cli;
 if (problem !== null) {
