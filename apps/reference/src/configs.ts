@@ -80,6 +80,13 @@ function checked(config: unknown, source: string): ExperimentConfig {
   return ok;
 }
 
+/**
+ * What `--generator <name>` sets besides the name. 'sign' and 'cagnet' share one architecture and
+ * keep the base config's widths (a like-for-like comparison); ZS3Net's GMMN has a single hidden
+ * layer of 256 units (METHOD §6), which the base config's widths for the latent MLP do not fit.
+ */
+const GENERATOR_FLAG_WIDTHS: Record<string, { hidden?: number[] }> = { gmmn: { hidden: [256] } };
+
 /** The config of `sign demo` with its flags applied (validated). */
 export function demoConfig(flags: Flags): ExperimentConfig {
   const overrides: Record<string, any> = { data: {}, model: {}, selfTraining: {}, eval: {}, runtime: {} };
@@ -93,7 +100,7 @@ export function demoConfig(flags: Flags): ExperimentConfig {
   if (generator !== undefined) {
     const names = generatorNames();
     if (!names.includes(generator)) throw new UsageError(`--generator: unknown generator '${generator}' (valid: ${listValues(names)})`);
-    overrides.model.generator = { name: generator }; // other generator settings stay
+    overrides.model.generator = { name: generator, ...GENERATOR_FLAG_WIDTHS[generator] };
   }
   const st = choice(flags, 'self-training', SELF_TRAINING);
   if (st) overrides.selfTraining.mode = st;
