@@ -5,12 +5,16 @@
  * writes docs/RESULTS.md with mean ± std and the exact commands.
  *
  * Resumable: each entry caches its report.json in runs/ablation/<budget>/<id>/; finished entries
- * are skipped, an interrupted one continues from its checkpoint (--resume). RESULTS.md is
- * rewritten after every entry from whatever has finished.
+ * are skipped, an interrupted one continues from its checkpoint (--resume). A cached entry whose
+ * config is no longer what its command produces (changed defaults) is moved to <id>.stale and
+ * run again. RESULTS.md is rewritten after every entry from whatever has finished.
  *
  *   pnpm ablation [--budget quick|demo] [--only <groups or id parts, comma-separated>]
  *                 [--seeds 0,1,2] [--gammas 0.5,1,2] [--draws 3] [--results docs/RESULTS.md]
  *                 [--dry-run] [--rerun]
+ *
+ * Run it with the @sign/* sources mapped (the root script does):
+ *   tsx --tsconfig apps/reference/tsconfig.source.json apps/reference/scripts/ablation.ts
  */
 import { spawn } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -18,6 +22,11 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmS
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { execFileSync } from 'node:child_process';
+import type { ExperimentConfig } from '@sign/trainer';
+import { DEMO_OPTIONS, parseCommand } from '../src/args';
+import { demoConfig } from '../src/configs';
+import { diffPaths } from '../src/run';
 import { DEFAULT_PLAN, buildPlan, commandOf, filterPlan, resultsMarkdown, type Budget, type Entry, type Metrics } from './ablation-plan';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -39,6 +48,33 @@ function numbers(s: string, name: string): number[] {
   const out = s.split(',').map((x) => Number(x.trim()));
   if (out.some((x) => !Number.isFinite(x))) throw new Error(`--${name}: expected numbers, comma-separated, got '${s}'`);
   return out;
+}
+
+function readJson(path: string): any {
+  if (!existsSync(path)) return undefined;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The commit the code runs at (with '+dirty' when packages/ or apps/ have uncommitted changes). */
+function codeVersion(): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repo, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'packages', 'apps'], { cwd: repo, encoding: 'utf8' }).trim();
+    return dirty ? `${head}+dirty` : head;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** The config a training entry's command produces now (the same parsing as `sign demo`). */
+function expectedConfig(args: string[]): ExperimentConfig {
+  const [command, ...rest] = args;
+  if (command !== 'demo') throw new Error(`ablation entries run 'sign demo', not '${command}'`);
+  return demoConfig(parseCommand('demo', rest, DEMO_OPTIONS).flags);
 }
 
 function readMetrics(path: string): Metrics | undefined {
@@ -95,16 +131,22 @@ async function main(): Promise<number> {
   const relDir = (id: string) => join('runs/ablation', budget, id);
   const results = new Map<string, Metrics>();
   const failures = new Map<string, string>();
+  const version = codeVersion();
   const machine = `${cpus().length} × ${cpus()[0]?.model?.trim() ?? 'cpu'}, Node ${process.version}`;
   const writeResults = () => {
     // RESULTS.md always describes the whole matrix (all entries with cached reports), not only --only.
+    const codes = new Map<string, number>();
     for (const e of fullPlan) {
       const m = readMetrics(join(runDir(e.id), 'report.json'));
       if (m) results.set(e.id, m);
+      else results.delete(e.id);
+      const c = readJson(join(runDir(e.id), 'ablation.json'))?.code;
+      if (m && c) codes.set(c, (codes.get(c) ?? 0) + 1);
     }
+    const code = [...codes].map(([c, n]) => `${c} (${n} entries)`).join(', ') || version;
     writeAtomic(
       values.results!,
-      resultsMarkdown({ budget, plan: fullPlan, results, failures, runDir: relDir, machine, date: new Date().toISOString().slice(0, 10), argv: argvShown }),
+      resultsMarkdown({ budget, plan: fullPlan, results, failures, runDir: relDir, machine, date: new Date().toISOString().slice(0, 10), argv: argvShown, code }),
     );
   };
 
@@ -152,10 +194,46 @@ async function main(): Promise<number> {
     if (stopping) break;
     const dir = runDir(e.id);
     const report = join(dir, 'report.json');
-    if (values.rerun && existsSync(report)) rmSync(report);
-    if (existsSync(report)) {
-      process.stderr.write(`[${i}/${plan.length}] ${e.id}: cached\n`);
+    const tag = `[${i}/${plan.length}] ${e.id}`;
+    let expected: ExperimentConfig;
+    try {
+      if (e.kind === 'train') expected = expectedConfig(e.args);
+      else {
+        const base = plan.find((x) => x.id === e.of);
+        if (!base || base.kind !== 'train') throw new Error(`no training entry ${e.of}`);
+        const b = expectedConfig(base.args);
+        expected = { ...b, eval: { ...b.eval, calibrate: e.gamma } };
+      }
+    } catch (err) {
+      failures.set(e.id, (err as Error).message);
+      process.stderr.write(`${tag}: cannot run: ${(err as Error).message}\n`);
       continue;
+    }
+    const moveAside = (why: string) => {
+      if (!existsSync(dir)) return;
+      if (e.kind === 'eval') {
+        rmSync(dir, { recursive: true, force: true });
+        process.stderr.write(`${tag}: ${why}; evaluating again\n`);
+        return;
+      }
+      const to = `${dir}.stale`;
+      rmSync(to, { recursive: true, force: true });
+      renameSync(dir, to);
+      process.stderr.write(`${tag}: ${why}; moved to ${to} and run again\n`);
+    };
+    if (values.rerun) moveAside('--rerun');
+    const cached = readJson(report);
+    const started = readJson(join(dir, 'run.json'));
+    const changed = (cfg: unknown) => diffPaths(cfg, expected);
+    if (cached) {
+      const diff = changed(cached.config);
+      if (diff.length === 0) {
+        process.stderr.write(`${tag}: cached\n`);
+        continue;
+      }
+      moveAside(`the cached run has another config (${diff.slice(0, 5).join(', ')}${diff.length > 5 ? ', …' : ''})`);
+    } else if (e.kind === 'train' && started && changed(started.config).length > 0) {
+      moveAside(`the interrupted run has another config (${changed(started.config).slice(0, 5).join(', ')})`);
     }
     let args: string[];
     if (e.kind === 'train') {
@@ -164,13 +242,13 @@ async function main(): Promise<number> {
     } else {
       const ckpt = join(runDir(e.of), 'checkpoints/last.safetensors');
       if (!existsSync(join(runDir(e.of), 'report.json')) || !existsSync(ckpt)) {
-        process.stderr.write(`[${i}/${plan.length}] ${e.id}: skipped (${e.of} has not finished)\n`);
+        process.stderr.write(`${tag}: skipped (${e.of} has not finished)\n`);
         continue;
       }
       args = ['eval', '--checkpoint', ckpt, '--calibrate', String(e.gamma), '--out', dir, '--json'];
     }
     mkdirSync(dir, { recursive: true });
-    process.stderr.write(`[${i}/${plan.length}] ${e.id}: ${commandOf(e, relDir)}\n`);
+    process.stderr.write(`${tag}: ${commandOf(e, relDir)}\n`);
     const t0 = Date.now();
     const log = createWriteStream(join(dir, 'events.jsonl'), { flags: 'a' });
     const errLog = createWriteStream(join(dir, 'stderr.log'), { flags: 'a' });
@@ -212,6 +290,10 @@ async function main(): Promise<number> {
     const m = readMetrics(report);
     if (m) {
       failures.delete(e.id);
+      writeAtomic(
+        join(dir, 'ablation.json'),
+        `${JSON.stringify({ code: version, command: commandOf(e, relDir), finished: new Date().toISOString() }, null, 2)}\n`,
+      );
       process.stderr.write(
         `    done in ${((Date.now() - t0) / 1000).toFixed(0)} s: mIoU(S) ${m.mIoUSeen.toFixed(1)} · mIoU(U) ${m.mIoUUnseen.toFixed(1)} · hIoU ${m.hIoU.toFixed(1)}\n`,
       );
