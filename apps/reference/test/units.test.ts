@@ -194,6 +194,12 @@ describe('configs from flags and files', () => {
     else expect(() => demoConfig({ quick: true, supervised: true })).toThrow(/--supervised: this @sign\/trainer has no data.supervised option/);
   });
 
+  it('--generator keeps the MLP widths for sign/cagnet; gmmn gets ZS3Net\'s single hidden layer', () => {
+    expect(demoConfig({ generator: 'cagnet' }).model.generator).toEqual({ ...DEMO_CONFIG.model.generator, name: 'cagnet' });
+    expect(demoConfig({ generator: 'sign' }).model.generator).toEqual(DEMO_CONFIG.model.generator);
+    expect(demoConfig({ generator: 'gmmn' }).model.generator.hidden).toEqual([256]);
+  });
+
   it('rejects bad flag values naming the flag and the valid values', () => {
     const fails = (flags: Record<string, string>, re: RegExp) => {
       expect(() => demoConfig(flags)).toThrow(UsageError);
