@@ -66,12 +66,6 @@ export function generatorNames(): string[] {
   return generatorRegistry.names();
 }
 
-/** Whether the trainer's config has `data.supervised` (the fully supervised upper bound). */
-export function supportsSupervised(): boolean {
-  const data = (configJsonSchema() as any).properties?.data?.properties ?? {};
-  return 'supervised' in data;
-}
-
 function checked(config: unknown, source: string): ExperimentConfig {
   const { config: ok, errors } = validateConfig(config);
   if (!ok) {
@@ -117,12 +111,7 @@ export function demoConfig(flags: Flags): ExperimentConfig {
   if (embeddings) overrides.data.embeddings = embeddings;
   const calibrate = number(flags, 'calibrate');
   if (calibrate !== undefined) overrides.eval.calibrate = calibrate;
-  if (flags.supervised) {
-    if (!supportsSupervised()) {
-      throw new UsageError('--supervised: this @sign/trainer has no data.supervised option (unseen classes labelled in training)');
-    }
-    overrides.data.supervised = true;
-  }
+  if (flags.supervised) overrides.data.supervised = true;
   const base = flags.quick ? QUICK_CONFIG : DEMO_CONFIG;
   const merged = mergeConfig(base, overrides);
   return checked(merged, 'sign demo');

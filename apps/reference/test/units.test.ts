@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { DEMO_CONFIG, QUICK_CONFIG } from '@sign/trainer';
-import { demoConfig, loadConfigFile, resolveUnseen, supportsSupervised } from '../src/configs';
+import { demoConfig, loadConfigFile, resolveUnseen } from '../src/configs';
 import { UsageError } from '../src/errors';
 import {
   decodePng,
@@ -189,9 +189,9 @@ describe('configs from flags and files', () => {
     expect(demoConfig({})).toEqual(DEMO_CONFIG);
   });
 
-  it('--supervised sets data.supervised, or says the trainer lacks it', () => {
-    if (supportsSupervised()) expect((demoConfig({ quick: true, supervised: true }).data as any).supervised).toBe(true);
-    else expect(() => demoConfig({ quick: true, supervised: true })).toThrow(/--supervised: this @sign\/trainer has no data.supervised option/);
+  it('--supervised sets data.supervised (off by default)', () => {
+    expect(demoConfig({ quick: true, supervised: true }).data.supervised).toBe(true);
+    expect(demoConfig({ quick: true }).data.supervised).toBeUndefined();
   });
 
   it('--generator keeps the MLP widths for sign/cagnet; gmmn gets ZS3Net\'s single hidden layer', () => {

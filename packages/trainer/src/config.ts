@@ -36,6 +36,11 @@ export interface ExperimentConfig {
     control: 'none' | 'random' | 'permuted';
     controlSeed?: number;
     fashionMnistDir?: string;
+    /**
+     * Fully supervised upper bound: training scenes keep the unseen classes' labels (no 255),
+     * while the metrics still split classes into `unseen` and seen. Default false.
+     */
+    supervised?: boolean;
   };
   model: {
     /** `channels` is the feature width D (also the SIM latent width). */
@@ -144,6 +149,7 @@ export const CONFIG_SCHEMA: Node = obj({
     control: str(['none', 'random', 'permuted']),
     controlSeed: opt(int(0)),
     fashionMnistDir: opt(str()),
+    supervised: opt(bool()),
   }),
   model: obj({
     backbone: obj({ name: str(), channels: int(4) }, true),

@@ -42,7 +42,14 @@ export function buildScenes(config: ExperimentConfig): { train: SceneBatch; test
     ...(d.fashionMnistDir ? { fashionMnistDir: d.fashionMnistDir } : {}),
   };
   const seed = new Rng(config.seed);
-  const train = makeFashionScenes({ split: 'train', count: d.trainCount, seed: seed.fork('train-scenes').nextUint32(), ...common });
+  // the supervised upper bound labels the unseen classes in training too (nothing becomes 255)
+  const train = makeFashionScenes({
+    split: 'train',
+    count: d.trainCount,
+    seed: seed.fork('train-scenes').nextUint32(),
+    ...common,
+    ...(d.supervised ? { unseen: [] } : {}),
+  });
   const test = makeFashionScenes({ split: 'test', count: d.testCount, seed: seed.fork('test-scenes').nextUint32(), ...common });
   return { train, test };
 }

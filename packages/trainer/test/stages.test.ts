@@ -45,6 +45,22 @@ describe('host helpers', () => {
   });
 });
 
+describe('scenes of a config', () => {
+  it('training scenes mark unseen pixels 255, except for the supervised upper bound', () => {
+    const base = tinyConfig();
+    const unseenIds = base.data.unseen.map((n) => buildClassInfo(base).classNames.indexOf(n));
+    const count = (labels: Uint8Array, v: number) => labels.reduce((a, x) => a + (x === v ? 1 : 0), 0);
+    const zs = buildScenes(base);
+    expect(count(zs.train.labels, 255)).toBeGreaterThan(0);
+    for (const u of unseenIds) expect(count(zs.train.labels, u)).toBe(0);
+    const sup = buildScenes({ ...base, data: { ...base.data, supervised: true } });
+    expect(count(sup.train.labels, 255)).toBe(0);
+    for (const u of unseenIds) expect(count(sup.train.labels, u)).toBeGreaterThan(0);
+    expect(sup.train.images).toEqual(zs.train.images); // same scenes, only the labels differ
+    expect(sup.test.labels).toEqual(zs.test.labels);
+  });
+});
+
 describe.each(['sign', 'cagnet', 'gmmn'])('trainer steps with generator %s (wasm)', (gen) => {
   const config = tinyConfig({ schedule: { lossWeights: { clsFakeD: 0.5 } }, model: { generator: gen === 'gmmn' ? { name: gen, hidden: [8], dropout: [0.5] } : { name: gen } } });
   let model: SignModel;
