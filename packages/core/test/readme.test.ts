@@ -1,31 +1,14 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runReadmeExample } from '../../../tooling/vitest/readme';
 
 /**
- * Runs the README's opening example exactly as written: the first ```ts block is copied into a
- * module under packages/core/.tmp/ (git-ignored) and imported, and what it prints is checked.
+ * Runs the README's opening example exactly as written (the first ```ts block, copied into a
+ * module under packages/core/.tmp/, git-ignored, and imported) and checks what it prints.
  */
 describe('README example', () => {
-  const readme = readFileSync(resolve(__dirname, '../README.md'), 'utf8');
-  const match = /```ts\n([\s\S]*?)```/.exec(readme);
-  const dir = resolve(__dirname, '../.tmp');
-  const file = join(dir, `readme-example-${process.pid}.ts`);
-  afterAll(() => rmSync(file, { force: true }));
-
   it('runs, trains (loss falls) and round-trips the checkpoint', async () => {
-    expect(match, 'README.md must open with a ```ts example').not.toBeNull();
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(file, match![1]);
-    const lines: string[] = [];
-    const spy = vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => {
-      lines.push(args.map(String).join(' '));
-    });
-    try {
-      await import(/* @vite-ignore */ file);
-    } finally {
-      spy.mockRestore();
-    }
+    const { lines } = await runReadmeExample(resolve(__dirname, '..'));
     expect(lines[0]).toMatch(/^backend: (wasm|tensorflow|cpu)/);
     expect(lines).toContain(
       'parameters: features.kernel, features.bias, classifier.kernel, classifier.bias (107 numbers)',

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
+import { markedExample, readmeExample } from '../../../tooling/vitest/readme';
 import { DEFAULT_UNSEEN, controlEmbeddings, fashionEmbeddings, makeFashionScenes, FASHION_ATTRIBUTES, FASHION_CLASSES, attributeVector, CLASS_WORDS } from '../src/index';
 
 const readme = readFileSync(resolve(__dirname, '..', 'README.md'), 'utf8');
-const firstBlock = /```ts\n([\s\S]*?)```/.exec(readme)![1]!;
+const firstBlock = readmeExample(resolve(__dirname, '..'));
 
 /** The README example, verbatim below the import line (a test checks they are the same text). */
 function example() {
@@ -28,15 +29,9 @@ function example() {
 
 describe('README', () => {
   it('the example in the README is the code this test runs', () => {
-    const own = readFileSync(__filename, 'utf8');
-    const body = /\/\/ README-EXAMPLE-START\n([\s\S]*?)\n\s*\/\/ README-EXAMPLE-END/.exec(own)![1]!;
-    const dedented = body
-      .split('\n')
-      .map((l) => l.replace(/^ {2}/, ''))
-      .join('\n');
     const [importLine, ...rest] = firstBlock.trimEnd().split('\n');
     expect(importLine).toBe("import { DEFAULT_UNSEEN, controlEmbeddings, fashionEmbeddings, makeFashionScenes } from '@sign/data';");
-    expect(rest.join('\n').trim()).toBe(dedented.trim());
+    expect(rest.join('\n').trim()).toBe(markedExample(__filename));
   });
 
   it('the example runs and prints what its comments say', () => {

@@ -1,15 +1,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
+import { readmeExample } from '../../../tooling/vitest/readme';
 
 const example = path.join(__dirname, 'readme-example.ts');
-const readme = path.join(__dirname, '..', 'README.md');
 
 describe('README example', () => {
   it('is the first code block of the README, character for character', () => {
-    const block = /```ts\n([\s\S]*?)```/.exec(readFileSync(readme, 'utf8'));
-    expect(block, 'README.md has no ```ts block').not.toBeNull();
-    expect(block![1]).toBe(readFileSync(example, 'utf8'));
+    expect(readmeExample(path.join(__dirname, '..'))).toBe(readFileSync(example, 'utf8'));
   });
 
   it('runs and prints what its comments say', async () => {

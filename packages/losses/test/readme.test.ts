@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
+import { markedExample, readmeExample } from '../../../tooling/vitest/readme';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@sign/core';
 import {
@@ -81,20 +81,6 @@ it('README example runs and gives the documented values', async () => {
 });
 
 it('the README shows exactly this example', () => {
-  const START = '// README-' + 'EXAMPLE-START\n';
-  const END = '  // README-' + 'EXAMPLE-END';
-  const here = readFileSync(__filename, 'utf8');
-  const start = here.indexOf(START) + START.length;
-  const end = here.indexOf(END);
-  const body = here
-    .slice(start, end)
-    .split('\n')
-    .map((l) => l.replace(/^ {2}/, ''))
-    .join('\n')
-    .trim();
-  const readme = readFileSync(path.resolve(__dirname, '../README.md'), 'utf8');
-  const block = /```ts\n([\s\S]*?)```/.exec(readme);
-  expect(block, 'README.md has a ```ts block').not.toBeNull();
-  const code = block![1].replace(/^import[\s\S]*?from '[^']+';\n/gm, '').trim();
-  expect(code).toBe(body);
+  const code = readmeExample(path.resolve(__dirname, '..')).replace(/^import[\s\S]*?from '[^']+';\n/gm, '').trim();
+  expect(code).toBe(markedExample(__filename));
 });
