@@ -12,7 +12,10 @@ export function signVitestConfig(root: string) {
   for (const name of readdirSync(pkgs)) {
     const src = join(pkgs, name, 'src');
     if (!existsSync(join(src, 'index.ts'))) continue;
-    if (existsSync(join(src, 'testing.ts'))) alias[`@sign/${name}/testing`] = join(src, 'testing.ts');
+    // sub-entries (`@sign/core/testing`, `@sign/core/node`) before the package, so that they match first
+    for (const sub of ['testing', 'node']) {
+      if (existsSync(join(src, `${sub}.ts`))) alias[`@sign/${name}/${sub}`] = join(src, `${sub}.ts`);
+    }
     alias[`@sign/${name}`] = join(src, 'index.ts');
   }
   return {

@@ -24,7 +24,7 @@ import {
 } from './args.js';
 import { demoConfig, loadConfigFile } from './configs.js';
 import { EXIT, UsageError } from './errors.js';
-import { writeFileAtomic } from './fsutil.js';
+import { writeFileAtomic } from '@sign/core/node';
 import { predictAndWrite, readInputs, testInputs } from './predict.js';
 import { chooseMode, createReporter, type TextSink } from './progress.js';
 import { buildReport, formatMarkdown, formatTable, writeReport } from './report.js';

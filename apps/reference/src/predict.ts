@@ -7,7 +7,7 @@
 import { basename, extname, join } from 'node:path';
 import { makeFashionScenes } from '@sign/data';
 import type { TrainedModel } from '@sign/trainer';
-import { writeFileAtomic } from './fsutil.js';
+import { writeFileAtomic } from '@sign/core/node';
 import {
   borderMean,
   caption,

@@ -4,7 +4,7 @@
  * written atomically, report.json last (its presence means the run finished).
  */
 import { join } from 'node:path';
-import { writeFileAtomic } from './fsutil.js';
+import { writeFileAtomic } from '@sign/core/node';
 
 /** The content of report.json. Metrics are percentages in 0..100. */
 export interface Report {

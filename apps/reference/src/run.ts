@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { initBackend, type BackendReport } from '@sign/core';
 import { loadModel, runExperiment, type ExperimentConfig, type RunResult } from '@sign/trainer';
 import { EXIT, UsageError } from './errors.js';
-import { writeFileAtomic } from './fsutil.js';
+import { writeFileAtomic } from '@sign/core/node';
 import type { Reporter, TextSink } from './progress.js';
 import { buildReport, formatMarkdown, formatTable, writeReport, type ReportImage, type ReportSample } from './report.js';
 import { writeSamples } from './samples.js';

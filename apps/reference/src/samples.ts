@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { makeFashionScenes } from '@sign/data';
 import type { ExperimentConfig, TrainedModel } from '@sign/trainer';
-import { writeFileAtomic } from './fsutil.js';
+import { writeFileAtomic } from '@sign/core/node';
 import { encodePng, grayImage, labelImage, legendImage, upscale, type LegendEntry } from './image.js';
 import type { ReportImage, ReportSample } from './report.js';
 

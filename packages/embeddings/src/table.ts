@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
-import { writeFileAtomicSync } from './atomic';
+import { writeFileAtomic } from '@sign/core/node';
 
 /** The `format` tag written by {@link EmbeddingTable.toJSON}. */
 export const EMBEDDING_TABLE_FORMAT = 'sign-embedding-table';
@@ -346,7 +346,7 @@ export class EmbeddingTable {
 
   /** Writes the table as JSON, atomically (temporary file + rename). */
   save(path: string): void {
-    writeFileAtomicSync(path, JSON.stringify(this.toJSON()) + '\n');
+    writeFileAtomic(path, JSON.stringify(this.toJSON()) + '\n');
   }
 
   /** Reads a table written by {@link EmbeddingTable.save}; errors name the file. */

@@ -1,6 +1,6 @@
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { writeFileAtomicSync } from '../atomic';
+import { writeFileAtomic } from '@sign/core/node';
 import { type ReadWordVectorsOptions, type WordVectors, wordSet } from './types';
 
 const MAX_WORD_BYTES = 4096;
@@ -194,5 +194,5 @@ export function writeWord2vecBinary(path: string, vectors: Map<string, Float32Ar
     for (let j = 0; j < dimension; j++) b.writeFloatLE(v[j], 4 * j);
     parts.push(Buffer.from(`${word} `, 'utf8'), b, Buffer.from('\n', 'ascii'));
   }
-  writeFileAtomicSync(path, Buffer.concat(parts));
+  writeFileAtomic(path, Buffer.concat(parts));
 }

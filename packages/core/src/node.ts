@@ -2,11 +2,19 @@ import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSyn
 import { basename, dirname, join } from 'node:path';
 
 /**
- * Writes `data` (text as UTF-8, or bytes) to `path` so that readers never see a half-written file: the bytes go to a
- * temporary file in the same directory, which is flushed and then renamed over `path`
- * (a rename within one file system is atomic). On any error the temporary file is removed.
+ * Writes `data` (text as UTF-8, or bytes) to `path` so that a reader never sees a half-written
+ * file: the bytes go to a temporary file in the same folder (created if missing), which is
+ * flushed and then renamed over `path` (a rename within one file system is atomic). On any error
+ * the temporary file is removed and the error names `path`.
+ *
+ * Node only, hence its own entry point (`@sign/core/node`): the main `@sign/core` entry stays
+ * free of `node:` imports.
+ *
+ * @example
+ * import { writeFileAtomic } from '@sign/core/node';
+ * writeFileAtomic('runs/a/report.json', JSON.stringify(report) + '\n');
  */
-export function writeFileAtomicSync(path: string, data: string | Uint8Array): void {
+export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true });
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}.tmp`);
