@@ -1,15 +1,15 @@
 /**
- * Small raster helpers for the report and `sign predict`: PNG encode/decode (pngjs), grey
- * conversion and resizing, colour-coded label maps, overlays, panels and a legend with text.
+ * Small raster helpers for the report and `sign predict`: PNG decoding (pngjs), grey conversion
+ * and resizing, colour-coded label maps, overlays, panels and a legend with text. PNG encoding,
+ * the class colours and the 5×7 font are @sign/data's.
  * Images are plain RGBA byte arrays, row-major, 4 bytes per pixel.
  */
 import { readFileSync } from 'node:fs';
 import { PNG } from 'pngjs';
-import { FASHION_PALETTE, IGNORE_COLOR, UNKNOWN_COLOR } from '@sign/data';
-import { GLYPH_ADVANCE, GLYPH_HEIGHT, GLYPH_WIDTH, glyph, textWidth } from './font.js';
+import { FASHION_PALETTE, GLYPH_H, GLYPH_W, IGNORE_COLOR, UNKNOWN_COLOR, encodePng, glyph, textWidth } from '@sign/data';
 
 export type Rgb = readonly [number, number, number];
-export { IGNORE_COLOR };
+export { IGNORE_COLOR, encodePng };
 
 export interface RgbaImage {
   width: number;
@@ -39,18 +39,11 @@ export function blank(width: number, height: number, fill: Rgb = [255, 255, 255]
   return { width, height, data };
 }
 
-/** Encodes RGBA as an 8-bit RGBA PNG. */
-export function encodePng(img: RgbaImage): Buffer {
-  const png = new PNG({ width: img.width, height: img.height });
-  png.data = Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength);
-  return PNG.sync.write(png);
-}
-
 /** Decodes any PNG (grey, RGB, palette, with or without alpha, 8/16 bit) to 8-bit RGBA. */
-export function decodePng(buf: Buffer, source = 'PNG data'): RgbaImage {
+export function decodePng(buf: Uint8Array, source = 'PNG data'): RgbaImage {
   let png: PNG;
   try {
-    png = PNG.sync.read(buf);
+    png = PNG.sync.read(Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength));
   } catch (err) {
     throw new Error(`${source}: not a readable PNG (${(err as Error).message})`);
   }
@@ -250,16 +243,17 @@ export function fillRect(img: RgbaImage, x: number, y: number, w: number, h: num
   }
 }
 
+/** Draws text in @sign/data's 5×7 font (upper case), top-left at (x, y). */
 export function drawText(img: RgbaImage, text: string, x: number, y: number, color: Rgb, scale = 1): void {
   let cx = x;
   for (const ch of text) {
     const rows = glyph(ch);
-    for (let r = 0; r < GLYPH_HEIGHT; r++) {
-      for (let c = 0; c < GLYPH_WIDTH; c++) {
-        if (rows[r] & (1 << (GLYPH_WIDTH - 1 - c))) fillRect(img, cx + c * scale, y + r * scale, scale, scale, color);
+    for (let r = 0; r < GLYPH_H; r++) {
+      for (let c = 0; c < GLYPH_W; c++) {
+        if (rows[r]![c]) fillRect(img, cx + c * scale, y + r * scale, scale, scale, color);
       }
     }
-    cx += GLYPH_ADVANCE * scale;
+    cx += (GLYPH_W + 1) * scale;
   }
 }
 
@@ -292,7 +286,7 @@ export function vstack(images: RgbaImage[], gap = 4): RgbaImage {
 /** A caption strip: dark text on white, `width` wide (at least the text's width). */
 export function caption(text: string, width: number, scale = 2): RgbaImage {
   const pad = 3 * scale;
-  const img = blank(Math.max(width, textWidth(text, scale) + 2 * pad), GLYPH_HEIGHT * scale + 2 * pad);
+  const img = blank(Math.max(width, textWidth(text, scale) + 2 * pad), GLYPH_H * scale + 2 * pad);
   drawText(img, text, pad, pad, [0, 0, 0], scale);
   return img;
 }
@@ -308,7 +302,7 @@ export interface LegendEntry {
  */
 export function legendImage(entries: LegendEntry[], maxWidth: number, scale = 2): RgbaImage {
   const pad = 3 * scale;
-  const sw = GLYPH_HEIGHT * scale;
+  const sw = GLYPH_H * scale;
   const rowH = sw + pad;
   const colW = Math.max(...entries.map((e) => textWidth(e.name, scale))) + sw + 3 * pad;
   const cols = Math.max(1, Math.min(entries.length, Math.floor((maxWidth - pad) / colW)));

@@ -1,6 +1,6 @@
 /**
  * A 5×7 pixel bitmap font (upper-case letters, digits, a few signs) for labelling PNG sheets
- * without a font renderer. Each glyph is 7 rows of 5 characters, '#' = ink.
+ * without a font renderer (the sample sheets here, and the reference app's legends and captions). Each glyph is 7 rows of 5 characters, '#' = ink.
  */
 const G: Record<string, string> = {
   A: '.###. #...# #...# ##### #...# #...# #...#',
@@ -50,6 +50,7 @@ const G: Record<string, string> = {
   '=': '..... ..... ##### ..... ##### ..... .....',
   '+': '..... ..#.. ..#.. ##### ..#.. ..#.. .....',
   '%': '##..# ##..# ...#. ..#.. .#... #..## #..##',
+  _: '..... ..... ..... ..... ..... ..... #####',
   '?': '.###. #...# ....# ...#. ..#.. ..... ..#..',
 };
 

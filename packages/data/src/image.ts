@@ -160,8 +160,11 @@ export function drawLegend(
   return img;
 }
 
-/** Encodes an image as PNG bytes (through pngjs). */
-export function encodePng(img: RgbaImage): Uint8Array {
+/**
+ * Encodes an image as 8-bit RGBA PNG bytes (through pngjs). Takes any `{ width, height, data }`
+ * with RGBA bytes (an `RgbaImage` or a plain raster such as the reference app's).
+ */
+export function encodePng(img: { readonly width: number; readonly height: number; readonly data: Uint8Array }): Uint8Array {
   const png = new PNG({ width: img.width, height: img.height });
   Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength).copy(png.data);
   return PNG.sync.write(png);

@@ -13,4 +13,5 @@ export { fashionEmbeddings, controlEmbeddings, fashionGloveTable } from './embed
 export type { FashionEmbeddingSource, FashionEmbeddingOptions } from './embeddings';
 export { FASHION_PALETTE, IGNORE_COLOR, UNKNOWN_COLOR, RgbaImage, colorizeLabels, greyToImage, drawLegend, encodePng, writePng } from './image';
 export type { Rgb } from './image';
+export { GLYPH_W, GLYPH_H, glyph, textWidth } from './font';
 export { writeFileAtomic } from '@sign/core/node';

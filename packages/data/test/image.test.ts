@@ -63,6 +63,13 @@ describe('PNG helpers', () => {
     expect(px(big, 0, 0)).toEqual([0, 0, 0, 255]);
   });
 
+  it("the font has '_' (class names such as ankle_boot) and shows '?' for unknown characters", () => {
+    const under = glyph('_').map((row) => row.map((b) => (b ? '#' : '.')).join(''));
+    expect(under).toEqual(['.....', '.....', '.....', '.....', '.....', '.....', '#####']);
+    expect(glyph('~')).toEqual(glyph('?'));
+    expect(glyph('a')).toEqual(glyph('A'));
+  });
+
   it('drawLegend shows every class colour and the ignore colour', () => {
     const legend = drawLegend();
     const colours = new Set<string>();
