@@ -253,29 +253,34 @@ function im2col(x: tf.Tensor4D, g: ConvGeometry): tf.Tensor2D {
   return tf.reshape(cols, [g.n * g.oh * g.ow, g.kh * g.kw * g.cin]);
 }
 
+/**
+ * Puts each output position's gradient at stride spacing, zeros between:
+ * [n,oh,ow,c] → [n,oh*sh,ow*sw,c] (via [n,oh,1,ow,1,c] padded to [n,oh,sh,ow,sw,c]).
+ * Returns `d` itself for stride 1.
+ */
+function spreadToStride(d: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D {
+  if (sh === 1 && sw === 1) return d;
+  const [n, oh, ow, c] = d.shape;
+  const u6 = tf.pad(tf.reshape(d, [n, oh, 1, ow, 1, c]), [
+    [0, 0],
+    [0, 0],
+    [0, sh - 1],
+    [0, 0],
+    [0, sw - 1],
+    [0, 0],
+  ]);
+  return tf.reshape(u6, [n, oh * sh, ow * sw, c]);
+}
+
 /** Adjoint of im2col: scatters column gradients [n*oh*ow, kh*kw*cin] back to the input [n,h,w,cin]. */
 function col2im(dcols: tf.Tensor2D, g: ConvGeometry): tf.Tensor4D {
   const { n, cin, oh, ow, sh, sw } = g;
   const k = g.kh * g.kw;
   const hp = g.h + g.pads[0][0] + g.pads[0][1];
   const wp = g.w + g.pads[1][0] + g.pads[1][1];
-  let up = tf.reshape(dcols, [n, oh, ow, k * cin]) as tf.Tensor4D;
-  let uh = oh;
-  let uw = ow;
-  if (sh > 1 || sw > 1) {
-    // Put each output position's gradient at stride spacing: [n,oh,1,ow,1,kc] → [n,oh*sh,ow*sw,kc].
-    const u6 = tf.pad(tf.reshape(up, [n, oh, 1, ow, 1, k * cin]), [
-      [0, 0],
-      [0, 0],
-      [0, sh - 1],
-      [0, 0],
-      [0, sw - 1],
-      [0, 0],
-    ]);
-    uh = oh * sh;
-    uw = ow * sw;
-    up = tf.reshape(u6, [n, uh, uw, k * cin]);
-  }
+  const up = spreadToStride(tf.reshape(dcols, [n, oh, ow, k * cin]) as tf.Tensor4D, sh, sw);
+  const uh = oh * sh;
+  const uw = ow * sw;
   const parts: tf.Tensor4D[] = [];
   let t = 0;
   for (let i = 0; i < g.kh; i++) {
@@ -324,22 +329,9 @@ function conv2dIm2col(x: tf.Tensor4D, kernel: tf.Tensor4D, g: ConvGeometry): tf.
 /** Scatters one tap's input gradient [n,oh,ow,cin] into the padded input frame [n,hp,wp,cin]. */
 function scatterTap(d: tf.Tensor4D, g: ConvGeometry, i: number, j: number, hp: number, wp: number): tf.Tensor4D {
   const { n, cin, oh, ow, sh, sw } = g;
-  let up = d;
-  let uh = oh;
-  let uw = ow;
-  if (sh > 1 || sw > 1) {
-    const u6 = tf.pad(tf.reshape(d, [n, oh, 1, ow, 1, cin]), [
-      [0, 0],
-      [0, 0],
-      [0, sh - 1],
-      [0, 0],
-      [0, sw - 1],
-      [0, 0],
-    ]);
-    uh = oh * sh;
-    uw = ow * sw;
-    up = tf.reshape(u6, [n, uh, uw, cin]);
-  }
+  let up = spreadToStride(d, sh, sw);
+  const uh = oh * sh;
+  const uw = ow * sw;
   const r0 = i * g.dh;
   const c0 = j * g.dw;
   const lh = Math.min(uh, hp - r0);
