@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conv2d, convImplementation, initBackend, Rng, setConvImplementation, type Conv2dPadding } from '../src/index';
 import { expectNoLeaks, forEachBackend } from '../src/testing';
+import { expectGradsMatchFiniteDifferences, maxAbsDiff, randTensor } from './helpers';
 
 /** Direct loop implementation of NHWC conv2d with explicit pads, the reference for every mode. */
 function naiveConv(
@@ -26,17 +27,6 @@ function naiveConv(
           out[((b * oh + y) * ow + xx) * co + o] = acc;
         }
   return { data: out, shape: [n, oh, ow, co] };
-}
-
-function randTensor(rng: Rng, shape: number[]): tf.Tensor {
-  return tf.tensor(rng.normalArray(shape.reduce((a, b) => a * b, 1)), shape);
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
 }
 
 describe('conv2d forward on cpu vs tf.conv2d and a direct loop', () => {
@@ -118,32 +108,12 @@ function fdCheck(xs: number[], ks: number[], s: number, d: number, p: Conv2dPadd
   const y0 = conv2d(x, k, { strides: s, dilations: d, padding: p, bias: b });
   const r = randTensor(rng, y0.shape);
   y0.dispose();
-  const loss = (xx: tf.Tensor4D, kk: tf.Tensor4D, bb: tf.Tensor1D) =>
-    tf.sum(tf.mul(conv2d(xx, kk, { strides: s, dilations: d, padding: p, bias: bb }), r)) as tf.Scalar;
-  const grads = tf.grads((xx, kk, bb) => loss(xx as tf.Tensor4D, kk as tf.Tensor4D, bb as tf.Tensor1D))([x, k, b]);
-  const eps = 0.5;
-  const inputs = [x, k, b];
-  for (let which = 0; which < 3; which++) {
-    const base = inputs[which].dataSync() as Float32Array;
-    const g = grads[which].dataSync();
-    const fd = new Float64Array(base.length);
-    for (let i = 0; i < base.length; i++) {
-      const f = (delta: number) =>
-        tf.tidy(() => {
-          const v = base.slice();
-          v[i] += delta;
-          const args: tf.Tensor[] = inputs.slice();
-          args[which] = tf.tensor(v, inputs[which].shape);
-          return loss(args[0] as tf.Tensor4D, args[1] as tf.Tensor4D, args[2] as tf.Tensor1D).dataSync()[0];
-        });
-      fd[i] = (f(eps) - f(-eps)) / (2 * eps);
-    }
-    let scale = 1;
-    for (const v of fd) scale = Math.max(scale, Math.abs(v));
-    const err = maxAbsDiff(g, fd) / scale;
-    expect(err, `${['input', 'kernel', 'bias'][which]} gradient, relative error`).toBeLessThan(2e-3);
-  }
-  tf.dispose([x, k, b, r, ...grads]);
+  const loss = (xx: tf.Tensor, kk: tf.Tensor, bb: tf.Tensor) =>
+    tf.sum(
+      tf.mul(conv2d(xx as tf.Tensor4D, kk as tf.Tensor4D, { strides: s, dilations: d, padding: p, bias: bb as tf.Tensor1D }), r),
+    ) as tf.Scalar;
+  expectGradsMatchFiniteDifferences(loss, [x, k, b], { eps: 0.5, tol: 2e-3, names: ['input', 'kernel', 'bias'] });
+  tf.dispose([x, k, b, r]);
 }
 
 forEachBackend(['wasm', 'cpu'], (backend) => {
