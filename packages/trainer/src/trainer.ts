@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng, currentBackend, initBackend, loadCheckpoint, saveCheckpoint } from '@sign/core';
 import type { SceneBatch } from '@sign/data';
-import { ConfusionMatrix, gzs3Metrics } from '@sign/metrics';
+import { ConfusionMatrix, gzs3Metrics, type Gzs3Metrics } from '@sign/metrics';
 import { annealedSelfTrainingTargets, topPPseudoLabels } from '@sign/losses';
 import { validateConfig, type ExperimentConfig } from './config';
 import { buildClassInfo, buildScenes } from './data';
@@ -14,15 +14,8 @@ import { SignModel, type ClassInfo } from './model';
 import { Adam, SgdMomentum, polyLr } from './optim';
 import { IGNORE, downsampleLabels, step1Update, transferUpdate, type HostBatch, type Optimizers } from './stages';
 
-/** GZS3 metrics in percent (0–100), as returned by `@sign/metrics`' gzs3Metrics. */
-export interface Gzs3Result {
-  mIoUSeen: number;
-  mIoUUnseen: number;
-  hIoU: number;
-  mIoU: number;
-  pixelAccuracy: number;
-  perClassIoU: number[];
-}
+/** GZS3 metrics in percent (0–100), as returned by `@sign/metrics`' gzs3Metrics (its `Gzs3Metrics`). */
+export type Gzs3Result = Gzs3Metrics;
 
 /** Metrics with per-class IoU keyed by class name (classes the protocol counts). */
 export type NamedGzs3Result = Omit<Gzs3Result, 'perClassIoU'> & { perClassIoU: Record<string, number> };
