@@ -93,6 +93,15 @@ function maskedMean(values: tf.Tensor, mask: tf.Tensor): tf.Scalar {
   return tf.div(tf.sum(tf.mul(values, mask)), tf.maximum(tf.sum(mask), 1)) as tf.Scalar;
 }
 
+/**
+ * Cross-entropy of a list of pixel logits [P, K] against their labels [P] (weightedCrossEntropy on
+ * a 1×P image, so labels 255 are ignored as everywhere else).
+ */
+function pixelListCrossEntropy(logits: tf.Tensor, labels: tf.Tensor): tf.Scalar {
+  const [p, k] = logits.shape;
+  return weightedCrossEntropy(tf.reshape(logits, [1, 1, p, k]) as tf.Tensor4D, tf.reshape(labels, [1, 1, p]) as tf.Tensor3D);
+}
+
 function scalarValues(named: Record<string, tf.Scalar>): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(named)) out[k] = v.dataSync()[0];
@@ -193,10 +202,7 @@ export function step1Update(
         lossesA.advD = tf.keep(advD);
         let total = tf.mul(advD, 1) as tf.Scalar;
         if (w.clsFakeD > 0) {
-          const clsFakeD = weightedCrossEntropy(
-            tf.reshape(df.logits, [1, 1, pixels.index.length, model.numClasses]) as tf.Tensor4D,
-            tf.reshape(selLab, [1, 1, pixels.index.length]) as tf.Tensor3D,
-          );
+          const clsFakeD = pixelListCrossEntropy(df.logits, selLab);
           lossesA.clsFakeD = tf.keep(clsFakeD);
           total = tf.add(total, tf.mul(clsFakeD, w.clsFakeD));
         }
@@ -224,10 +230,7 @@ export function step1Update(
         lossesA.adv = tf.keep(adv);
         let total = tf.add(tf.mul(mmd, w.mmd), tf.mul(adv, w.adv)) as tf.Scalar;
         if (w.clsFakeG > 0) {
-          const clsFakeG = weightedCrossEntropy(
-            tf.reshape(dOut.logits, [1, 1, pixels.index.length, model.numClasses]) as tf.Tensor4D,
-            tf.reshape(selLab, [1, 1, pixels.index.length]) as tf.Tensor3D,
-          );
+          const clsFakeG = pixelListCrossEntropy(dOut.logits, selLab);
           lossesA.clsFakeG = tf.keep(clsFakeG);
           total = tf.add(total, tf.mul(clsFakeG, w.clsFakeG));
         }
@@ -316,11 +319,7 @@ export function transferUpdate(
       if (!s.transferUpdatesG) fake = stopGradient(fake) as tf.Tensor2D;
       const feats = real ? (tf.concat([fake, real], 0) as tf.Tensor2D) : fake;
       const { logits } = model.disc.apply(feats, { training: true, rng: rng.fork('c') });
-      const total = feats.shape[0];
-      const ce = weightedCrossEntropy(
-        tf.reshape(logits, [1, 1, total, K]) as tf.Tensor4D,
-        tf.reshape(allLab, [1, 1, total]) as tf.Tensor3D,
-      );
+      const ce = pixelListCrossEntropy(logits, allLab);
       kept.clsTransfer = tf.keep(ce);
       return tf.mul(ce, cfg.schedule.lossWeights.clsTransfer) as tf.Scalar;
     }, [...discVars.values(), ...genVars.values()]);
