@@ -6,13 +6,17 @@
 import { join } from 'node:path';
 import { writeFileAtomic } from '@sign/core/node';
 
-/** The content of report.json. Metrics are percentages in 0..100. */
-export interface Report {
+/** The summary metrics of a report, percentages in 0..100. */
+export interface MetricsLike {
   mIoUSeen: number;
   mIoUUnseen: number;
   hIoU: number;
   mIoU: number;
   pixelAccuracy: number;
+}
+
+/** The content of report.json. Metrics are percentages in 0..100. */
+export interface Report extends MetricsLike {
   /** class name → IoU in percent; `null` for a class absent from both prediction and truth. */
   perClassIoU: Record<string, number | null>;
   seen: string[];
@@ -35,14 +39,6 @@ export const REPORT_KEYS = [
   'seconds',
   'config',
 ] as const;
-
-export interface MetricsLike {
-  mIoUSeen: number;
-  mIoUUnseen: number;
-  hIoU: number;
-  mIoU: number;
-  pixelAccuracy: number;
-}
 
 const round = (v: number, digits = 4) => {
   const f = 10 ** digits;
