@@ -396,19 +396,11 @@ function conv2dTaps(x: tf.Tensor4D, kernel: tf.Tensor4D, g: ConvGeometry): tf.Te
   return f(x, kernel);
 }
 
-/** Zero-inserts a gradient [n,oh,ow,c] at stride spacing: [n,(oh-1)*sh+1,(ow-1)*sw+1,c]. */
+/** Zero-inserts a gradient [n,oh,ow,c] at stride spacing: [n,(oh-1)*sh+1,(ow-1)*sw+1,c] (spreadToStride less its trailing zeros). */
 function upsampleStride(d: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D {
   if (sh === 1 && sw === 1) return d;
   const [n, oh, ow, c] = d.shape;
-  const u6 = tf.pad(tf.reshape(d, [n, oh, 1, ow, 1, c]), [
-    [0, 0],
-    [0, 0],
-    [0, sh - 1],
-    [0, 0],
-    [0, sw - 1],
-    [0, 0],
-  ]);
-  return tf.slice(tf.reshape(u6, [n, oh * sh, ow * sw, c]), [0, 0, 0, 0], [n, (oh - 1) * sh + 1, (ow - 1) * sw + 1, c]) as tf.Tensor4D;
+  return tf.slice(spreadToStride(d, sh, sw), [0, 0, 0, 0], [n, (oh - 1) * sh + 1, (ow - 1) * sw + 1, c]) as tf.Tensor4D;
 }
 
 /** Explicit tfjs padding array for a 4-D NHWC tensor. */
