@@ -48,15 +48,7 @@ const round = (v: number, digits = 4) => {
 const percentOrNull = (v: number | null | undefined): number | null =>
   v === null || v === undefined || !Number.isFinite(v) ? null : round(v);
 
-export function buildReport(args: {
-  metrics: MetricsLike;
-  perClassIoU: Record<string, number | null>;
-  seen: string[];
-  unseen: string[];
-  backend: string;
-  seconds: number;
-  config: unknown;
-}): Report {
+export function buildReport(args: Omit<Report, keyof MetricsLike> & { metrics: MetricsLike }): Report {
   const m = args.metrics;
   const perClass: Record<string, number | null> = {};
   for (const [k, v] of Object.entries(args.perClassIoU)) perClass[k] = percentOrNull(v);
