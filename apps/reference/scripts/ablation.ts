@@ -11,7 +11,9 @@
  *
  *   pnpm ablation [--budget quick|demo] [--only <groups or id parts, comma-separated>]
  *                 [--seeds 0,1,2] [--gammas 0.5,1,2] [--draws 3] [--results docs/RESULTS.md]
- *                 [--dry-run] [--rerun]
+ *                 [--dry-run] [--rerun] [--report-only]
+ *
+ * --report-only writes RESULTS.md from the cached reports and runs nothing.
  *
  * Run it with the @sign/* sources mapped (the root script does):
  *   tsx --tsconfig apps/reference/tsconfig.source.json apps/reference/scripts/ablation.ts
@@ -100,6 +102,7 @@ async function main(): Promise<number> {
       results: { type: 'string', default: join(repo, 'docs/RESULTS.md') },
       root: { type: 'string', default: join(repo, 'runs/ablation') },
       'dry-run': { type: 'boolean' },
+      'report-only': { type: 'boolean' },
       rerun: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -155,6 +158,13 @@ async function main(): Promise<number> {
       const cached = existsSync(join(runDir(e.id), 'report.json'));
       process.stdout.write(`${commandOf(e, relDir)}${cached ? '   # cached' : ''}\n`);
     }
+    return 0;
+  }
+
+  if (values['report-only']) {
+    // rewrite RESULTS.md from the cached reports (e.g. after several ablations ran side by side)
+    writeResults();
+    process.stdout.write(`results: ${values.results}\n`);
     return 0;
   }
 
