@@ -118,32 +118,47 @@ function planRandom(rng: Rng, k: number): Plan[] {
  */
 export function resizeBilinear(src: Uint8Array, offset: number, h: number, w: number, side: number): Float32Array {
   const out = new Float32Array(side * side);
-  const sy = h / side;
-  const sx = w / side;
+  const ys = sampleAxis(h, side);
+  const xs = sampleAxis(w, side); // computed once, not once per output row
   for (let i = 0; i < side; i++) {
-    let fy = (i + 0.5) * sy - 0.5;
-    if (fy < 0) fy = 0;
-    if (fy > h - 1) fy = h - 1;
-    const y0 = Math.floor(fy);
-    const y1 = y0 + 1 < h ? y0 + 1 : y0;
-    const ty = fy - y0;
+    const row0 = offset + ys.i0[i] * w;
+    const row1 = offset + ys.i1[i] * w;
+    const ty = ys.t[i];
     for (let j = 0; j < side; j++) {
-      let fx = (j + 0.5) * sx - 0.5;
-      if (fx < 0) fx = 0;
-      if (fx > w - 1) fx = w - 1;
-      const x0 = Math.floor(fx);
-      const x1 = x0 + 1 < w ? x0 + 1 : x0;
-      const tx = fx - x0;
-      const a = src[offset + y0 * w + x0]!;
-      const b = src[offset + y0 * w + x1]!;
-      const c = src[offset + y1 * w + x0]!;
-      const d = src[offset + y1 * w + x1]!;
+      const x0 = xs.i0[j];
+      const x1 = xs.i1[j];
+      const tx = xs.t[j];
+      const a = src[row0 + x0]!;
+      const b = src[row0 + x1]!;
+      const c = src[row1 + x0]!;
+      const d = src[row1 + x1]!;
       const top = a + (b - a) * tx;
       const bottom = c + (d - c) * tx;
       out[i * side + j] = (top + (bottom - top) * ty) / 255;
     }
   }
   return out;
+}
+
+/**
+ * Source coordinates of `side` output samples along an axis of length `n` (half-pixel centres,
+ * clamped to the edge): lower index, upper index and the weight of the upper one.
+ */
+function sampleAxis(n: number, side: number): { i0: Int32Array; i1: Int32Array; t: Float64Array } {
+  const i0 = new Int32Array(side);
+  const i1 = new Int32Array(side);
+  const t = new Float64Array(side);
+  const scale = n / side;
+  for (let k = 0; k < side; k++) {
+    let f = (k + 0.5) * scale - 0.5;
+    if (f < 0) f = 0;
+    if (f > n - 1) f = n - 1;
+    const lo = Math.floor(f);
+    i0[k] = lo;
+    i1[k] = lo + 1 < n ? lo + 1 : lo;
+    t[k] = f - lo;
+  }
+  return { i0, i1, t };
 }
 
 function checkOptions(opts: FashionScenesOptions) {
