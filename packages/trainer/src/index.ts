@@ -26,6 +26,7 @@ export type {
   RunResult,
   Gzs3Result,
   NamedGzs3Result,
+  NamedZslResult,
   TrainedModel,
   StepEvent,
   Phase,

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng, currentBackend, initBackend, loadCheckpoint, saveCheckpoint } from '@sign/core';
 import type { SceneBatch } from '@sign/data';
-import { ConfusionMatrix, gzs3Metrics, type Gzs3Metrics } from '@sign/metrics';
+import { ConfusionMatrix, gzs3Metrics, unseenTargets, zslMetrics, type Gzs3Metrics, type ZslMetrics } from '@sign/metrics';
 import { annealedSelfTrainingTargets, topPPseudoLabels } from '@sign/losses';
 import { validateConfig, type ExperimentConfig } from './config';
 import { buildClassInfo, buildScenes } from './data';
@@ -19,6 +19,12 @@ export type Gzs3Result = Gzs3Metrics;
 
 /** Metrics with per-class IoU keyed by class name (classes the protocol counts). */
 export type NamedGzs3Result = Omit<Gzs3Result, 'perClassIoU'> & { perClassIoU: Record<string, number> };
+
+/**
+ * The ZSL protocol's metrics (percent): only the unseen classes compete and only unseen pixels
+ * count (see @sign/metrics' zslMetrics); `perClassIoU` by class name.
+ */
+export type NamedZslResult = Omit<ZslMetrics, 'perClassIoU'> & { perClassIoU: Record<string, number> };
 
 export type Phase = 'step1' | 'transfer' | 'self-training';
 
@@ -56,6 +62,8 @@ export interface RunOptions {
 export interface RunResult {
   metrics: Gzs3Result;
   perClassIoU: Record<string, number>;
+  /** The ZSL protocol on the same test scenes: unseen classes alone (see {@link NamedZslResult}). */
+  zsl: NamedZslResult;
   seen: string[];
   unseen: string[];
   backend: string;
@@ -185,19 +193,28 @@ export function evaluate(
   model: SignModel,
   test: SceneBatch,
   opts: { calibrate: number; countBackground: boolean; batchSize?: number },
-): { metrics: Gzs3Result; perClassIoU: Record<string, number> } {
+): { metrics: Gzs3Result; perClassIoU: Record<string, number>; zsl: NamedZslResult } {
   const K = model.numClasses;
   const cm = new ConfusionMatrix(K);
+  const zslCm = new ConfusionMatrix(K);
+  const unseen = model.classes.unseen;
   const { height: H, width: W } = test;
   const bs = opts.batchSize ?? 16;
   for (let i = 0; i < test.n; i += bs) {
     const n = Math.min(bs, test.n - i);
-    const pred = tf.tidy(() => {
+    const [pred, zslPred] = tf.tidy(() => {
       const images = tf.tensor4d(test.images.subarray(i * H * W, (i + n) * H * W), [n, H, W, 1]);
-      return tf.argMax(model.predictLogits(images, opts.calibrate), 3);
+      const logits = model.predictLogits(images, opts.calibrate);
+      if (unseen.length === 0) return [tf.argMax(logits, 3), null];
+      // ZSL protocol: the best unseen class per pixel (calibration only shifts seen classes, so it
+      // does not change this ranking)
+      const ids = tf.tensor1d(unseen, 'int32');
+      return [tf.argMax(logits, 3), tf.gather(ids, tf.argMax(tf.gather(logits, ids, 3), 3))];
     });
-    cm.update(pred.dataSync(), test.labels.subarray(i * H * W, (i + n) * H * W));
-    pred.dispose();
+    const target = test.labels.subarray(i * H * W, (i + n) * H * W);
+    cm.update(pred.dataSync(), target);
+    if (zslPred) zslCm.update(zslPred.dataSync(), unseenTargets(target, unseen, IGNORE));
+    tf.dispose([pred, zslPred ?? []]);
   }
   const m = gzs3Metrics(cm, {
     seen: model.classes.seen,
@@ -210,7 +227,12 @@ export function evaluate(
     if (c === 0 && !opts.countBackground) return;
     perClassIoU[model.classes.classNames[c]] = v;
   });
-  return { metrics: { ...m, perClassIoU: [...m.perClassIoU] }, perClassIoU };
+  let zsl: NamedZslResult = { mIoU: NaN, pixelAccuracy: NaN, perClassIoU: {}, pixels: 0 };
+  if (unseen.length > 0) {
+    const z = zslMetrics(zslCm, unseen);
+    zsl = { ...z, perClassIoU: Object.fromEntries(unseen.map((c, j) => [model.classes.classNames[c], z.perClassIoU[j]])) };
+  }
+  return { metrics: { ...m, perClassIoU: [...m.perClassIoU] }, perClassIoU, zsl };
 }
 
 interface TrainState {
@@ -366,11 +388,12 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions):
     }
     await save();
     model.eval();
-    const { metrics, perClassIoU } = evaluate(model, test, config.eval);
+    const { metrics, perClassIoU, zsl } = evaluate(model, test, config.eval);
     cb.onEval?.({ step: state.step, metrics });
     return {
       metrics,
       perClassIoU,
+      zsl,
       seen: classes.seen.map((c) => classes.classNames[c]),
       unseen: classes.unseen.map((c) => classes.classNames[c]),
       backend,
@@ -450,15 +473,18 @@ export async function loadModel(checkpointPath: string): Promise<TrainedModel> {
  * Re-evaluates a checkpoint on its config's test scenes (regenerated from the seed), with an
  * optional calibration gamma (default: the config's).
  */
-export async function evaluateCheckpoint(checkpointPath: string, opts: { calibrate?: number } = {}): Promise<NamedGzs3Result> {
+export async function evaluateCheckpoint(
+  checkpointPath: string,
+  opts: { calibrate?: number } = {},
+): Promise<NamedGzs3Result & { zsl: NamedZslResult }> {
   const { model, config } = await readModel(checkpointPath);
   try {
     const { test } = buildScenes(config);
-    const { metrics, perClassIoU } = evaluate(model, test, {
+    const { metrics, perClassIoU, zsl } = evaluate(model, test, {
       calibrate: opts.calibrate ?? config.eval.calibrate,
       countBackground: config.eval.countBackground,
     });
-    return { ...metrics, perClassIoU };
+    return { ...metrics, perClassIoU, zsl };
   } finally {
     model.dispose();
   }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, loadCheckpoint } from '@sign/core';
+import { ConfusionMatrix, restrictedArgmax, unseenTargets, zslMetrics } from '@sign/metrics';
 import { buildScenes, evaluateCheckpoint, loadModel, runExperiment, scheduleAt, totalSteps, type StepEvent } from '../src/index';
 import { tinyConfig } from './tiny';
 
@@ -81,6 +82,17 @@ describe('runExperiment (wasm, tiny config)', () => {
     let s = 0;
     for (let c = 0; c < 11; c++) s += p.probs[c];
     expect(s).toBeCloseTo(1, 4);
+    // the ZSL protocol (unseen classes alone), recomputed on the host from the predicted
+    // probabilities, matches the tensor path of evaluate()
+    expect(ev.zsl).toEqual(r.zsl);
+    const zcm = new ConfusionMatrix(11);
+    zcm.update(restrictedArgmax(p.probs, 11, m.unseen), unseenTargets(test.labels, m.unseen));
+    const z = zslMetrics(zcm, m.unseen);
+    expect(r.zsl.pixels).toBe(z.pixels);
+    expect(r.zsl.pixels).toBe(test.labels.filter((l) => m.unseen.includes(l)).length);
+    expect(r.zsl.pixelAccuracy).toBeCloseTo(z.pixelAccuracy, 6);
+    expect(r.zsl.mIoU).toBeCloseTo(z.mIoU, 6);
+    expect(Object.keys(r.zsl.perClassIoU)).toEqual(r.unseen);
     m.dispose();
     rmSync(out, { recursive: true, force: true });
   });
