@@ -79,13 +79,45 @@ function expectedConfig(args: string[]): ExperimentConfig {
   return demoConfig(parseCommand('demo', rest, DEMO_OPTIONS).flags);
 }
 
+/** The ZSL summary of a run: its own zsl.json, or the one `sign eval` wrote into <run>/eval/. */
+function zslFile(dir: string): string | undefined {
+  return [join(dir, 'zsl.json'), join(dir, 'eval', 'zsl.json')].find((f) => existsSync(f));
+}
+
 function readMetrics(path: string): Metrics | undefined {
   if (!existsSync(path)) return undefined;
   try {
     const r = JSON.parse(readFileSync(path, 'utf8'));
-    return { mIoUSeen: r.mIoUSeen, mIoUUnseen: r.mIoUUnseen, hIoU: r.hIoU, seconds: r.seconds, backend: r.backend };
+    const m: Metrics = { mIoUSeen: r.mIoUSeen, mIoUUnseen: r.mIoUUnseen, hIoU: r.hIoU, seconds: r.seconds, backend: r.backend };
+    const zf = zslFile(dirname(path));
+    const z = zf ? readJson(zf) : undefined;
+    if (z && typeof z.pixelAccuracy === 'number') m.zslAccuracy = z.pixelAccuracy;
+    if (z && typeof z.mIoU === 'number') m.zslMIoU = z.mIoU;
+    return m;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Runs written before `sign` wrote zsl.json get it from `sign eval` on their checkpoint (into
+ * <run>/eval/, seconds); the re-evaluation must reproduce the run's own GZS3 numbers.
+ */
+function backfillZsl(dir: string, tag: string): void {
+  const ckpt = join(dir, 'checkpoints/last.safetensors');
+  if (zslFile(dir) || !existsSync(ckpt)) return;
+  const out = join(dir, 'eval');
+  process.stderr.write(`${tag}: evaluating the unseen classes alone (ZSL) on its checkpoint\n`);
+  try {
+    execFileSync(process.execPath, [signBin, 'eval', '--checkpoint', ckpt, '--out', out, '--json'], { cwd: repo, stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (err) {
+    process.stderr.write(`${tag}: sign eval failed: ${String((err as { stderr?: Buffer }).stderr ?? err).trim().slice(-300)}\n`);
+    return;
+  }
+  const a = readJson(join(dir, 'report.json'));
+  const b = readJson(join(out, 'report.json'));
+  if (a && b && Math.abs(a.hIoU - b.hIoU) > 1e-3) {
+    process.stderr.write(`${tag}: warning: re-evaluation gives hIoU ${b.hIoU}, the run reported ${a.hIoU}\n`);
   }
 }
 
@@ -136,6 +168,7 @@ async function main(): Promise<number> {
   const failures = new Map<string, string>();
   const version = codeVersion();
   const machine = `${cpus().length} × ${cpus()[0]?.model?.trim() ?? 'cpu'}, Node ${process.version}`;
+  const unseenCount = demoConfig({}).data.unseen.length;
   const writeResults = () => {
     // RESULTS.md always describes the whole matrix (all entries with cached reports), not only --only.
     const codes = new Map<string, number>();
@@ -149,7 +182,7 @@ async function main(): Promise<number> {
     const code = [...codes].map(([c, n]) => `${c} (${n} entries)`).join(', ') || version;
     writeAtomic(
       values.results!,
-      resultsMarkdown({ budget, plan: fullPlan, results, failures, runDir: relDir, machine, date: new Date().toISOString().slice(0, 10), argv: argvShown, code }),
+      resultsMarkdown({ budget, plan: fullPlan, results, failures, runDir: relDir, machine, date: new Date().toISOString().slice(0, 10), argv: argvShown, code, unseenCount }),
     );
   };
 
@@ -162,7 +195,9 @@ async function main(): Promise<number> {
   }
 
   if (values['report-only']) {
-    // rewrite RESULTS.md from the cached reports (e.g. after several ablations ran side by side)
+    // rewrite RESULTS.md from the cached reports (e.g. after several ablations ran side by side);
+    // finished runs without a ZSL summary get one from their checkpoint (evaluation only)
+    for (const e of fullPlan) if (e.kind === 'train' && existsSync(join(runDir(e.id), 'report.json'))) backfillZsl(runDir(e.id), e.id);
     writeResults();
     process.stdout.write(`results: ${values.results}\n`);
     return 0;
@@ -239,6 +274,10 @@ async function main(): Promise<number> {
       const diff = changed(cached.config);
       if (diff.length === 0) {
         process.stderr.write(`${tag}: cached\n`);
+        if (e.kind === 'train') {
+          backfillZsl(dir, tag);
+          writeResults();
+        }
         continue;
       }
       moveAside(`the cached run has another config (${diff.slice(0, 5).join(', ')}${diff.length > 5 ? ', …' : ''})`);

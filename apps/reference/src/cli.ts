@@ -27,7 +27,7 @@ import { EXIT, UsageError } from './errors.js';
 import { writeFileAtomic } from '@sign/core/node';
 import { predictAndWrite, readInputs, testInputs } from './predict.js';
 import { chooseMode, createReporter, type TextSink } from './progress.js';
-import { buildReport, formatMarkdown, formatTable, writeReport } from './report.js';
+import { buildReport, formatMarkdown, formatTable, writeReport, writeZsl } from './report.js';
 import { trainAndReport } from './run.js';
 
 export { EXIT, UsageError } from './errors.js';
@@ -237,19 +237,21 @@ async function evalCommand(argv: string[], io: CliIo, shown: string): Promise<nu
     seconds: (Date.now() - t0) / 1000,
     config: { ...config, eval: { ...config.eval, calibrate } },
   });
-  let files: { json: string; md: string } | undefined;
+  let files: { json: string; md: string; zsl: string } | undefined;
   if (outDir) {
     mkdirSync(outDir, { recursive: true });
     const md = formatMarkdown(report, {
       title: `Evaluation of ${ckpt}`,
       command: shown,
       notes: [`calibrated stacking gamma: ${calibrate}`],
+      zsl: m.zsl,
     });
-    files = writeReport(outDir, report, md);
+    const zslFile = writeZsl(outDir, m.zsl);
+    files = { ...writeReport(outDir, report, md), zsl: zslFile };
   }
-  if (reporter.mode === 'json') reporter.event('report', { report, files: files ?? null });
+  if (reporter.mode === 'json') reporter.event('report', { report, zsl: m.zsl, files: files ?? null });
   else {
-    io.stdout.write(formatTable(report, `${ckpt} · calibrate ${calibrate}`));
+    io.stdout.write(formatTable(report, `${ckpt} · calibrate ${calibrate}`, m.zsl));
     if (files) io.stderr.write(`report: ${files.md} · ${files.json}\n`);
   }
   return EXIT.ok;

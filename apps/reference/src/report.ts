@@ -68,10 +68,42 @@ export function buildReport(args: Omit<Report, keyof MetricsLike> & { metrics: M
   };
 }
 
-const f1 = (v: number | null) => (v === null ? '–' : v.toFixed(1));
+const f1 = (v: number | null) => (v === null || !Number.isFinite(v) ? '–' : v.toFixed(1));
+
+/**
+ * The ZSL protocol on the same test scenes (`<out>/zsl.json`): only the unseen classes compete
+ * and only unseen pixels count, so it shows whether the embeddings name the unseen classes
+ * right, apart from the seen-class bias. Percent; NaN is written as null.
+ */
+export interface ZslSummary {
+  mIoU: number;
+  pixelAccuracy: number;
+  perClassIoU: Record<string, number>;
+  pixels: number;
+}
+
+/** Writes `<out>/zsl.json` atomically (before report.json, whose presence means the run finished). */
+export function writeZsl(outDir: string, zsl: ZslSummary): string {
+  const path = join(outDir, 'zsl.json');
+  const clean = {
+    protocol: 'ZSL: argmax over the unseen classes only, on pixels whose truth is unseen',
+    mIoU: percentOrNull(zsl.mIoU),
+    pixelAccuracy: percentOrNull(zsl.pixelAccuracy),
+    perClassIoU: Object.fromEntries(Object.entries(zsl.perClassIoU).map(([k, v]) => [k, percentOrNull(v)])),
+    pixels: zsl.pixels,
+  };
+  writeFileAtomic(path, `${JSON.stringify(clean, null, 2)}\n`);
+  return path;
+}
+
+function zslLines(zsl: ZslSummary, unseenCount: number): string[] {
+  return [
+    `unseen alone (ZSL): mIoU ${f1(zsl.mIoU)} · naming accuracy ${f1(zsl.pixelAccuracy)} (chance ${(100 / Math.max(1, unseenCount)).toFixed(1)})`,
+  ];
+}
 
 /** The metrics as a fixed-width text table (stdout). */
-export function formatTable(r: Report, title?: string): string {
+export function formatTable(r: Report, title?: string, zsl?: ZslSummary): string {
   const rows: [string, string][] = [
     ['mIoU seen', f1(r.mIoUSeen)],
     ['mIoU unseen', f1(r.mIoUUnseen)],
@@ -95,6 +127,7 @@ export function formatTable(r: Report, title?: string): string {
     lines.push(`${n.padEnd(cw)}  ${split.padEnd(6)}  ${f1(r.perClassIoU[n]).padStart(7)}`);
   }
   lines.push('');
+  if (zsl) lines.push(...zslLines(zsl, r.unseen.length));
   lines.push(`backend ${r.backend} · ${r.seconds.toFixed(1)} s`);
   return `${lines.join('\n')}\n`;
 }
@@ -115,7 +148,7 @@ export interface ReportSample {
 /** The Markdown report. */
 export function formatMarkdown(
   r: Report,
-  opts: { title: string; command?: string; samples?: ReportSample[]; legend?: ReportImage; notes?: string[] },
+  opts: { title: string; command?: string; samples?: ReportSample[]; legend?: ReportImage; notes?: string[]; zsl?: ZslSummary },
 ): string {
   const out: string[] = [];
   out.push(`# ${opts.title}`, '');
@@ -130,6 +163,18 @@ export function formatMarkdown(
     out.push(`| ${n} | ${r.unseen.includes(n) ? '**unseen**' : 'seen'} | ${f1(v)} |`);
   }
   out.push('');
+  if (opts.zsl && r.unseen.length > 0) {
+    const z = opts.zsl;
+    out.push('## Unseen classes alone (ZSL protocol)', '');
+    out.push(
+      'Only the unseen classes compete and only pixels whose truth is unseen count: does the model name the unseen ' +
+        `classes right from their embeddings, apart from its bias towards seen classes? Chance (a random naming) is about ${(100 / r.unseen.length).toFixed(1)} % accuracy.`,
+      '',
+    );
+    out.push('| class | IoU (%) |', '|---|---:|');
+    for (const [n, v] of Object.entries(z.perClassIoU)) out.push(`| ${n} | ${f1(v)} |`);
+    out.push(`| **mIoU** | **${f1(z.mIoU)}** |`, `| naming accuracy | ${f1(z.pixelAccuracy)} |`, '');
+  }
   if (opts.samples && opts.samples.length > 0) {
     out.push('## Predictions on test scenes', '');
     out.push('Unseen classes are never labelled in training scenes; the model names them only from their embeddings.', '');

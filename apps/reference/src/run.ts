@@ -9,7 +9,7 @@ import { loadModel, runExperiment, type ExperimentConfig, type RunResult } from 
 import { EXIT, UsageError } from './errors.js';
 import { writeFileAtomic } from '@sign/core/node';
 import type { Reporter, TextSink } from './progress.js';
-import { buildReport, formatMarkdown, formatTable, writeReport, type ReportImage, type ReportSample } from './report.js';
+import { buildReport, formatMarkdown, formatTable, writeReport, writeZsl, type ReportImage, type ReportSample } from './report.js';
 import { writeSamples } from './samples.js';
 
 export interface RunIo {
@@ -208,12 +208,13 @@ export async function trainAndReport(req: TrainRequest, io: RunIo, reporter: Rep
     seconds: elapsedBefore + (Date.now() - t0) / 1000,
     config,
   });
-  const md = formatMarkdown(report, { title: req.title, command: req.command, samples, legend, notes });
+  const md = formatMarkdown(report, { title: req.title, command: req.command, samples, legend, notes, zsl: result.zsl });
+  const zslFile = writeZsl(outDir, result.zsl);
   const files = writeReport(outDir, report, md);
   if (reporter.mode === 'json') {
-    reporter.event('report', { report, files: { ...files, checkpoint: result.checkpoint } });
+    reporter.event('report', { report, zsl: result.zsl, files: { ...files, zsl: zslFile, checkpoint: result.checkpoint } });
   } else {
-    io.stdout.write(`\n${formatTable(report, `${config.name} · ${outDir}`)}`);
+    io.stdout.write(`\n${formatTable(report, `${config.name} · ${outDir}`, result.zsl)}`);
     io.stderr.write(`report: ${files.md} · ${files.json}\n`);
   }
   return EXIT.ok;

@@ -95,6 +95,16 @@ describe('sign demo --quick', () => {
     const pred = readPng(join(out, 'sample-0-prediction.png'));
     expect([pred.width, pred.height]).toEqual([truth.width, truth.height]);
     expect(existsSync(join(out, 'checkpoints', 'last.safetensors'))).toBe(true);
+    // the ZSL protocol (unseen classes alone): a section in report.md and zsl.json beside it
+    expect(md).toContain('## Unseen classes alone (ZSL protocol)');
+    const z = JSON.parse(readFileSync(join(out, 'zsl.json'), 'utf8'));
+    expect(Object.keys(z.perClassIoU).sort()).toEqual([...unseen].sort());
+    expect(z.pixels).toBeGreaterThan(0);
+    expect(z.pixelAccuracy).toBeGreaterThanOrEqual(0);
+    expect(z.pixelAccuracy).toBeLessThanOrEqual(100);
+    const present = Object.values(z.perClassIoU).filter((v): v is number => v !== null);
+    expect(z.mIoU).toBeCloseTo(present.reduce((a, b) => a + b, 0) / present.length, 2);
+    expect(md).toMatch(new RegExp(`\\| naming accuracy \\| ${z.pixelAccuracy.toFixed(1)} \\|`));
   });
 
   it('sign eval re-evaluates the checkpoint and --calibrate reaches the model', async () => {
@@ -113,6 +123,9 @@ describe('sign demo --quick', () => {
     expect(r0.mIoUSeen).toBeCloseTo(demo.mIoUSeen, 3);
     expect(r0.mIoUUnseen).toBeCloseTo(demo.mIoUUnseen, 3);
     expect(r0.perClassIoU).toEqual(demo.perClassIoU);
+    // and the same ZSL numbers (calibration does not change the ranking among unseen classes)
+    const zDemo = JSON.parse(readFileSync(join(out, 'zsl.json'), 'utf8'));
+    expect(JSON.parse(readFileSync(join(dir, 'eval-0', 'zsl.json'), 'utf8'))).toEqual(zDemo);
     // a huge γ pushes every pixel to an unseen class: no seen class is ever predicted
     const big = await runEval('1000', join(dir, 'eval-1000'));
     expect((big.config as typeof QUICK_CONFIG).eval.calibrate).toBe(1000);
@@ -121,6 +134,7 @@ describe('sign demo --quick', () => {
     const written = JSON.parse(readFileSync(join(dir, 'eval-1000', 'report.json'), 'utf8'));
     expect(Object.keys(written).sort()).toEqual([...REPORT_KEYS].sort());
     expect(written.mIoUSeen).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'eval-1000', 'zsl.json'), 'utf8'))).toEqual(zDemo);
   });
 
   it('sign predict writes masks and overlays at each image size, and panels with a legend', async () => {
