@@ -126,6 +126,36 @@ export function chance(unseenCount: number | undefined): string {
   return unseenCount ? `${(100 / unseenCount).toFixed(0)} %` : '100 / (number of unseen classes)';
 }
 
+/**
+ * A config with the keys that cannot change a run's result removed, for comparing a cached
+ * run's config with what its command produces now: the self-training keys the chosen mode does
+ * not read (temperature for 'none' and 'top-p', topP for 'none' and 'ast'), and every
+ * self-training key of a supervised run (its training scenes have no unlabelled pixels, so the
+ * pseudo labels are the labels). A default of an unused key can then change without rerunning
+ * runs that never read it.
+ */
+export function relevantConfig<T>(config: T): T {
+  const c = structuredClone(config) as any;
+  const st = c?.selfTraining;
+  if (!st || typeof st !== 'object') return c;
+  const drop = (k: string) => delete st[k];
+  if (c.data?.supervised === true) {
+    drop('temperature');
+    drop('temperatureEnd');
+    drop('topP');
+  } else if (st.mode === 'none') {
+    drop('temperature');
+    drop('temperatureEnd');
+    drop('topP');
+  } else if (st.mode === 'top-p') {
+    drop('temperature');
+    drop('temperatureEnd');
+  } else if (st.mode === 'ast') {
+    drop('topP');
+  }
+  return c;
+}
+
 /** The metrics the tables aggregate. */
 export interface Metrics {
   mIoUSeen: number;

@@ -29,7 +29,7 @@ import type { ExperimentConfig } from '@sign/trainer';
 import { DEMO_OPTIONS, parseCommand } from '../src/args';
 import { demoConfig } from '../src/configs';
 import { diffPaths } from '../src/run';
-import { DEFAULT_PLAN, buildPlan, commandOf, filterPlan, resultsMarkdown, type Budget, type Entry, type Metrics } from './ablation-plan';
+import { DEFAULT_PLAN, buildPlan, commandOf, filterPlan, relevantConfig, resultsMarkdown, type Budget, type Entry, type Metrics } from './ablation-plan';
 
 const here = dirname(fileURLToPath(import.meta.url));
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -269,7 +269,7 @@ async function main(): Promise<number> {
     if (values.rerun) moveAside('--rerun');
     const cached = readJson(report);
     const started = readJson(join(dir, 'run.json'));
-    const changed = (cfg: unknown) => diffPaths(cfg, expected);
+    const changed = (cfg: unknown) => diffPaths(relevantConfig(cfg), relevantConfig(expected));
     if (cached) {
       const diff = changed(cached.config);
       if (diff.length === 0) {

@@ -34,6 +34,7 @@ export const DEMO_OPTIONS: Options = {
   'control-seed': { type: 'string' },
   embeddings: { type: 'string' },
   calibrate: { type: 'string' },
+  temperature: { type: 'string' },
   supervised: { type: 'boolean' },
   resume: { type: 'boolean' },
 };

@@ -77,6 +77,7 @@ Flags (all optional; no flags = the built-in demo config, about 10 minutes on 2 
   --control none|random|permuted  replace unseen embeddings by random vectors / permute them
   --control-seed <n>              draw of the random control (default: derived from --seed)
   --calibrate <gamma>             calibrated stacking: subtract gamma from seen scores (default 0)
+  --temperature <T>               AST temperature: weights exp(T·(p − p_max)); 0 = all weights 1
   --supervised                    upper bound: unseen classes labelled in training (same metrics split)
   --backend auto|tensorflow-gpu|tensorflow|wasm|cpu   (default auto)
   --out <dir>                     output directory (default runs/demo, runs/quick with --quick)

@@ -111,6 +111,12 @@ export function demoConfig(flags: Flags): ExperimentConfig {
   if (embeddings) overrides.data.embeddings = embeddings;
   const calibrate = number(flags, 'calibrate');
   if (calibrate !== undefined) overrides.eval.calibrate = calibrate;
+  const temperature = number(flags, 'temperature');
+  if (temperature !== undefined) {
+    if (!(temperature >= 0)) throw new UsageError(`--temperature: must be a number >= 0, got ${temperature}`);
+    if ((st ?? 'ast') !== 'ast') throw new UsageError(`--temperature: only meaningful with --self-training ast`);
+    overrides.selfTraining.temperature = temperature;
+  }
   if (flags.supervised) overrides.data.supervised = true;
   const base = flags.quick ? QUICK_CONFIG : DEMO_CONFIG;
   const merged = mergeConfig(base, overrides);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PLAN, buildPlan, commandOf, filterPlan, resultsMarkdown, stat, type Metrics } from '../scripts/ablation-plan';
+import { DEFAULT_PLAN, buildPlan, commandOf, filterPlan, relevantConfig, resultsMarkdown, stat, type Metrics } from '../scripts/ablation-plan';
 
 describe('ablation plan', () => {
   const plan = buildPlan(DEFAULT_PLAN);
@@ -38,6 +38,19 @@ describe('ablation plan', () => {
     expect(commandOf(c, dir)).toBe(
       'sign eval --checkpoint runs/ablation/quick/gmmn-ast-outfit-s2/checkpoints/last.safetensors --calibrate 0.5 --out runs/ablation/quick/gmmn-ast-outfit-s2/calibrate-0.5',
     );
+  });
+
+  it('relevantConfig drops the self-training keys a run never reads, and nothing else', () => {
+    const base = { data: { supervised: false }, selfTraining: { mode: 'ast', temperature: 5, topP: 2 }, seed: 1 };
+    expect(relevantConfig(base)).toEqual({ data: { supervised: false }, selfTraining: { mode: 'ast', temperature: 5 }, seed: 1 });
+    expect(relevantConfig({ ...base, selfTraining: { mode: 'none', temperature: 5, temperatureEnd: 1, topP: 2 } }).selfTraining).toEqual({ mode: 'none' });
+    expect(relevantConfig({ ...base, selfTraining: { mode: 'top-p', temperature: 5, topP: 2 } }).selfTraining).toEqual({ mode: 'top-p', topP: 2 });
+    expect(relevantConfig({ ...base, data: { supervised: true } }).selfTraining).toEqual({ mode: 'ast' });
+    // a 'none' run with another temperature default compares equal; an 'ast' run does not
+    const none = (t: number) => relevantConfig({ ...base, selfTraining: { mode: 'none', temperature: t, topP: 2 } });
+    expect(none(5)).toEqual(none(0));
+    expect(relevantConfig({ ...base, selfTraining: { mode: 'ast', temperature: 0, topP: 2 } })).not.toEqual(relevantConfig(base));
+    expect(base.selfTraining.topP).toBe(2); // the input is not modified
   });
 
   it('mean and sample std', () => {

@@ -194,6 +194,14 @@ describe('configs from flags and files', () => {
     expect(demoConfig({ quick: true }).data.supervised).toBeUndefined();
   });
 
+  it('--temperature sets the AST temperature; it needs AST and a number >= 0', () => {
+    expect(demoConfig({ temperature: '2.5' }).selfTraining.temperature).toBe(2.5);
+    expect(demoConfig({ temperature: '0', 'self-training': 'ast' }).selfTraining.temperature).toBe(0);
+    expect(() => demoConfig({ temperature: '-1' })).toThrow(/--temperature: must be a number >= 0, got -1/);
+    expect(() => demoConfig({ temperature: '1', 'self-training': 'top-p' })).toThrow(/--temperature: only meaningful with --self-training ast/);
+    expect(() => demoConfig({ temperature: 'hot' })).toThrow(/--temperature: expected a number/);
+  });
+
   it('--generator keeps the MLP widths for sign/cagnet; gmmn gets ZS3Net\'s single hidden layer', () => {
     expect(demoConfig({ generator: 'cagnet' }).model.generator).toEqual({ ...DEMO_CONFIG.model.generator, name: 'cagnet' });
     expect(demoConfig({ generator: 'sign' }).model.generator).toEqual(DEMO_CONFIG.model.generator);

@@ -63,7 +63,10 @@ async function main() {
   for (const cal of [0, 0.5, 1, 2, 3]) {
     const r = evaluate(model, test, { ...config.eval, calibrate: cal });
     console.log(`[${lastPhase} final cal=${cal}] S ${r.metrics.mIoUSeen.toFixed(1)} U ${r.metrics.mIoUUnseen.toFixed(1)} H ${r.metrics.hIoU.toFixed(1)} mIoU ${r.metrics.mIoU.toFixed(1)}`);
-    if (cal === 0) console.log('   ', Object.entries(r.perClassIoU).map(([k, v]) => `${k}:${v.toFixed(0)}`).join(' '));
+    if (cal === 0) {
+      console.log('   ', Object.entries(r.perClassIoU).map(([k, v]) => `${k}:${v.toFixed(0)}`).join(' '));
+      console.log(`    unseen alone (ZSL): mIoU ${r.zsl.mIoU.toFixed(1)} naming acc ${r.zsl.pixelAccuracy.toFixed(1)}`);
+    }
   }
   console.log(`total ${((Date.now() - t0) / 1000).toFixed(0)}s`);
 }
