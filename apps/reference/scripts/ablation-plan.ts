@@ -10,7 +10,7 @@ export interface TrainEntry {
   /** Unique id; also the run directory name under runs/ablation/<budget>/. */
   id: string;
   /** Group (for --only and for the tables). */
-  group: 'main' | 'supervised' | 'control' | 'embeddings';
+  group: 'main' | 'supervised' | 'control' | 'embeddings' | 'temperature';
   seed: number;
   /** Arguments after `sign` (without --out/--json). */
   args: string[];
@@ -41,9 +41,11 @@ export interface PlanOptions {
   /** Draws of the random-embedding control per seed. */
   controlDraws: number;
   gammas: number[];
+  /** AST temperatures run for SIGN besides the default config's (`--temperature T`). */
+  temperatures?: number[];
 }
 
-export const DEFAULT_PLAN: PlanOptions = { budget: 'quick', seeds: [0, 1, 2], controlDraws: 3, gammas: [0.5, 1, 2] };
+export const DEFAULT_PLAN: PlanOptions = { budget: 'quick', seeds: [0, 1, 2], controlDraws: 3, gammas: [0.5, 1, 2], temperatures: [5] };
 
 /** All entries: per seed, training runs first, then calibration evaluations of their checkpoints. */
 export function buildPlan(opts: PlanOptions): Entry[] {
@@ -81,6 +83,13 @@ export function buildPlan(opts: PlanOptions): Entry[] {
       args: ['demo', ...quick, ...s, '--control', 'permuted'],
       labels: { control: 'permuted' },
     });
+    for (const t of opts.temperatures ?? [])
+      train({
+        id: `sign-ast-T${t}-outfit-s${seed}`,
+        group: 'temperature',
+        args: ['demo', ...quick, ...s, '--temperature', String(t)],
+        labels: { temperature: String(t) },
+      });
     for (const emb of ['glove', 'attributes'])
       train({
         id: `embeddings-${emb}-s${seed}`,
@@ -207,6 +216,8 @@ export interface ResultsInput {
   date: string;
   /** The ablation's own arguments, as typed (for the header). */
   argv?: string[];
+  /** The AST temperature of the default config (the main runs' row in the temperature table). */
+  defaultTemperature?: number;
   /** Unseen classes of the runs' split (for the chance level of the ZSL naming accuracy). */
   unseenCount?: number;
   /** The code version(s) that produced the finished entries (git commits). */
@@ -303,6 +314,24 @@ export function resultsMarkdown(inp: ResultsInput): string {
     lines.push(row([String(seed), pair(realM), draws.map((e) => pair(results.get(e.id))).join(', ') || '–', pair(perm && results.get(perm.id))]));
   }
   lines.push('');
+
+  const temps = [...new Set(train.filter((e) => e.group === 'temperature').map((e) => Number(e.labels.temperature)))];
+  if (temps.length > 0) {
+    lines.push('## AST temperature', '');
+    lines.push(
+      'SIGN with annealed self-training, outfit layout, at several temperatures T of the pseudo-label weights ' +
+        'exp(T·(p − p_max)) (METHOD §4; T = 0 gives every pseudo label weight 1, as the public SIGN code effectively does). ' +
+        `The default config's row${inp.defaultTemperature !== undefined ? ` (T = ${inp.defaultTemperature})` : ''} is the same runs as above.`,
+      '',
+    );
+    lines.push(row(['T', ...ctrlHeader]));
+    lines.push(row(['---', '---:', '---:', '---:', '---:', '---:']));
+    const rowsT: [number | undefined, ReturnType<typeof aggregate>][] = [[inp.defaultTemperature, real]];
+    for (const t of temps) rowsT.push([t, aggregate(ids((e) => e.group === 'temperature' && Number(e.labels.temperature) === t), results)]);
+    rowsT.sort((a, b) => (a[0] ?? Infinity) - (b[0] ?? Infinity));
+    for (const [t, a] of rowsT) lines.push(row([`${t ?? 'default'}${t === inp.defaultTemperature ? ' (default)' : ''}`, ...ctrlCells(a)]));
+    lines.push('');
+  }
 
   lines.push('## Embedding sources', '');
   lines.push('SIGN with annealed self-training, outfit layout; *both* is the same run as in the tables above.', '');

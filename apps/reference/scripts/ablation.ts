@@ -47,8 +47,9 @@ function writeAtomic(path: string, text: string) {
 }
 
 function numbers(s: string, name: string): number[] {
-  const out = s.split(',').map((x) => Number(x.trim()));
-  if (out.some((x) => !Number.isFinite(x))) throw new Error(`--${name}: expected numbers, comma-separated, got '${s}'`);
+  const parts = s.split(',').map((x) => x.trim());
+  const out = parts.map(Number);
+  if (parts.some((x) => x === '') || out.some((x) => !Number.isFinite(x))) throw new Error(`--${name}: expected numbers, comma-separated, got '${s}'`);
   return out;
 }
 
@@ -131,6 +132,7 @@ async function main(): Promise<number> {
       seeds: { type: 'string' },
       gammas: { type: 'string' },
       draws: { type: 'string' },
+      temperatures: { type: 'string' },
       results: { type: 'string', default: join(repo, 'docs/RESULTS.md') },
       root: { type: 'string', default: join(repo, 'runs/ablation') },
       'dry-run': { type: 'boolean' },
@@ -157,6 +159,8 @@ async function main(): Promise<number> {
     seeds: values.seeds ? numbers(values.seeds, 'seeds') : DEFAULT_PLAN.seeds,
     gammas: values.gammas ? numbers(values.gammas, 'gammas') : DEFAULT_PLAN.gammas,
     controlDraws: values.draws ? numbers(values.draws, 'draws')[0] : DEFAULT_PLAN.controlDraws,
+    temperatures:
+      values.temperatures === undefined ? DEFAULT_PLAN.temperatures : values.temperatures.trim() === '' ? [] : numbers(values.temperatures, 'temperatures'),
   };
   const fullPlan = buildPlan(opts);
   const plan = filterPlan(fullPlan, values.only);
@@ -169,6 +173,7 @@ async function main(): Promise<number> {
   const version = codeVersion();
   const machine = `${cpus().length} × ${cpus()[0]?.model?.trim() ?? 'cpu'}, Node ${process.version}`;
   const unseenCount = demoConfig({}).data.unseen.length;
+  const defaultTemperature = demoConfig({}).selfTraining.temperature;
   const writeResults = () => {
     // RESULTS.md always describes the whole matrix (all entries with cached reports), not only --only.
     const codes = new Map<string, number>();
@@ -182,7 +187,7 @@ async function main(): Promise<number> {
     const code = [...codes].map(([c, n]) => `${c} (${n} entries)`).join(', ') || version;
     writeAtomic(
       values.results!,
-      resultsMarkdown({ budget, plan: fullPlan, results, failures, runDir: relDir, machine, date: new Date().toISOString().slice(0, 10), argv: argvShown, code, unseenCount }),
+      resultsMarkdown({ budget, plan: fullPlan, results, failures, runDir: relDir, machine, date: new Date().toISOString().slice(0, 10), argv: argvShown, code, unseenCount, defaultTemperature }),
     );
   };
 
