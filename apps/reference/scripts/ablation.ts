@@ -174,11 +174,29 @@ async function main(): Promise<number> {
   const machine = `${cpus().length} × ${cpus()[0]?.model?.trim() ?? 'cpu'}, Node ${process.version}`;
   const unseenCount = demoConfig({}).data.unseen.length;
   const defaultTemperature = demoConfig({}).selfTraining.temperature;
+  /** The config an entry's command produces now (an evaluation: its run's, with its gamma). */
+  const expectedFor = (e: Entry): ExperimentConfig => {
+    if (e.kind === 'train') return expectedConfig(e.args);
+    const base = fullPlan.find((x) => x.id === e.of);
+    if (!base || base.kind !== 'train') throw new Error(`no training entry ${e.of}`);
+    const b = expectedConfig(base.args);
+    return { ...b, eval: { ...b.eval, calibrate: e.gamma } };
+  };
+  /** Whether a cached report was made with the config the entry's command produces now. */
+  const isCurrent = (e: Entry, report: string): boolean => {
+    try {
+      return diffPaths(relevantConfig(readJson(report)?.config), relevantConfig(expectedFor(e))).length === 0;
+    } catch {
+      return false;
+    }
+  };
   const writeResults = () => {
-    // RESULTS.md always describes the whole matrix (all entries with cached reports), not only --only.
+    // RESULTS.md always describes the whole matrix (all entries with cached reports made with the
+    // current configs), not only --only; a report from another config (changed defaults) is left out.
     const codes = new Map<string, number>();
     for (const e of fullPlan) {
-      const m = readMetrics(join(runDir(e.id), 'report.json'));
+      const report = join(runDir(e.id), 'report.json');
+      const m = isCurrent(e, report) ? readMetrics(report) : undefined;
       if (m) results.set(e.id, m);
       else results.delete(e.id);
       const c = readJson(join(runDir(e.id), 'ablation.json'))?.code;
@@ -193,8 +211,9 @@ async function main(): Promise<number> {
 
   if (values['dry-run']) {
     for (const e of plan) {
-      const cached = existsSync(join(runDir(e.id), 'report.json'));
-      process.stdout.write(`${commandOf(e, relDir)}${cached ? '   # cached' : ''}\n`);
+      const report = join(runDir(e.id), 'report.json');
+      const cached = existsSync(report) ? (isCurrent(e, report) ? '   # cached' : '   # cached with another config: runs again') : '';
+      process.stdout.write(`${commandOf(e, relDir)}${cached}\n`);
     }
     return 0;
   }
@@ -202,7 +221,7 @@ async function main(): Promise<number> {
   if (values['report-only']) {
     // rewrite RESULTS.md from the cached reports (e.g. after several ablations ran side by side);
     // finished runs without a ZSL summary get one from their checkpoint (evaluation only)
-    for (const e of fullPlan) if (e.kind === 'train' && existsSync(join(runDir(e.id), 'report.json'))) backfillZsl(runDir(e.id), e.id);
+    for (const e of fullPlan) if (e.kind === 'train' && isCurrent(e, join(runDir(e.id), 'report.json'))) backfillZsl(runDir(e.id), e.id);
     writeResults();
     process.stdout.write(`results: ${values.results}\n`);
     return 0;
@@ -247,13 +266,7 @@ async function main(): Promise<number> {
     const tag = `[${i}/${plan.length}] ${e.id}`;
     let expected: ExperimentConfig;
     try {
-      if (e.kind === 'train') expected = expectedConfig(e.args);
-      else {
-        const base = plan.find((x) => x.id === e.of);
-        if (!base || base.kind !== 'train') throw new Error(`no training entry ${e.of}`);
-        const b = expectedConfig(base.args);
-        expected = { ...b, eval: { ...b.eval, calibrate: e.gamma } };
-      }
+      expected = expectedFor(e);
     } catch (err) {
       failures.set(e.id, (err as Error).message);
       process.stderr.write(`${tag}: cannot run: ${(err as Error).message}\n`);

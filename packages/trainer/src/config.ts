@@ -417,7 +417,7 @@ export const DEMO_CONFIG: ExperimentConfig = {
     transferMixReal: 0.5,
     transferUpdatesG: false,
   },
-  selfTraining: { mode: 'ast', temperature: 5, topP: 2 },
+  selfTraining: { mode: 'ast', temperature: 0, topP: 2 },
   eval: { every: 0, calibrate: 0, countBackground: false },
   runtime: { backend: 'auto', checkpointEvery: 100 },
 };
