@@ -98,7 +98,7 @@ export function writeZsl(outDir: string, zsl: ZslSummary): string {
 
 function zslLines(zsl: ZslSummary, unseenCount: number): string[] {
   return [
-    `unseen alone (ZSL): mIoU ${f1(zsl.mIoU)} · naming accuracy ${f1(zsl.pixelAccuracy)} (chance ${(100 / Math.max(1, unseenCount)).toFixed(1)})`,
+    `unseen alone (ZSL): mIoU ${f1(zsl.mIoU)} · naming accuracy ${f1(zsl.pixelAccuracy)} (${unseenCount} unseen classes: a uniform guess averages ${(100 / Math.max(1, unseenCount)).toFixed(1)})`,
   ];
 }
 
@@ -168,7 +168,7 @@ export function formatMarkdown(
     out.push('## Unseen classes alone (ZSL protocol)', '');
     out.push(
       'Only the unseen classes compete and only pixels whose truth is unseen count: does the model name the unseen ' +
-        `classes right from their embeddings, apart from its bias towards seen classes? Chance (a random naming) is about ${(100 / r.unseen.length).toFixed(1)} % accuracy.`,
+        `classes right from their embeddings, apart from its bias towards seen classes? A uniform guess averages ${(100 / r.unseen.length).toFixed(1)} % accuracy; a model that gives most unseen pixels one name scores that class's share of the pixels, so the embedding controls (sign demo --control random|permuted) are the fair comparison.`,
       '',
     );
     out.push('| class | IoU (%) |', '|---|---:|');
