@@ -1,4 +1,4 @@
-import { ConfusionMatrix } from './confusion-matrix';
+import { ConfusionMatrix, meanOver } from './confusion-matrix';
 
 /** Metrics of the ZSL protocol, in percent (0–100). */
 export interface ZslMetrics {
@@ -92,33 +92,14 @@ export function zslMetrics(cm: ConfusionMatrix, unseen: readonly number[]): ZslM
       if (!set.has(t)) throw new Error(`${fn}: the matrix counts pixels of class ${t}, which is not unseen (use unseenTargets)`);
       if (!set.has(p)) throw new Error(`${fn}: the matrix has predictions of class ${p}, which is not unseen (use restrictedArgmax)`);
     }
-  const perClassIoU: number[] = [];
-  let correct = 0;
-  let total = 0;
-  let sum = 0;
-  let present = 0;
-  for (const c of unseen) {
-    let row = 0;
-    let col = 0;
-    for (const o of unseen) {
-      row += cm.get(c, o);
-      col += cm.get(o, c);
-    }
-    const tp = cm.get(c, c);
-    const union = row + col - tp;
-    const iou = union > 0 ? (100 * tp) / union : NaN;
-    perClassIoU.push(iou);
-    correct += tp;
-    total += row;
-    if (row > 0) {
-      sum += iou;
-      present++;
-    }
-  }
+  // Every count sits in an unseen row and column (checked above), so the matrix's own IoU,
+  // mean over classes present in the truth and accuracy are those of the ZSL protocol.
+  const iou = cm.iou();
+  const rows = cm.targetCounts();
   return {
-    mIoU: present > 0 ? sum / present : NaN,
-    pixelAccuracy: total > 0 ? (100 * correct) / total : NaN,
-    perClassIoU,
-    pixels: total,
+    mIoU: 100 * meanOver(iou, unseen, rows, 'target'),
+    pixelAccuracy: 100 * cm.pixelAccuracy(),
+    perClassIoU: unseen.map((c) => 100 * iou[c]),
+    pixels: unseen.reduce((a, c) => a + rows[c], 0),
   };
 }
