@@ -104,22 +104,23 @@ function readMetrics(path: string): Metrics | undefined {
  * Runs written before `sign` wrote zsl.json get it from `sign eval` on their checkpoint (into
  * <run>/eval/, seconds); the re-evaluation must reproduce the run's own GZS3 numbers.
  */
-function backfillZsl(dir: string, tag: string): void {
+function backfillZsl(dir: string, tag: string): boolean {
   const ckpt = join(dir, 'checkpoints/last.safetensors');
-  if (zslFile(dir) || !existsSync(ckpt)) return;
+  if (zslFile(dir) || !existsSync(ckpt)) return false;
   const out = join(dir, 'eval');
   process.stderr.write(`${tag}: evaluating the unseen classes alone (ZSL) on its checkpoint\n`);
   try {
     execFileSync(process.execPath, [signBin, 'eval', '--checkpoint', ckpt, '--out', out, '--json'], { cwd: repo, stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (err) {
     process.stderr.write(`${tag}: sign eval failed: ${String((err as { stderr?: Buffer }).stderr ?? err).trim().slice(-300)}\n`);
-    return;
+    return false;
   }
   const a = readJson(join(dir, 'report.json'));
   const b = readJson(join(out, 'report.json'));
   if (a && b && Math.abs(a.hIoU - b.hIoU) > 1e-3) {
     process.stderr.write(`${tag}: warning: re-evaluation gives hIoU ${b.hIoU}, the run reported ${a.hIoU}\n`);
   }
+  return true;
 }
 
 async function main(): Promise<number> {
@@ -172,8 +173,9 @@ async function main(): Promise<number> {
   const failures = new Map<string, string>();
   const version = codeVersion();
   const machine = `${cpus().length} × ${cpus()[0]?.model?.trim() ?? 'cpu'}, Node ${process.version}`;
-  const unseenCount = demoConfig({}).data.unseen.length;
-  const defaultTemperature = demoConfig({}).selfTraining.temperature;
+  const defaults = demoConfig({});
+  const unseenCount = defaults.data.unseen.length;
+  const defaultTemperature = defaults.selfTraining.temperature;
   /** The config an entry's command produces now (an evaluation: its run's, with its gamma). */
   const expectedFor = (e: Entry): ExperimentConfig => {
     if (e.kind === 'train') return expectedConfig(e.args);
@@ -182,10 +184,12 @@ async function main(): Promise<number> {
     const b = expectedConfig(base.args);
     return { ...b, eval: { ...b.eval, calibrate: e.gamma } };
   };
+  /** The config keys (that a run reads) where `cfg` differs from `expected`. */
+  const configDiff = (cfg: unknown, expected: ExperimentConfig) => diffPaths(relevantConfig(cfg), relevantConfig(expected));
   /** Whether a cached report was made with the config the entry's command produces now. */
   const isCurrent = (e: Entry, report: string): boolean => {
     try {
-      return diffPaths(relevantConfig(readJson(report)?.config), relevantConfig(expectedFor(e))).length === 0;
+      return configDiff(readJson(report)?.config, expectedFor(e)).length === 0;
     } catch {
       return false;
     }
@@ -287,15 +291,12 @@ async function main(): Promise<number> {
     if (values.rerun) moveAside('--rerun');
     const cached = readJson(report);
     const started = readJson(join(dir, 'run.json'));
-    const changed = (cfg: unknown) => diffPaths(relevantConfig(cfg), relevantConfig(expected));
+    const changed = (cfg: unknown) => configDiff(cfg, expected);
     if (cached) {
       const diff = changed(cached.config);
       if (diff.length === 0) {
         process.stderr.write(`${tag}: cached\n`);
-        if (e.kind === 'train') {
-          backfillZsl(dir, tag);
-          writeResults();
-        }
+        if (e.kind === 'train' && backfillZsl(dir, tag)) writeResults();
         continue;
       }
       moveAside(`the cached run has another config (${diff.slice(0, 5).join(', ')}${diff.length > 5 ? ', …' : ''})`);
