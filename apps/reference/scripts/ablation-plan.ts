@@ -148,11 +148,7 @@ export function relevantConfig<T>(config: T): T {
   const st = c?.selfTraining;
   if (!st || typeof st !== 'object') return c;
   const drop = (k: string) => delete st[k];
-  if (c.data?.supervised === true) {
-    drop('temperature');
-    drop('temperatureEnd');
-    drop('topP');
-  } else if (st.mode === 'none') {
+  if (c.data?.supervised === true || st.mode === 'none') {
     drop('temperature');
     drop('temperatureEnd');
     drop('topP');
@@ -395,6 +391,27 @@ export function resultsMarkdown(inp: ResultsInput): string {
   return lines.join('\n');
 }
 
+/**
+ * "<control> <mean ± std>, …: <verdict>" comparing the real embeddings' metric with the controls
+ * that have runs: clearly above when the intervals mean ± std are apart; from single runs only
+ * "above"/"not above". Undefined when the real runs or every control are missing.
+ */
+function versusControls(real: Stat, controls: [string, Stat][]): string | undefined {
+  const present = controls.filter(([, c]) => c.n > 0);
+  if (real.n === 0 || present.length === 0) return undefined;
+  const parts = present.map(([name, c]) => `${name} ${fmt(c)}`);
+  const clear = real.mean - real.std > Math.max(...present.map(([, c]) => c.mean + c.std));
+  const single = real.n < 2 || present.some(([, c]) => c.n < 2);
+  return (
+    `${parts.join(', ')}: ` +
+    (single
+      ? `${clear ? 'above' : 'not above'} the controls, but from single runs (no spread measured yet).`
+      : clear
+        ? 'clearly above the controls (mean ± std intervals apart).'
+        : 'NOT clearly above the controls (the intervals mean ± std overlap).')
+  );
+}
+
 /** Plain statements computed from the tables (no hand-written conclusions). */
 export function observations(inp: ResultsInput): string[] {
   const { plan, results } = inp;
@@ -432,31 +449,10 @@ export function observations(inp: ResultsInput): string[] {
   const real = main('sign', 'ast');
   const rnd = agg((e) => e.group === 'control' && e.labels.control === 'random');
   const perm = agg((e) => e.group === 'control' && e.labels.control === 'permuted');
-  if (real.n > 0 && (rnd.n > 0 || perm.n > 0)) {
-    const parts = [rnd.n > 0 ? `random ${fmt(rnd.u)}` : '', perm.n > 0 ? `permuted ${fmt(perm.u)}` : ''].filter(Boolean);
-    const ctrlMax = Math.max(rnd.n > 0 ? rnd.u.mean + rnd.u.std : -Infinity, perm.n > 0 ? perm.u.mean + perm.u.std : -Infinity);
-    const clear = real.u.mean - real.u.std > ctrlMax;
-    const single = real.n < 2 || (rnd.n > 0 && rnd.n < 2) || (perm.n > 0 && perm.n < 2);
-    out.push(
-      `- Controls: mIoU(U) with the real embeddings ${fmt(real.u)} vs ${parts.join(', ')}: ` +
-        (single
-          ? `${clear ? 'above' : 'not above'} the controls, but from single runs (no spread measured yet).`
-          : clear
-            ? 'clearly above the controls (mean ± std intervals apart).'
-            : 'NOT clearly above the controls (the intervals mean ± std overlap).'),
-    );
-  }
-  const rndZ = rnd.za;
-  const permZ = perm.za;
-  if (real.za.n > 0 && (rndZ.n > 0 || permZ.n > 0)) {
-    const parts = [rndZ.n > 0 ? `random ${fmt(rndZ)}` : '', permZ.n > 0 ? `permuted ${fmt(permZ)}` : ''].filter(Boolean);
-    const ctrlMax = Math.max(rndZ.n > 0 ? rndZ.mean + rndZ.std : -Infinity, permZ.n > 0 ? permZ.mean + permZ.std : -Infinity);
-    const clear = real.za.mean - real.za.std > ctrlMax;
-    out.push(
-      `- Unseen classes alone (ZSL naming accuracy, chance ≈ ${chance(inp.unseenCount)}): real ${fmt(real.za)} vs ${parts.join(', ')}: ` +
-        (clear ? 'clearly above the controls (mean ± std intervals apart).' : 'NOT clearly above the controls (the intervals mean ± std overlap).'),
-    );
-  }
+  const uLine = versusControls(real.u, [['random', rnd.u], ['permuted', perm.u]]);
+  if (uLine) out.push(`- Controls: mIoU(U) with the real embeddings ${fmt(real.u)} vs ${uLine}`);
+  const zLine = versusControls(real.za, [['random', rnd.za], ['permuted', perm.za]]);
+  if (zLine) out.push(`- Unseen classes alone (ZSL naming accuracy, chance ≈ ${chance(inp.unseenCount)}): real ${fmt(real.za)} vs ${zLine}`);
   if (real.n > 0) {
     const goal = real.u.mean >= 20 && real.h.mean >= 30;
     out.push(
