@@ -1,5 +1,5 @@
 export type { Backbone, BackboneApplyOptions, BackboneFactory } from './backbone';
-export { BackboneRegistry, backboneRegistry, createBackbone, registry } from './registry';
+export { backboneRegistry, createBackbone, registry } from './registry';
 export {
   PatchDownsample,
   SMALL_BACKBONE_DEFAULTS,

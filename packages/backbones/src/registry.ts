@@ -1,56 +1,14 @@
-import type { Rng } from '@sign/core';
+import { Registry, type Rng } from '@sign/core';
 import type { Backbone, BackboneFactory } from './backbone';
 import { createSmallBackbone } from './small';
 
 /**
- * A name → factory table of backbones, built explicitly here (no registration by import
- * side effects). Adding a backbone = one file exporting a factory + one line below.
+ * The process-wide backbone registry (`Registry.shared('backbone')` of @sign/core: one object
+ * for the ESM and the CJS build). Built explicitly here (no registration by import side
+ * effects): adding a backbone = one folder exporting a factory + one `provide` line below.
  */
-export class BackboneRegistry {
-  private readonly factories = new Map<string, BackboneFactory<any>>();
-
-  constructor(entries: [string, BackboneFactory<any>][] = []) {
-    for (const [name, f] of entries) this.register(name, f);
-  }
-
-  /** The factory registered under `name`; throws listing the known names otherwise. */
-  get(name: string): BackboneFactory<any> {
-    const f = this.factories.get(name);
-    if (!f) {
-      throw new Error(`backbones: unknown backbone '${name}' (known: ${this.names().join(', ') || 'none'})`);
-    }
-    return f;
-  }
-
-  has(name: string): boolean {
-    return this.factories.has(name);
-  }
-
-  /** Registered names, in registration order. */
-  names(): string[] {
-    return [...this.factories.keys()];
-  }
-
-  /** Adds a factory; a name can be registered once. */
-  register(name: string, factory: BackboneFactory<any>): void {
-    if (typeof name !== 'string' || name.length === 0) {
-      throw new Error(`backbones.register: name must be a non-empty string, got ${JSON.stringify(name)}`);
-    }
-    if (typeof factory !== 'function') {
-      throw new Error(`backbones.register: factory for '${name}' must be a function`);
-    }
-    if (this.factories.has(name)) {
-      throw new Error(`backbones.register: a backbone named '${name}' is already registered`);
-    }
-    this.factories.set(name, factory);
-  }
-}
-
-/** The backbones this package ships. */
-export const registry = new BackboneRegistry([
-  ['small', createSmallBackbone],
-  // ['deeplabv2-resnet101', createDeepLabV2ResNet101],   // later: see README
-]);
+export const registry: Registry<BackboneFactory<any>> = Registry.shared<BackboneFactory<any>>('backbone')
+  .provide('small', createSmallBackbone);
 
 /** The same object as {@link registry}, under a name that does not clash with other packages' registries. */
 export const backboneRegistry = registry;

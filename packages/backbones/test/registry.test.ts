@@ -1,9 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Module, Rng, initBackend } from '@sign/core';
+import { Module, Registry, Rng, initBackend } from '@sign/core';
 import {
   type Backbone,
-  BackboneRegistry,
   SmallBackbone,
   backboneRegistry,
   createBackbone,
@@ -41,25 +40,27 @@ describe('backbone registry', () => {
   });
 
   it('get on an unknown name throws and lists the known names', () => {
-    expect(() => registry.get('deeplabv2')).toThrow("backbones: unknown backbone 'deeplabv2' (known: small)");
-    expect(() => createBackbone('resnet', new Rng(0))).toThrow(/unknown backbone 'resnet' \(known: small\)/);
+    expect(() => registry.get('deeplabv2')).toThrow("unknown backbone 'deeplabv2'; known: small");
+    expect(() => createBackbone('smal', new Rng(0))).toThrow("unknown backbone 'smal' (did you mean 'small'?); known: small");
     expect(registry.has('small')).toBe(true);
     expect(registry.has('deeplabv2')).toBe(false);
   });
 
-  it('register adds a backbone (one factory + one line); names are unique', () => {
-    const r = new BackboneRegistry([['small', registry.get('small')]]);
-    r.register('pool', (rng, cfg) => new PoolBackbone(rng, cfg as { channels?: number }));
-    expect(r.names()).toEqual(['small', 'pool']);
-    const bb = r.get('pool')(new Rng(0), { channels: 3 });
-    const y = bb.apply(tf.ones([1, 4, 6, 1]), { training: false, rng: new Rng(0) });
-    expect(y.shape).toEqual([1, 2, 3, 3]);
-    expect(Array.from(y.dataSync())).toEqual(new Array(18).fill(1));
-    y.dispose();
-    expect(() => r.register('pool', () => bb)).toThrow("backbones.register: a backbone named 'pool' is already registered");
-    expect(() => r.register('', () => bb)).toThrow(/non-empty string/);
-    expect(() => r.register('x', 42 as never)).toThrow(/factory for 'x' must be a function/);
-    // the package's own registry is untouched
+  it('register adds a backbone (one factory + one line); names are unique; one registry per process', () => {
+    expect(Registry.shared('backbone')).toBe(registry);
+    registry.register('pool', (rng, cfg) => new PoolBackbone(rng, cfg as { channels?: number }));
+    try {
+      expect(registry.names()).toEqual(['small', 'pool']);
+      const bb = createBackbone('pool', new Rng(0), { channels: 3 });
+      const y = bb.apply(tf.ones([1, 4, 6, 1]), { training: false, rng: new Rng(0) });
+      expect(y.shape).toEqual([1, 2, 3, 3]);
+      expect(Array.from(y.dataSync())).toEqual(new Array(18).fill(1));
+      y.dispose();
+      expect(() => registry.register('pool', () => bb)).toThrow("register backbone 'pool': the name is taken (known: small, pool)");
+      expect(() => registry.register('', () => bb)).toThrow(/non-empty string/);
+    } finally {
+      registry.unregister('pool');
+    }
     expect(registry.names()).toEqual(['small']);
   });
 });

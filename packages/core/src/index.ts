@@ -9,3 +9,4 @@ export type { Conv2dConfig } from './layers';
 export { saveCheckpoint, loadCheckpoint, encodeSafetensors, decodeSafetensors, METADATA_KEY } from './checkpoint';
 export type { Checkpoint } from './checkpoint';
 export { VERSION } from './version';
+export { Registry, closestName, editDistance } from './registry';

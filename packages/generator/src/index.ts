@@ -6,7 +6,7 @@ export type {
   GenerateOptions,
   LatentSource,
 } from './types';
-export { GeneratorRegistry, registry, createGenerator } from './registry';
+export { registry, createGenerator } from './registry';
 export { LatentMlpGenerator, PAPER_GENERATOR_DROPOUT, PAPER_GENERATOR_HIDDEN } from './mlp-generator';
 export { GmmnGenerator, type GmmnGeneratorConfig } from './gmmn-generator';
 export { GENERATOR_PRESETS } from './presets';

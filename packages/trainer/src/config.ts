@@ -10,6 +10,7 @@
  * if (!config) throw new Error(errors.join('\n'));
  */
 
+import { closestName } from '@sign/core';
 import { DEFAULT_UNSEEN, FASHION_CLASSES } from '@sign/data';
 import { registry as generatorRegistry } from '@sign/generator';
 import { backboneRegistry } from '@sign/backbones';
@@ -247,7 +248,7 @@ function check(node: Node, value: unknown, path: string, errors: string[]): void
         for (const key of Object.keys(rec)) {
           if (!(key in node.fields)) {
             const p = path ? `${path}.${key}` : key;
-            const near = closest(key, Object.keys(node.fields));
+            const near = closestName(key, Object.keys(node.fields));
             errors.push(`${p}: unknown key${near ? ` (did you mean '${near}'?)` : ''}`);
           }
         }
@@ -255,28 +256,6 @@ function check(node: Node, value: unknown, path: string, errors: string[]): void
       return;
     }
   }
-}
-
-function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0][j] = j;
-  for (let i = 1; i <= a.length; i++)
-    for (let j = 1; j <= b.length; j++)
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-  return d[a.length][b.length];
-}
-
-function closest(key: string, options: string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const o of options) {
-    const dist = editDistance(key.toLowerCase(), o.toLowerCase());
-    if (dist < bestD) {
-      bestD = dist;
-      best = o;
-    }
-  }
-  return bestD <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
 }
 
 /** Names the trainer checks config values against (the registries and the dataset's classes). */
