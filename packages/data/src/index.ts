@@ -9,9 +9,11 @@ export type { SceneBatch, SceneLayout, FashionScenesOptions, PlacedItem } from '
 export { FASHION_ATTRIBUTES, FASHION_ATTRIBUTE_VALUES, attributeVector } from './attributes';
 export type { AttributeInfo } from './attributes';
 export { CLASS_WORDS } from './glove-words';
-export { fashionEmbeddings, controlEmbeddings, fashionGloveTable } from './embeddings';
+export { fashionEmbeddings, fashionGloveTable } from './embeddings';
 export type { FashionEmbeddingSource, FashionEmbeddingOptions } from './embeddings';
 export { FASHION_PALETTE, IGNORE_COLOR, UNKNOWN_COLOR, RgbaImage, colorizeLabels, greyToImage, drawLegend, encodePng, writePng } from './image';
 export type { Rgb } from './image';
 export { GLYPH_W, GLYPH_H, glyph, textWidth } from './font';
 export { writeFileAtomic } from '@sign/core/node';
+export { fashionScenesDataset, fashionScenesSchema } from './dataset';
+export type { FashionScenesConfig } from './dataset';

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { markedExample, readmeExample } from '../../../tooling/vitest/readme';
-import { DEFAULT_UNSEEN, controlEmbeddings, fashionEmbeddings, makeFashionScenes, FASHION_ATTRIBUTES, FASHION_CLASSES, attributeVector, CLASS_WORDS } from '../src/index';
+import { controlEmbeddings } from '@sign/embeddings';
+import { DEFAULT_UNSEEN, fashionEmbeddings, makeFashionScenes, FASHION_ATTRIBUTES, FASHION_CLASSES, attributeVector, CLASS_WORDS } from '../src/index';
 
 const readme = readFileSync(resolve(__dirname, '..', 'README.md'), 'utf8');
 const firstBlock = readmeExample(resolve(__dirname, '..'));
@@ -29,8 +30,9 @@ function example() {
 
 describe('README', () => {
   it('the example in the README is the code this test runs', () => {
-    const [importLine, ...rest] = firstBlock.trimEnd().split('\n');
-    expect(importLine).toBe("import { DEFAULT_UNSEEN, controlEmbeddings, fashionEmbeddings, makeFashionScenes } from '@sign/data';");
+    const [importLine, importLine2, ...rest] = firstBlock.trimEnd().split('\n');
+    expect(importLine).toBe("import { DEFAULT_UNSEEN, fashionEmbeddings, makeFashionScenes } from '@sign/data';");
+    expect(importLine2).toBe("import { controlEmbeddings } from '@sign/embeddings';");
     expect(rest.join('\n').trim()).toBe(markedExample(__filename));
   });
 

@@ -8,6 +8,21 @@ export type {
   DatasetMeta,
   DatasetSplit,
   Normalization,
+  OpenContext,
   Sample,
   TransformConfig,
 } from './types';
+export { datasets } from './registry';
+export { DEFAULT_MAX_PIXELS, checkPixelLimit, joinPath } from './io';
+export type { DatasetIo, DecodedImage, DecodedLabel, ImageInfo } from './io';
+export { resize, scaledSize } from './transforms/resize';
+export type { PixelArray, Interpolation, ResizeOptions } from './transforms/resize';
+export { checkNormalization, compose, flip, normalize, pad, randomCrop, randomScale, resizeLongSide } from './transforms/transforms';
+export type { Transform } from './transforms/transforms';
+export { TRANSFORM_TYPES, buildPipeline, transformConfigSchema } from './transforms/pipeline';
+export type { PipelineContext } from './transforms/pipeline';
+export { commonDataKeys, dataConfigSchema, datasetConfigSchema, formatIssues, formatPath, validateDataConfig } from './config';
+export type { FormatIssuesOptions, ValidateDataConfigOptions } from './config';
+export { parseEmbeddings } from './embeddings';
+export { DatasetError, createDataModule, unseenIds } from './module';
+export type { DataModuleOptions } from './module';

@@ -11,6 +11,10 @@
 import type { Rng } from '@sign/core';
 import type { EmbeddingTable } from '@sign/embeddings';
 import type { z } from 'zod';
+import type { DatasetIo } from './io';
+import type { TransformConfig } from './transforms/pipeline';
+
+export type { TransformConfig } from './transforms/pipeline';
 
 /** The label value of pixels to ignore (unlabelled, or unseen classes in training). */
 export const IGNORE_INDEX = 255;
@@ -80,6 +84,21 @@ export interface Dataset {
    * fashion-scenes tables), one row per class of `meta.classNames`, or null when it has none.
    */
   embeddings(): Promise<EmbeddingTable | null>;
+  /**
+   * A full check of every sample (decoding every file where the dataset reads files), throwing
+   * one error that names each bad file. `open` already checks what it can cheaply; this is the
+   * pass a CLI runs before training when `open` did not do it. Optional: generated datasets,
+   * whose samples cannot be bad, leave it out.
+   */
+  validate?(): Promise<void>;
+}
+
+/** What {@link DatasetDefinition.open} gets besides the config. */
+export interface OpenContext {
+  /** File access and decoding (`nodeIo` from `@sign/datasets/node` in Node). */
+  io: DatasetIo;
+  /** The experiment seed, for datasets generated from it (fashion-scenes). */
+  seed: number;
 }
 
 /**
@@ -100,17 +119,9 @@ export interface DatasetDefinition<C extends DataConfig = DataConfig> {
    * place.
    */
   readonly schema: z.ZodObject;
-  open(config: C): Promise<Dataset>;
+  /** Opens the dataset described by a validated config (common keys included). */
+  open(config: C, context: OpenContext): Promise<Dataset>;
 }
-
-/** A transform config, as written in a pipeline (`data.train.pipeline`). */
-export type TransformConfig =
-  | { type: 'resize'; longSide: number }
-  | { type: 'randomScale'; min: number; max: number }
-  | { type: 'randomCrop'; height: number; width: number }
-  | { type: 'flip'; probability?: number }
-  | { type: 'pad'; height: number; width: number }
-  | { type: 'normalize' };
 
 /**
  * The `data` section of an experiment config: the keys every dataset shares, plus the

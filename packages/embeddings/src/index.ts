@@ -8,6 +8,7 @@ export {
 } from './table';
 export type { EmbeddingTableInit, EmbeddingTableJSON, ValidateOptions } from './table';
 export { combineSources } from './combine';
+export { controlEmbeddings } from './control';
 export { normalizeClassName, DEFAULT_CLASS_ALIASES } from './names';
 export type { NormalizeClassNameOptions } from './names';
 export { WORD_VECTOR_FORMATS } from './readers/types';

@@ -1,5 +1,6 @@
 import { Rng } from '@sign/core';
-import { FASHION_CLASSES, controlEmbeddings, fashionEmbeddings, makeFashionScenes, type SceneBatch } from '@sign/data';
+import { FASHION_CLASSES, fashionEmbeddings, makeFashionScenes, type SceneBatch } from '@sign/data';
+import { controlEmbeddings } from '@sign/embeddings';
 import type { ExperimentConfig } from './config';
 import type { ClassInfo } from './model';
 
@@ -9,7 +10,7 @@ import type { ClassInfo } from './model';
  * so background is a seen class with its own fixed row of M (the GloVe vector of 'background'
  * and a dedicated 'background' attribute) and the classifier can predict it.
  *
- * Controls (`data.control`): `controlEmbeddings` of @sign/data replaces the unseen rows by
+ * Controls (`data.control`): `controlEmbeddings` of @sign/embeddings replaces the unseen rows by
  * random unit vectors ('random') or permutes them among the unseen classes ('permuted'), with
  * seed `data.controlSeed` (default `seed + 1000`).
  */

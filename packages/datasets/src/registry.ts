@@ -1,0 +1,16 @@
+import { Registry } from '@sign/core';
+import type { DatasetDefinition } from './types';
+
+/**
+ * The process-wide dataset registry (`Registry.shared('dataset')` of @sign/core: one object for
+ * the ESM and the CJS build). Built-in dataset types are provided here, one line each; a plug-in
+ * from another package is added with `datasets.register(name, definition)` (or `provide`, which
+ * is idempotent), after which configs may use `data.type: name`.
+ *
+ * @example
+ * import { datasets } from '@sign/datasets';
+ * import { fashionScenesDataset } from '@sign/data';
+ * datasets.provide('fashion-scenes', fashionScenesDataset);
+ * datasets.names(); // ['folder', 'fashion-scenes']
+ */
+export const datasets: Registry<DatasetDefinition> = Registry.shared<DatasetDefinition>('dataset');

@@ -1,0 +1,70 @@
+/**
+ * Pipelines as data: a `TransformConfig[]` (validated by {@link transformConfigSchema},
+ * discriminated on `type`) becomes one {@link Transform} with {@link buildPipeline}.
+ */
+import { z } from 'zod';
+import type { Normalization } from '../types';
+import { compose, flip, normalize, pad, randomCrop, randomScale, resizeLongSide, type Transform } from './transforms';
+
+const side = z.number().int().positive();
+
+/** The zod schema of one transform config (strict objects, discriminated on `type`). */
+export const transformConfigSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('resize'), longSide: side.describe('length of the longer side after resizing (aspect ratio kept)') }).describe('resize so that the longer side is longSide (image bilinear, labels nearest, as OpenCV)'),
+  z
+    .strictObject({ type: z.literal('randomScale'), min: z.number().positive(), max: z.number().positive() })
+    .refine((t) => t.min <= t.max, { message: 'min must not exceed max', path: ['max'] })
+    .describe('rescale by a factor drawn uniformly from [min, max]'),
+  z.strictObject({ type: z.literal('randomCrop'), height: side, width: side }).describe('a random height×width window, padding first (image 0, labels ignore) when smaller'),
+  z.strictObject({ type: z.literal('flip'), probability: z.number().min(0).max(1).optional().describe('default 0.5') }).describe('horizontal flip'),
+  z.strictObject({ type: z.literal('pad'), height: side, width: side }).describe('pad bottom/right to at least height×width (image 0, labels ignore)'),
+  z.strictObject({ type: z.literal('normalize') }).describe("the dataset's normalization; added at the end of a pipeline that has none"),
+]);
+
+/** A transform config, as written in a pipeline (`data.train.pipeline`). */
+export type TransformConfig = z.infer<typeof transformConfigSchema>;
+
+/** The names of the transform types, for messages. */
+export const TRANSFORM_TYPES = ['resize', 'randomScale', 'randomCrop', 'flip', 'pad', 'normalize'] as const;
+
+/** What {@link buildPipeline} needs from the dataset. */
+export interface PipelineContext {
+  normalization: Normalization;
+  /** Label value of padded pixels (255). */
+  ignoreIndex: number;
+}
+
+/**
+ * One transform from a pipeline config, in order. A pipeline without a `normalize` step gets one
+ * at the end (model input is always normalised); `normalize` must come after every geometric step
+ * that pads (pad fills 0 in the space it runs in).
+ *
+ * @example
+ * const t = buildPipeline([{ type: 'randomScale', min: 0.5, max: 2 }, { type: 'randomCrop', height: 64, width: 64 }, { type: 'flip' }], meta);
+ * const out = t(sample, rng); // 64×64, Float32Array image
+ */
+export function buildPipeline(configs: readonly TransformConfig[], ctx: PipelineContext): Transform {
+  const parsed = z.array(transformConfigSchema).safeParse(configs);
+  if (!parsed.success) {
+    const i = parsed.error.issues[0]!;
+    throw new Error(`pipeline${i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')}: ${i.message}`);
+  }
+  const steps = parsed.data.map((t): Transform => {
+    switch (t.type) {
+      case 'resize':
+        return resizeLongSide(t.longSide);
+      case 'randomScale':
+        return randomScale(t.min, t.max);
+      case 'randomCrop':
+        return randomCrop(t.height, t.width, ctx.ignoreIndex);
+      case 'flip':
+        return flip(t.probability ?? 0.5);
+      case 'pad':
+        return pad(t.height, t.width, ctx.ignoreIndex);
+      case 'normalize':
+        return normalize(ctx.normalization);
+    }
+  });
+  if (!parsed.data.some((t) => t.type === 'normalize')) steps.push(normalize(ctx.normalization));
+  return compose(steps);
+}
