@@ -9,10 +9,11 @@ import { VERSION } from './version';
  * Spec: https://github.com/huggingface/safetensors#format
  */
 
-type SafeDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U32' | 'U16' | 'U8' | 'BOOL';
+/** The safetensors element types (`dtype` in the header). */
+export type SafeDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U64' | 'U32' | 'U16' | 'U8' | 'BOOL';
 
 const DTYPE_BYTES: Record<SafeDtype, number> = {
-  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U32: 4, U16: 2, U8: 1, BOOL: 1,
+  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U64: 8, U32: 4, U16: 2, U8: 1, BOOL: 1,
 };
 
 const MAX_HEADER_BYTES = 100 * 1024 * 1024;
@@ -125,7 +126,22 @@ function decodeF16(bits: number): number {
   return s * (1 + f / 1024) * 2 ** (e - 15);
 }
 
-function toTensor(bytes: Uint8Array, dtype: SafeDtype, shape: number[], name: string, source: string): tf.Tensor {
+/**
+ * Makes a tfjs tensor from raw little-endian element bytes of a safetensors dtype (also used for
+ * PyTorch storages by @sign/torch-io). F32, I32 and BOOL load bit for bit; F64/F16/BF16 convert to
+ * float32; the other integer types to int32, refusing values outside its range with an error
+ * naming `name` and `source`. `bytes.length` must be `prod(shape) * size(dtype)` (checked).
+ *
+ * @example
+ * const t = tensorFromBytes(new Uint8Array(new Float32Array([1, 2]).buffer), 'F32', [2], 'w', 'x.safetensors');
+ */
+export function tensorFromBytes(bytes: Uint8Array, dtype: SafeDtype, shape: number[], name: string, source: string): tf.Tensor {
+  checkPlatform();
+  if (!(dtype in DTYPE_BYTES)) throw new CheckpointError(source, `tensor '${name}' has unsupported dtype ${dtype}`);
+  const count = shape.reduce((a, b) => a * b, 1);
+  if (bytes.byteLength !== count * DTYPE_BYTES[dtype]) {
+    throw new CheckpointError(source, `tensor '${name}': ${bytes.byteLength} bytes for ${dtype} [${shape}], expected ${count * DTYPE_BYTES[dtype]}`);
+  }
   // Copy into a fresh, aligned buffer (the file buffer's offset need not be a multiple of 4).
   const buf = new Uint8Array(bytes).buffer; // a copy (Buffer.slice would be a view into a shared pool)
   const n = shape.reduce((a, b) => a * b, 1);
@@ -155,6 +171,15 @@ function toTensor(bytes: Uint8Array, dtype: SafeDtype, shape: number[], name: st
         if (v[i] > 2147483647n || v[i] < -2147483648n) {
           throw new CheckpointError(source, `tensor '${name}' (I64) has value ${v[i]} outside the int32 range`);
         }
+        out[i] = Number(v[i]);
+      }
+      return tf.tensor(out, shape, 'int32');
+    }
+    case 'U64': {
+      const v = new BigUint64Array(buf);
+      const out = new Int32Array(n);
+      for (let i = 0; i < n; i++) {
+        if (v[i] > 2147483647n) throw new CheckpointError(source, `tensor '${name}' (U64) has value ${v[i]} outside the int32 range`);
         out[i] = Number(v[i]);
       }
       return tf.tensor(out, shape, 'int32');
@@ -253,7 +278,7 @@ export function decodeSafetensors(bytes: Uint8Array, source = '<memory>'): Check
   }
   const tensors: Record<string, tf.Tensor> = {};
   try {
-    for (const p of plan) tensors[p.name] = toTensor(data.subarray(p.begin, p.end), p.dtype, p.shape, p.name, source);
+    for (const p of plan) tensors[p.name] = tensorFromBytes(data.subarray(p.begin, p.end), p.dtype, p.shape, p.name, source);
   } catch (e) {
     tf.dispose(Object.values(tensors));
     throw e;
