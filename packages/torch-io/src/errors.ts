@@ -11,3 +11,9 @@ export class PthError extends Error {
     this.source = source;
   }
 }
+
+/** A name from a file, quoted for a message: control and non-ASCII characters escaped, cut at 80 characters. */
+export function quote(name: string): string {
+  const cut = name.length > 80 ? `${name.slice(0, 80)}…` : name;
+  return `'${cut.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}'`;
+}

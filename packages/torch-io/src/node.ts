@@ -2,7 +2,7 @@ import { saveCheckpoint } from '@sign/core';
 import { stat, readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { PthError } from './errors';
+import { PthError, quote } from './errors';
 import { PyDict, type PyValue } from './pickle';
 import { namedTensors, toTfTensors } from './tensors';
 import { parsePth, type PthFile, type PthLimits } from './torch';
@@ -78,7 +78,7 @@ export async function pthToSafetensors(path: string, out: string, options: PthTo
   let part: PyValue = root;
   if (key !== '') {
     if (!(root instanceof PyDict) || !root.has(key)) {
-      const known = root instanceof PyDict ? [...root.keys()].map(String).join(', ') : 'none (the file is not a dict)';
+      const known = root instanceof PyDict ? [...root.keys()].map((k) => quote(String(k))).join(', ') : 'none (the file is not a dict)';
       throw new PthError(path, `has no top-level key '${key}'; keys: ${known}`);
     }
     part = root.get(key)!;

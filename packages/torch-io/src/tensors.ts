@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { tensorFromBytes, type SafeDtype } from '@sign/core';
 import type { TorchDtype } from './dtype';
-import { PthError } from './errors';
+import { PthError, quote } from './errors';
 import { PyDict, describeType, type PyKey, type PyValue } from './pickle';
 import { TorchTensor } from './torch';
 
@@ -67,7 +67,7 @@ export function namedTensors(value: PyValue, options: NamedTensorsOptions = {}):
     if (++visits > maxVisits) throw new PthError(source, `more than ${maxVisits} values to walk (shared sub-objects count once per path)`);
     const v = f.value;
     if (v instanceof TorchTensor) {
-      if (f.path in tensors) throw new PthError(source, `two tensors named '${f.path}'`);
+      if (f.path in tensors) throw new PthError(source, `two tensors named ${quote(f.path)}`);
       tensors[f.path] = v;
       continue;
     }
@@ -82,7 +82,7 @@ export function namedTensors(value: PyValue, options: NamedTensorsOptions = {}):
       others.push(f.path);
       continue;
     }
-    if (open.has(v)) throw new PthError(source, `'${f.path}' contains itself`);
+    if (open.has(v)) throw new PthError(source, `${quote(f.path)} contains itself`);
     open.add(v);
     todo.push({ value: v, path: f.path, exit: true });
     for (let i = children.length - 1; i >= 0; i--) {

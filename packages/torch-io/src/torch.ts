@@ -1,5 +1,5 @@
 import { DTYPES, DTYPE_NAMES, LITTLE_ENDIAN, STORAGE_DTYPES, swapBytes, type TorchDtype, type TorchTypedArray } from './dtype';
-import { PthError } from './errors';
+import { PthError, quote } from './errors';
 import { PyDict, describeType, isTuple, unpickle, type PyGlobal, type PyValue } from './pickle';
 import { looksLikeZip, readZip } from './zip';
 
@@ -116,13 +116,14 @@ class Globals {
 
   resolve(module: string, name: string): PyGlobal {
     const qualified = `${module}.${name}`;
+    const shown = quote(qualified);
     const hit = this.cache.get(qualified);
     if (hit) return hit;
     const g = this.make(module, name, qualified);
     if (!g) {
       throw new PthError(
         this.source,
-        `forbidden global '${qualified}': this reader never runs code from a file and allows only what torch.save writes for tensors and plain data (a whole pickled nn.Module or custom class cannot be read; save its state_dict())`,
+        `forbidden global ${shown}: this reader never runs code from a file and allows only what torch.save writes for tensors and plain data (a whole pickled nn.Module or custom class cannot be read; save its state_dict())`,
       );
     }
     this.cache.set(qualified, g);
@@ -226,7 +227,7 @@ class Globals {
     }
     if (!Number.isSafeInteger(count)) bad(`size [${shape}] has too many elements`);
     if (count > 0 && (!Number.isSafeInteger(last) || last >= st.size)) {
-      bad(`size [${shape}] with stride [${stride}] at offset ${offset} reaches element ${last} of a storage of ${st.size} (key '${st.key}')`);
+      bad(`size [${shape}] with stride [${stride}] at offset ${offset} reaches element ${last} of a storage of ${st.size} (key ${quote(st.key)})`);
     }
     const t = new TorchTensor(st.dtype, shape, { storage: st, offset: offset as number, stride }, requiresGrad as boolean, false);
     this.pending.push({ tensor: t });
@@ -280,7 +281,7 @@ function retype(s: TorchStorage, dtype: TorchDtype, source: string): TorchStorag
   if (s.dtype === dtype) return s;
   const bytes = s.size * DTYPES[s.dtype].bytes;
   const el = DTYPES[dtype].bytes;
-  if (bytes % el !== 0) throw new PthError(source, `storage '${s.key}' has ${bytes} bytes, not a whole number of ${dtype} elements`);
+  if (bytes % el !== 0) throw new PthError(source, `storage ${quote(s.key)} has ${bytes} bytes, not a whole number of ${dtype} elements`);
   const t = new TorchStorage(dtype, bytes / el, s.key, s.location);
   t.bytes = s.bytes;
   return t;
@@ -289,16 +290,16 @@ function retype(s: TorchStorage, dtype: TorchDtype, source: string): TorchStorag
 /** The parts of a persistent id `('storage', storage_type, key, location, numel[, view_metadata])`. */
 function storageId(pid: PyValue, source: string): { dtype: TorchDtype; key: string; location: string; numel: number } {
   if (!isTuple(pid) || pid.length < 5 || pid[0] !== 'storage') {
-    throw new PthError(source, `unsupported persistent id ${describeType(pid)}${isTuple(pid) && typeof pid[0] === 'string' ? ` '${pid[0]}'` : ''}`);
+    throw new PthError(source, `unsupported persistent id ${describeType(pid)}${isTuple(pid) && typeof pid[0] === 'string' ? ` ${quote(pid[0])}` : ''}`);
   }
   const [, type, key, location, numel] = pid;
   const dtype = (type as { storageDtype?: TorchDtype } | null)?.storageDtype;
   if (!dtype) throw new PthError(source, `persistent id: the storage type is ${describeType(type)}`);
   if (typeof key !== 'string' || key.length === 0 || key.length > 256) throw new PthError(source, 'persistent id: bad storage key');
   if (typeof location !== 'string') throw new PthError(source, `persistent id: location is ${describeType(location)}`);
-  if (typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0) throw new PthError(source, `persistent id: storage '${key}' has a bad size`);
+  if (typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0) throw new PthError(source, `persistent id: storage ${quote(key)} has a bad size`);
   if (pid.length > 6 || (pid.length === 6 && pid[5] !== null)) {
-    throw new PthError(source, `storage '${key}' is a view of another storage (PyTorch < 0.4); not supported`);
+    throw new PthError(source, `storage ${quote(key)} is a view of another storage (PyTorch < 0.4); not supported`);
   }
   return { dtype, key, location, numel };
 }
@@ -368,7 +369,7 @@ function parseZip(bytes: Uint8Array, source: string, options: PthReadOptions): P
       let s = storages.get(id.key);
       if (!s) {
         const record = entries.get(`${prefix}data/${id.key}`);
-        if (!record) throw new PthError(source, `storage '${id.key}' has no record '${prefix}data/${id.key}' in the archive`);
+        if (!record) throw new PthError(source, `storage ${quote(id.key)} has no record ${quote(`${prefix}data/${id.key}`)} in the archive`);
         s = { bytes: aligned(record), typed: new Map() };
         storages.set(id.key, s);
         storageBytes += record.length;
@@ -377,10 +378,10 @@ function parseZip(bytes: Uint8Array, source: string, options: PthReadOptions): P
       if (!typed) {
         const el = DTYPES[id.dtype].bytes;
         if (id.numel * el !== s.bytes.length) {
-          throw new PthError(source, `storage '${id.key}' should hold ${id.numel} ${id.dtype} elements (${id.numel * el} bytes) but its record has ${s.bytes.length}`);
+          throw new PthError(source, `storage ${quote(id.key)} should hold ${id.numel} ${id.dtype} elements (${id.numel * el} bytes) but its record has ${s.bytes.length}`);
         }
         if ((byteOrder === 'big') === LITTLE_ENDIAN && el > 1) {
-          if (s.typed.size > 0) throw new PthError(source, `storage '${id.key}' is read as two dtypes in a byte-swapped file; not supported`);
+          if (s.typed.size > 0) throw new PthError(source, `storage ${quote(id.key)} is read as two dtypes in a byte-swapped file; not supported`);
           swapBytes(s.bytes, el);
         }
         typed = new TorchStorage(id.dtype, id.numel, id.key, id.location);
@@ -402,7 +403,7 @@ function parseLegacy(bytes: Uint8Array, source: string, options: PthReadOptions)
       rejectTrailing: false,
       maxMemo: options.maxMemo,
       resolveGlobal: (m, n) => {
-        throw new PthError(source, `forbidden global '${m}.${n}' in the legacy ${what}`);
+        throw new PthError(source, `forbidden global ${quote(`${m}.${n}`)} in the legacy ${what}`);
       },
     });
     return r;
@@ -431,7 +432,7 @@ function parseLegacy(bytes: Uint8Array, source: string, options: PthReadOptions)
       const id = storageId(pid, source);
       const known = declared.get(id.key);
       if (known) {
-        if (known.dtype !== id.dtype || known.size !== id.numel) throw new PthError(source, `storage '${id.key}' is declared twice with different types or sizes`);
+        if (known.dtype !== id.dtype || known.size !== id.numel) throw new PthError(source, `storage ${quote(id.key)} is declared twice with different types or sizes`);
         return known;
       }
       const s = new TorchStorage(id.dtype, id.numel, id.key, id.location);
@@ -448,21 +449,21 @@ function parseLegacy(bytes: Uint8Array, source: string, options: PthReadOptions)
   let storageBytes = 0;
   for (const key of keys as string[]) {
     const s = declared.get(key);
-    if (!s) throw new PthError(source, `legacy format: storage '${key}' is listed but no tensor uses it`);
-    if (s.bytes) throw new PthError(source, `legacy format: storage '${key}' is listed twice`);
-    if (bytes.length - pos < 8) throw new PthError(source, `truncated: the data of storage '${key}' starts past the end of the file`);
+    if (!s) throw new PthError(source, `legacy format: storage ${quote(key)} is listed but no tensor uses it`);
+    if (s.bytes) throw new PthError(source, `legacy format: storage ${quote(key)} is listed twice`);
+    if (bytes.length - pos < 8) throw new PthError(source, `truncated: the data of storage ${quote(key)} starts past the end of the file`);
     const numel = view.getBigInt64(pos, true); // always written little-endian
     pos += 8;
-    if (numel !== BigInt(s.size)) throw new PthError(source, `legacy format: storage '${key}' has ${numel} elements in the data section but ${s.size} in the pickle`);
+    if (numel !== BigInt(s.size)) throw new PthError(source, `legacy format: storage ${quote(key)} has ${numel} elements in the data section but ${s.size} in the pickle`);
     const n = s.size * DTYPES[s.dtype].bytes;
-    if (bytes.length - pos < n) throw new PthError(source, `truncated: storage '${key}' needs ${n} bytes but the file has ${bytes.length - pos} left`);
+    if (bytes.length - pos < n) throw new PthError(source, `truncated: storage ${quote(key)} needs ${n} bytes but the file has ${bytes.length - pos} left`);
     s.bytes = new Uint8Array(bytes.subarray(pos, pos + n)); // its own, aligned copy; the data section is little-endian
     if (!LITTLE_ENDIAN) swapBytes(s.bytes, DTYPES[s.dtype].bytes);
     pos += n;
     storageBytes += n;
   }
   if (pos !== bytes.length) throw new PthError(source, `${bytes.length - pos} unexpected byte(s) after the last storage`);
-  for (const [key, s] of declared) if (!s.bytes) throw new PthError(source, `legacy format: storage '${key}' is used but its data is missing`);
+  for (const [key, s] of declared) if (!s.bytes) throw new PthError(source, `legacy format: storage ${quote(key)} is used but its data is missing`);
   materialise(globals.pending, source, options.maxCopyBytes ?? 2 * storageBytes + 64 * 2 ** 20);
   return {
     value: main.value,

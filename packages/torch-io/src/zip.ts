@@ -1,5 +1,5 @@
 import { unzipSync } from 'fflate';
-import { PthError } from './errors';
+import { PthError, quote } from './errors';
 
 /** Size of a zip central-directory record without its name: no archive holds more entries than length / 46. */
 const CENTRAL_RECORD_BYTES = 46;
@@ -32,24 +32,24 @@ export function readZip(bytes: Uint8Array, source: string, limits: ZipLimits = {
           throw new PthError(source, `corrupt zip: the central directory claims more entries than ${bytes.length} bytes can hold`);
         }
         if (f.name.length === 0 || f.name === '__proto__' || declared.has(f.name)) {
-          throw new PthError(source, `corrupt zip: ${f.name.length === 0 ? 'an entry without a name' : `entry '${f.name}' is invalid or listed twice`}`);
+          throw new PthError(source, `corrupt zip: ${f.name.length === 0 ? 'an entry without a name' : `entry ${quote(f.name)} is invalid or listed twice`}`);
         }
         if (!Number.isSafeInteger(f.size) || f.size < 0 || f.size > bytes.length) {
-          throw new PthError(source, `truncated or corrupt zip: entry '${f.name}' claims ${f.size} bytes but the file has ${bytes.length}`);
+          throw new PthError(source, `truncated or corrupt zip: entry ${quote(f.name)} claims ${f.size} bytes but the file has ${bytes.length}`);
         }
         if (f.compression === 0) {
           if (f.originalSize !== f.size) {
-            throw new PthError(source, `corrupt zip: stored entry '${f.name}' has size ${f.size} but original size ${f.originalSize}`);
+            throw new PthError(source, `corrupt zip: stored entry ${quote(f.name)} has size ${f.size} but original size ${f.originalSize}`);
           }
         } else if (f.compression === 8) {
           if (!Number.isSafeInteger(f.originalSize) || f.originalSize < 0 || f.originalSize > maxInflated || f.originalSize > MAX_DEFLATE_RATIO * f.size + 1024) {
             throw new PthError(
               source,
-              `corrupt zip: deflated entry '${f.name}' claims to inflate ${f.size} bytes to ${f.originalSize} (limit ${Math.min(maxInflated, MAX_DEFLATE_RATIO * f.size + 1024)})`,
+              `corrupt zip: deflated entry ${quote(f.name)} claims to inflate ${f.size} bytes to ${f.originalSize} (limit ${Math.min(maxInflated, MAX_DEFLATE_RATIO * f.size + 1024)})`,
             );
           }
         } else {
-          throw new PthError(source, `zip entry '${f.name}' uses compression method ${f.compression}; only stored (0) and deflate (8) are supported`);
+          throw new PthError(source, `zip entry ${quote(f.name)} uses compression method ${f.compression}; only stored (0) and deflate (8) are supported`);
         }
         declared.set(f.name, { size: f.size, originalSize: f.originalSize, compression: f.compression });
         return true;
@@ -65,7 +65,7 @@ export function readZip(bytes: Uint8Array, source: string, limits: ZipLimits = {
     if (!(data instanceof Uint8Array) || data.length !== d.originalSize) {
       throw new PthError(
         source,
-        `truncated or corrupt zip: entry '${name}' holds ${data instanceof Uint8Array ? data.length : 0} bytes, its header says ${d.originalSize}`,
+        `truncated or corrupt zip: entry ${quote(name)} holds ${data instanceof Uint8Array ? data.length : 0} bytes, its header says ${d.originalSize}`,
       );
     }
     out.set(name, data);
