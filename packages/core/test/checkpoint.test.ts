@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSyn
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeSafetensors, initBackend, loadCheckpoint, saveCheckpoint, VERSION } from '../src/index';
+import { decodeSafetensors, initBackend, loadCheckpoint, saveCheckpoint, tensorFromBytes, VERSION } from '../src/index';
 import { expectNoLeaks } from '../src/testing';
 
 const dir = mkdtempSync(join(tmpdir(), 'sign-core-ckpt-'));
@@ -149,6 +149,19 @@ describe('saveCheckpoint / loadCheckpoint', () => {
     expect(readdirSync(join(dir, 'atomic'))).toEqual(['model.safetensors']);
     expect(existsSync(join(dir, 'no-such-dir'))).toBe(false);
     good.dispose();
+  });
+
+  it('tensorFromBytes: U64 to int32 (range-checked), F16 to float32, sizes checked, naming tensor and source', async () => {
+    const u64 = new Uint8Array(new BigUint64Array([0n, 7n, 2147483647n]).buffer);
+    const t = await expectNoLeaks(() => tensorFromBytes(u64, 'U64', [3], 'steps', 'x.pth'));
+    expect([t.dtype, Array.from(t.dataSync())]).toEqual(['int32', [0, 7, 2147483647]]);
+    t.dispose();
+    const big = new Uint8Array(new BigUint64Array([2147483648n]).buffer);
+    expect(() => tensorFromBytes(big, 'U64', [1], 'steps', 'x.pth')).toThrow("checkpoint x.pth: tensor 'steps' (U64) has value 2147483648 outside the int32 range");
+    const f16 = tensorFromBytes(new Uint8Array(new Uint16Array([0x3c00, 0xc000, 0x7c00]).buffer), 'F16', [3], 'h', 'x.pth');
+    expect(Array.from(f16.dataSync())).toEqual([1, -2, Infinity]);
+    f16.dispose();
+    expect(() => tensorFromBytes(new Uint8Array(6), 'F32', [2], 'w', 'x.pth')).toThrow("checkpoint x.pth: tensor 'w': 6 bytes for F32 [2], expected 8");
   });
 
   it('VERSION matches package.json', () => {
