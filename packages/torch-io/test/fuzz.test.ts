@@ -149,7 +149,7 @@ describe('fuzz: mutated .pth files', () => {
     const tally: Tally = { cases: 0, valid: 0, refused: new Map() };
     fc.assert(
       fc.property(fc.integer({ min: 0, max: zips.length - 1 }), fc.array(mutation, { minLength: 1, maxLength: 3 }), (i, ms) => {
-        const entries = { ...zips[i].entries };
+        const entries: Record<string, Uint8Array> = { ...zips[i].entries };
         const pkl = Object.keys(entries).find((n) => n.endsWith('/data.pkl'))!;
         entries[pkl] = mutate(entries[pkl], ms);
         const source = `fuzz-pkl/${zips[i].name}`;
