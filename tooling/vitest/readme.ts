@@ -3,13 +3,14 @@ import { join, resolve } from 'node:path';
 import { vi } from 'vitest';
 
 /**
- * The first ```ts block of `<pkgDir>/README.md` (the package's opening example), verbatim.
- * Throws, naming the README, when there is none.
+ * The first ```ts block of `<pkgDir>/README.md` (the package's opening example), verbatim, or the
+ * `index`-th (0-based) when given. Throws, naming the README, when there is none.
  */
-export function readmeExample(pkgDir: string): string {
+export function readmeExample(pkgDir: string, index = 0): string {
   const readme = resolve(pkgDir, 'README.md');
-  const block = /```ts\n([\s\S]*?)```/.exec(readFileSync(readme, 'utf8'));
-  if (!block) throw new Error(`${readme} has no \`\`\`ts block (the package's README must open with an example)`);
+  const blocks = [...readFileSync(readme, 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)];
+  const block = blocks[index];
+  if (!block) throw new Error(`${readme} has no \`\`\`ts block number ${index + 1} (the package's README must open with an example)`);
   return block[1]!;
 }
 
@@ -40,8 +41,8 @@ export interface ReadmeRun {
 }
 
 /**
- * Runs a package's README example exactly as written: the first ```ts block is written to
- * `<pkgDir>/.tmp/readme-example-<pid>.ts` (git-ignored; inside the package so that its imports
+ * Runs a package's README example exactly as written: the first ```ts block (or the `index`-th) is written to
+ * `<pkgDir>/.tmp/readme-example-<pid>-<index>.ts` (git-ignored; inside the package so that its imports
  * resolve as they do there), imported, and what it prints through `console.log` is captured
  * (and not shown). The file is removed afterwards, also when the example throws.
  *
@@ -49,10 +50,10 @@ export interface ReadmeRun {
  * const { lines, promised } = await runReadmeExample(resolve(__dirname, '..'));
  * expect(lines).toEqual(promised);
  */
-export async function runReadmeExample(pkgDir: string): Promise<ReadmeRun> {
-  const code = readmeExample(pkgDir);
+export async function runReadmeExample(pkgDir: string, index = 0): Promise<ReadmeRun> {
+  const code = readmeExample(pkgDir, index);
   const dir = resolve(pkgDir, '.tmp');
-  const file = join(dir, `readme-example-${process.pid}.ts`);
+  const file = join(dir, `readme-example-${process.pid}-${index}.ts`); // one module per block: imports are cached
   mkdirSync(dir, { recursive: true });
   writeFileSync(file, code);
   const lines: string[] = [];

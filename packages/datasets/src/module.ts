@@ -6,27 +6,14 @@
 import { Rng, closestName, type Registry } from '@sign/core';
 import { controlEmbeddings, type EmbeddingTable } from '@sign/embeddings';
 import { validateDataConfig } from './config';
+import { DatasetError } from './errors';
 import { parseEmbeddings } from './embeddings';
 import type { DatasetIo } from './io';
 import { datasets } from './registry';
 import { buildPipeline } from './transforms/pipeline';
 import type { Transform } from './transforms/transforms';
+export { DatasetError } from './errors';
 import type { Batch, DataConfig, Dataset, DatasetDefinition, DataModule, DatasetMeta, DatasetSplit, Sample } from './types';
-
-/**
- * Bad input (config, files, classes): one error listing every problem found, each naming the key,
- * file or class. A CLI maps it to its usage/bad-input exit code (2).
- */
-export class DatasetError extends Error {
-  readonly problems: string[];
-  constructor(problems: string[], heading?: string) {
-    const shown = problems.slice(0, 20);
-    const more = problems.length > shown.length ? `\n  … and ${problems.length - shown.length} more` : '';
-    super(`${heading ? `${heading}:\n  ` : ''}${shown.join('\n  ')}${more}`);
-    this.name = 'DatasetError';
-    this.problems = problems;
-  }
-}
 
 /** Options of {@link createDataModule}. */
 export interface DataModuleOptions {

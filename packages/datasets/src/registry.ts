@@ -1,4 +1,5 @@
 import { Registry } from '@sign/core';
+import { folderDataset } from './folder/index';
 import type { DatasetDefinition } from './types';
 
 /**
@@ -14,3 +15,5 @@ import type { DatasetDefinition } from './types';
  * datasets.names(); // ['folder', 'fashion-scenes']
  */
 export const datasets: Registry<DatasetDefinition> = Registry.shared<DatasetDefinition>('dataset');
+// Your own images and label maps in a folder (mmsegmentation's custom layout).
+datasets.provide('folder', folderDataset);

@@ -56,4 +56,10 @@ describe('the JSON schema', () => {
   it('is generated from the same schema (snapshot)', () => {
     expect(z.toJSONSchema(dataConfigSchema(registry()))).toMatchSnapshot();
   });
+  it("has the built-in folder dataset's keys (snapshot)", () => {
+    const schema = z.toJSONSchema(dataConfigSchema(), { io: 'input' }) as { oneOf: { properties: Record<string, unknown>; required: string[] }[] };
+    const folder = schema.oneOf.find((o) => (o.properties.type as { const?: string }).const === 'folder')!;
+    expect(folder.required).toEqual(['type', 'unseen', 'root']); // keys with defaults are optional in config files
+    expect({ root: folder.properties.root, channels: folder.properties.channels, normalization: folder.properties.normalization, validate: folder.properties.validate }).toMatchSnapshot();
+  });
 });

@@ -2,10 +2,17 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runReadmeExample } from '../../../tooling/vitest/readme';
 
-describe('README example', () => {
-  it('runs as written and prints what its comments say', async () => {
-    const { lines, promised } = await runReadmeExample(resolve(__dirname, '..'));
-    // the test-sample line prints once per test image (6), each 8 + i rows high
+const pkg = resolve(__dirname, '..');
+
+describe('README examples', () => {
+  it('the opening example (a generated folder dataset) runs as written and prints what its comments say', async () => {
+    const { lines, promised } = await runReadmeExample(pkg);
+    expect(promised.length).toBe(4);
+    expect(lines).toEqual(promised);
+  });
+
+  it('the plug-in example runs as written; its last line prints once per test image', async () => {
+    const { lines, promised } = await runReadmeExample(pkg, 1);
     expect(lines.slice(0, 3)).toEqual(promised);
     expect(lines.slice(2)).toEqual([0, 1, 2, 3, 4, 5].map((i) => `val-${i} ${8 + i} 12 Float32Array`));
   });
