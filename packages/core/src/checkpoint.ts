@@ -21,9 +21,31 @@ const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 /** Metadata key under which the JSON record is stored in `__metadata__`. */
 export const METADATA_KEY = 'sign';
 
+/**
+ * Metadata key under which the checksums are stored in `__metadata__`: a JSON string mapping
+ * every tensor name to the SHA-256 (hex) of its bytes as stored, and `__metadata__` to the
+ * SHA-256 of the JSON record under {@link METADATA_KEY}.
+ */
+export const CHECKSUMS_KEY = 'sign.sha256';
+
 export interface Checkpoint {
   tensors: Record<string, tf.Tensor>;
   metadata: Record<string, unknown>;
+  /**
+   * `'verified'`: every tensor and the metadata record matched the SHA-256 checksums stored in
+   * the file. `'absent'`: the file has no checksums (written by another tool, or by a version of
+   * this library before checksums), so nothing was verified.
+   */
+  checksums: 'verified' | 'absent';
+}
+
+/** Options of {@link loadCheckpoint} and {@link decodeSafetensors}. */
+export interface LoadCheckpointOptions {
+  /**
+   * Refuse a file whose float tensors hold NaN or ±Infinity, with an error naming the file, the
+   * tensor and the first bad position (default false: such values load as they are).
+   */
+  requireFinite?: boolean;
 }
 
 class CheckpointError extends Error {
@@ -88,7 +110,9 @@ export async function encodeSafetensors(
   // Wider dtypes first keeps every tensor aligned to its element size (as the reference writer does).
   const dtypes = new Map(names.map((n) => [n, safeDtype(tensors[n], n, source)]));
   const order = [...names].sort((a, b) => DTYPE_BYTES[dtypes.get(b)!] - DTYPE_BYTES[dtypes.get(a)!] || (a < b ? -1 : a > b ? 1 : 0));
-  const header: Record<string, unknown> = { __metadata__: { [METADATA_KEY]: metaJson } };
+  const meta: Record<string, string> = { [METADATA_KEY]: metaJson };
+  const header: Record<string, unknown> = { __metadata__: meta };
+  const sums: Record<string, string> = { __metadata__: await sha256(new TextEncoder().encode(metaJson)) };
   const chunks: Uint8Array[] = [];
   let offset = 0;
   for (const name of order) {
@@ -101,9 +125,11 @@ export async function encodeSafetensors(
     const expected = t.size * DTYPE_BYTES[dtypes.get(name)!];
     if (bytes.byteLength !== expected) throw new CheckpointError(source, `tensor '${name}' has ${bytes.byteLength} bytes, expected ${expected}`);
     header[name] = { dtype: dtypes.get(name), shape: t.shape, data_offsets: [offset, offset + bytes.byteLength] };
+    sums[name] = await sha256(bytes);
     chunks.push(bytes);
     offset += bytes.byteLength;
   }
+  meta[CHECKSUMS_KEY] = JSON.stringify(sums);
   let json = JSON.stringify(header);
   const enc = new TextEncoder();
   let headerBytes = enc.encode(json);
@@ -117,6 +143,14 @@ export async function encodeSafetensors(
   return [prefix, headerBytes, ...chunks];
 }
 
+/** SHA-256 of `bytes` as lowercase hex (WebCrypto: Node ≥ 20 and browsers). */
+async function sha256(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', bytes));
+  let hex = '';
+  for (const b of digest) hex += b.toString(16).padStart(2, '0');
+  return hex;
+}
+
 function decodeF16(bits: number): number {
   const s = bits & 0x8000 ? -1 : 1;
   const e = (bits >> 10) & 0x1f;
@@ -124,6 +158,65 @@ function decodeF16(bits: number): number {
   if (e === 0) return s * f * 2 ** -24;
   if (e === 31) return f ? NaN : s * Infinity;
   return s * (1 + f / 1024) * 2 ** (e - 15);
+}
+
+type Decoded = { values: Float32Array | Int32Array | Uint8Array; dtype: 'float32' | 'int32' | 'bool' };
+
+/** The values of one stored tensor, converted to a tfjs dtype (no tensor is created). */
+function decodeValues(bytes: Uint8Array, dtype: SafeDtype, n: number, name: string, source: string): Decoded {
+  // Copy into a fresh, aligned buffer (the file buffer's offset need not be a multiple of 4).
+  const buf = new Uint8Array(bytes).buffer; // a copy (Buffer.slice would be a view into a shared pool)
+  switch (dtype) {
+    case 'F32':
+      return { values: new Float32Array(buf), dtype: 'float32' };
+    case 'I32':
+      return { values: new Int32Array(buf), dtype: 'int32' };
+    case 'BOOL':
+      return { values: new Uint8Array(buf), dtype: 'bool' };
+    case 'F64':
+      return { values: Float32Array.from(new Float64Array(buf)), dtype: 'float32' };
+    case 'F16':
+      return { values: Float32Array.from(new Uint16Array(buf), decodeF16), dtype: 'float32' };
+    case 'BF16': {
+      const h = new Uint16Array(buf);
+      const out = new Uint32Array(n);
+      for (let i = 0; i < n; i++) out[i] = h[i] << 16;
+      return { values: new Float32Array(out.buffer), dtype: 'float32' };
+    }
+    case 'I64': {
+      const v = new BigInt64Array(buf);
+      const out = new Int32Array(n);
+      for (let i = 0; i < n; i++) {
+        if (v[i] > 2147483647n || v[i] < -2147483648n) {
+          throw new CheckpointError(source, `tensor '${name}' (I64) has value ${v[i]} outside the int32 range`);
+        }
+        out[i] = Number(v[i]);
+      }
+      return { values: out, dtype: 'int32' };
+    }
+    case 'U64': {
+      const v = new BigUint64Array(buf);
+      const out = new Int32Array(n);
+      for (let i = 0; i < n; i++) {
+        if (v[i] > 2147483647n) throw new CheckpointError(source, `tensor '${name}' (U64) has value ${v[i]} outside the int32 range`);
+        out[i] = Number(v[i]);
+      }
+      return { values: out, dtype: 'int32' };
+    }
+    case 'U32': {
+      const v = new Uint32Array(buf);
+      if (v.some((x) => x > 2147483647)) throw new CheckpointError(source, `tensor '${name}' (U32) has values outside the int32 range`);
+      return { values: Int32Array.from(v), dtype: 'int32' };
+    }
+    case 'I16':
+      return { values: Int32Array.from(new Int16Array(buf)), dtype: 'int32' };
+    case 'U16':
+      return { values: Int32Array.from(new Uint16Array(buf)), dtype: 'int32' };
+    case 'I8':
+      return { values: Int32Array.from(new Int8Array(buf)), dtype: 'int32' };
+    case 'U8':
+      return { values: Int32Array.from(new Uint8Array(buf)), dtype: 'int32' };
+  }
 }
 
 /**
@@ -137,102 +230,54 @@ function decodeF16(bits: number): number {
  */
 export function tensorFromBytes(bytes: Uint8Array, dtype: SafeDtype, shape: number[], name: string, source: string): tf.Tensor {
   checkPlatform();
-  if (!(dtype in DTYPE_BYTES)) throw new CheckpointError(source, `tensor '${name}' has unsupported dtype ${dtype}`);
+  if (!Object.prototype.hasOwnProperty.call(DTYPE_BYTES, dtype)) {
+    throw new CheckpointError(source, `tensor '${name}' has unsupported dtype ${dtype}`);
+  }
   const count = shape.reduce((a, b) => a * b, 1);
   if (bytes.byteLength !== count * DTYPE_BYTES[dtype]) {
     throw new CheckpointError(source, `tensor '${name}': ${bytes.byteLength} bytes for ${dtype} [${shape}], expected ${count * DTYPE_BYTES[dtype]}`);
   }
-  // Copy into a fresh, aligned buffer (the file buffer's offset need not be a multiple of 4).
-  const buf = new Uint8Array(bytes).buffer; // a copy (Buffer.slice would be a view into a shared pool)
-  const n = shape.reduce((a, b) => a * b, 1);
-  switch (dtype) {
-    case 'F32':
-      return tf.tensor(new Float32Array(buf), shape, 'float32');
-    case 'I32':
-      return tf.tensor(new Int32Array(buf), shape, 'int32');
-    case 'BOOL':
-      return tf.tensor(new Uint8Array(buf), shape, 'bool');
-    case 'F64':
-      return tf.tensor(Float32Array.from(new Float64Array(buf)), shape, 'float32');
-    case 'F16': {
-      const h = new Uint16Array(buf);
-      return tf.tensor(Float32Array.from(h, decodeF16), shape, 'float32');
-    }
-    case 'BF16': {
-      const h = new Uint16Array(buf);
-      const out = new Uint32Array(n);
-      for (let i = 0; i < n; i++) out[i] = h[i] << 16;
-      return tf.tensor(new Float32Array(out.buffer), shape, 'float32');
-    }
-    case 'I64': {
-      const v = new BigInt64Array(buf);
-      const out = new Int32Array(n);
-      for (let i = 0; i < n; i++) {
-        if (v[i] > 2147483647n || v[i] < -2147483648n) {
-          throw new CheckpointError(source, `tensor '${name}' (I64) has value ${v[i]} outside the int32 range`);
-        }
-        out[i] = Number(v[i]);
-      }
-      return tf.tensor(out, shape, 'int32');
-    }
-    case 'U64': {
-      const v = new BigUint64Array(buf);
-      const out = new Int32Array(n);
-      for (let i = 0; i < n; i++) {
-        if (v[i] > 2147483647n) throw new CheckpointError(source, `tensor '${name}' (U64) has value ${v[i]} outside the int32 range`);
-        out[i] = Number(v[i]);
-      }
-      return tf.tensor(out, shape, 'int32');
-    }
-    case 'U32': {
-      const v = new Uint32Array(buf);
-      if (v.some((x) => x > 2147483647)) throw new CheckpointError(source, `tensor '${name}' (U32) has values outside the int32 range`);
-      return tf.tensor(Int32Array.from(v), shape, 'int32');
-    }
-    case 'I16':
-      return tf.tensor(Int32Array.from(new Int16Array(buf)), shape, 'int32');
-    case 'U16':
-      return tf.tensor(Int32Array.from(new Uint16Array(buf)), shape, 'int32');
-    case 'I8':
-      return tf.tensor(Int32Array.from(new Int8Array(buf)), shape, 'int32');
-    case 'U8':
-      return tf.tensor(Int32Array.from(new Uint8Array(buf)), shape, 'int32');
-  }
+  const d = decodeValues(bytes, dtype, count, name, source);
+  return tf.tensor(d.values, shape, d.dtype);
 }
 
+interface PlanEntry {
+  name: string;
+  dtype: SafeDtype;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+interface Header {
+  plan: PlanEntry[];
+  metadata: Record<string, unknown>;
+  /** The JSON record as stored (for its checksum), when there is one. */
+  metaJson?: string;
+  checksums?: Record<string, string>;
+}
+
+const MAX_DIM = 2 ** 31 - 1;
+
 /**
- * Decodes safetensors bytes. F32, I32 and BOOL load as float32, int32 and bool bit for bit;
- * F64/F16/BF16 convert to float32 and the other integer types to int32 (PyTorch checkpoints).
- * Throws an error naming `source` for a truncated, foreign or corrupt file.
+ * Parses and checks a safetensors header against the size of the data section that follows it:
+ * every entry well formed, the tensors' byte ranges covering the data section exactly (no gap,
+ * no overlap, no trailing bytes), the metadata record and the checksums readable. Nothing is
+ * allocated from what the header claims.
  */
-export function decodeSafetensors(bytes: Uint8Array, source = '<memory>'): Checkpoint {
-  checkPlatform();
-  if (bytes.byteLength < 8) {
-    throw new CheckpointError(source, `truncated: ${bytes.byteLength} bytes, not even the 8-byte safetensors header length`);
-  }
-  const n64 = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
-  if (n64 > BigInt(MAX_HEADER_BYTES)) {
-    throw new CheckpointError(source, `not a safetensors file (header length ${n64} bytes is implausible)`);
-  }
-  const n = Number(n64);
-  if (8 + n > bytes.byteLength) {
-    throw new CheckpointError(source, `truncated: the header claims ${n} bytes but the file has only ${bytes.byteLength - 8} after the length`);
-  }
+function parseHeader(headerBytes: Uint8Array, dataBytes: number, source: string): Header {
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n)));
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(headerBytes));
   } catch (e) {
     throw new CheckpointError(source, `not a safetensors file (header is not valid JSON: ${(e as Error).message})`);
   }
   if (header === null || typeof header !== 'object' || Array.isArray(header)) {
     throw new CheckpointError(source, 'not a safetensors file (header is not a JSON object)');
   }
-  const data = bytes.subarray(8 + n);
-  const entries = Object.entries(header as Record<string, unknown>);
-  // Validate every entry before creating any tensor, so nothing leaks on a bad file.
-  const plan: { name: string; dtype: SafeDtype; shape: number[]; begin: number; end: number }[] = [];
+  const plan: PlanEntry[] = [];
   let metaRaw: Record<string, unknown> = {};
-  for (const [name, v] of entries) {
+  for (const [name, v] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
       if (v === null || typeof v !== 'object' || Array.isArray(v) || Object.values(v).some((x) => typeof x !== 'string')) {
         throw new CheckpointError(source, 'bad header: __metadata__ must map strings to strings');
@@ -240,17 +285,18 @@ export function decodeSafetensors(bytes: Uint8Array, source = '<memory>'): Check
       metaRaw = v as Record<string, unknown>;
       continue;
     }
+    if (name.length === 0 || name === '__proto__') throw new CheckpointError(source, `invalid tensor name ${JSON.stringify(name)}`);
     const e = v as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (e === null || typeof e !== 'object') throw new CheckpointError(source, `bad header entry for '${name}'`);
-    if (typeof e.dtype !== 'string' || !(e.dtype in DTYPE_BYTES)) {
+    if (e === null || typeof e !== 'object' || Array.isArray(e)) throw new CheckpointError(source, `bad header entry for '${name}'`);
+    if (typeof e.dtype !== 'string' || !Object.prototype.hasOwnProperty.call(DTYPE_BYTES, e.dtype)) {
       throw new CheckpointError(source, `tensor '${name}' has unsupported dtype ${JSON.stringify(e.dtype)}`);
     }
     const dtype = e.dtype as SafeDtype;
-    if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0)) {
+    if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0 && d <= MAX_DIM)) {
       throw new CheckpointError(source, `tensor '${name}' has a bad shape ${JSON.stringify(e.shape)}`);
     }
     const off = e.data_offsets;
-    if (!Array.isArray(off) || off.length !== 2 || !off.every((d) => Number.isInteger(d) && d >= 0) || off[1] < off[0]) {
+    if (!Array.isArray(off) || off.length !== 2 || !off.every((d) => Number.isSafeInteger(d) && d >= 0) || off[1] < off[0]) {
       throw new CheckpointError(source, `tensor '${name}' has bad data_offsets ${JSON.stringify(off)}`);
     }
     const shape = e.shape as number[];
@@ -261,29 +307,188 @@ export function decodeSafetensors(bytes: Uint8Array, source = '<memory>'): Check
         `tensor '${name}': data_offsets span ${off[1] - off[0]} bytes but ${dtype} [${shape}] needs ${size * DTYPE_BYTES[dtype]}`,
       );
     }
-    if (off[1] > data.byteLength) {
-      throw new CheckpointError(source, `truncated: tensor '${name}' ends at byte ${off[1]} of the data but the file holds only ${data.byteLength}`);
+    if (off[1] > dataBytes) {
+      throw new CheckpointError(source, `truncated: tensor '${name}' ends at byte ${off[1]} of the data but the file holds only ${dataBytes}`);
     }
     plan.push({ name, dtype, shape, begin: off[0], end: off[1] });
   }
+  // The tensors must tile the data section exactly, as the safetensors specification requires.
+  const sorted = [...plan].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let cursor = 0;
+  for (const p of sorted) {
+    if (p.begin !== cursor) {
+      throw new CheckpointError(
+        source,
+        p.begin > cursor
+          ? `bad header: ${p.begin - cursor} bytes of the data before tensor '${p.name}' belong to no tensor`
+          : `bad header: tensor '${p.name}' overlaps another tensor (it starts at byte ${p.begin}, before byte ${cursor})`,
+      );
+    }
+    cursor = p.end;
+  }
+  if (cursor !== dataBytes) {
+    throw new CheckpointError(source, `${dataBytes - cursor} bytes of trailing data after the last tensor (a corrupt file, or two files joined?)`);
+  }
   let metadata: Record<string, unknown> = {};
-  if (typeof metaRaw[METADATA_KEY] === 'string') {
+  const metaJson = typeof metaRaw[METADATA_KEY] === 'string' ? (metaRaw[METADATA_KEY] as string) : undefined;
+  if (metaJson !== undefined) {
     try {
-      const m = JSON.parse(metaRaw[METADATA_KEY] as string);
+      const m = JSON.parse(metaJson);
       if (m === null || typeof m !== 'object' || Array.isArray(m)) throw new Error('not an object');
       metadata = m;
     } catch (e) {
       throw new CheckpointError(source, `__metadata__.${METADATA_KEY} is not a JSON object: ${(e as Error).message}`);
     }
   }
+  let checksums: Record<string, string> | undefined;
+  if (typeof metaRaw[CHECKSUMS_KEY] === 'string') {
+    try {
+      const c = JSON.parse(metaRaw[CHECKSUMS_KEY] as string);
+      if (c === null || typeof c !== 'object' || Array.isArray(c) || !Object.values(c).every((h) => typeof h === 'string' && /^[0-9a-f]{64}$/.test(h))) {
+        throw new Error('expected an object of SHA-256 hex digests');
+      }
+      checksums = c;
+    } catch (e) {
+      throw new CheckpointError(source, `__metadata__.${CHECKSUMS_KEY} is unreadable: ${(e as Error).message}`);
+    }
+  }
+  return { plan, metadata, metaJson, checksums };
+}
+
+/**
+ * Verifies the checksums (when the file has them), decodes every tensor's values, checks them
+ * when `requireFinite`, and only then creates the tensors: a file refused at any step creates none.
+ */
+async function materialize(h: Header, data: Uint8Array, source: string, opts: LoadCheckpointOptions): Promise<Checkpoint> {
+  if (h.checksums) {
+    const sums = h.checksums;
+    const expected = new Set(h.plan.map((p) => p.name));
+    for (const key of Object.keys(sums)) {
+      if (key !== '__metadata__' && !expected.has(key)) throw new CheckpointError(source, `the checksums name tensor '${key}', which the file does not hold`);
+    }
+    if (h.metaJson !== undefined || sums.__metadata__ !== undefined) {
+      const got = h.metaJson === undefined ? undefined : await sha256(new TextEncoder().encode(h.metaJson));
+      if (got !== sums.__metadata__) {
+        throw new CheckpointError(source, `the metadata record fails its SHA-256 check (stored ${sums.__metadata__ ?? 'none'}, computed ${got ?? 'none'}): the file is corrupt`);
+      }
+    }
+    for (const p of h.plan) {
+      const want = sums[p.name];
+      if (want === undefined) throw new CheckpointError(source, `tensor '${p.name}' has no checksum, though the file has checksums`);
+      const got = await sha256(data.subarray(p.begin, p.end));
+      if (got !== want) {
+        throw new CheckpointError(source, `tensor '${p.name}' fails its SHA-256 check (stored ${want.slice(0, 12)}…, computed ${got.slice(0, 12)}…): the file is corrupt`);
+      }
+    }
+  }
+  const decoded = h.plan.map((p) => {
+    const d = decodeValues(data.subarray(p.begin, p.end), p.dtype, p.shape.reduce((a, b) => a * b, 1), p.name, source);
+    if (opts.requireFinite && d.dtype === 'float32') {
+      const bad = firstNonFinite(d.values as Float32Array);
+      if (bad) {
+        throw new CheckpointError(
+          source,
+          `tensor '${p.name}' has ${bad.count} non-finite value${bad.count === 1 ? '' : 's'} (first: ${bad.value} at index ${bad.index})`,
+        );
+      }
+    }
+    return d;
+  });
   const tensors: Record<string, tf.Tensor> = {};
   try {
-    for (const p of plan) tensors[p.name] = tensorFromBytes(data.subarray(p.begin, p.end), p.dtype, p.shape, p.name, source);
+    h.plan.forEach((p, i) => {
+      tensors[p.name] = tf.tensor(decoded[i].values, p.shape, decoded[i].dtype);
+    });
   } catch (e) {
     tf.dispose(Object.values(tensors));
-    throw e;
+    throw new CheckpointError(source, `could not create the tensors: ${(e as Error).message}`);
   }
-  return { tensors, metadata };
+  return { tensors, metadata: h.metadata, checksums: h.checksums ? 'verified' : 'absent' };
+}
+
+/** Reads the 8-byte header length and checks it against the bytes that follow. */
+function headerLength(prefix: Uint8Array, total: number, source: string): number {
+  if (total < 8) {
+    throw new CheckpointError(source, `truncated: ${total} bytes, not even the 8-byte safetensors header length`);
+  }
+  const n64 = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
+  if (n64 > BigInt(MAX_HEADER_BYTES)) {
+    throw new CheckpointError(source, `not a safetensors file (header length ${n64} bytes is implausible)`);
+  }
+  const n = Number(n64);
+  if (8 + n > total) {
+    throw new CheckpointError(source, `truncated: the header claims ${n} bytes but the file has only ${total - 8} after the length`);
+  }
+  return n;
+}
+
+/**
+ * Decodes safetensors bytes. F32, I32 and BOOL load as float32, int32 and bool bit for bit;
+ * F64/F16/BF16 convert to float32 and the other integer types to int32 (PyTorch checkpoints).
+ * Throws an error naming `source` for a truncated, foreign or corrupt file (also for bytes after
+ * the last tensor, or a tensor failing its checksum); a refused file creates no tensor.
+ */
+export async function decodeSafetensors(
+  bytes: Uint8Array,
+  source = '<memory>',
+  opts: LoadCheckpointOptions = {},
+): Promise<Checkpoint> {
+  checkPlatform();
+  const n = headerLength(bytes, bytes.byteLength, source);
+  const header = parseHeader(bytes.subarray(8, 8 + n), bytes.byteLength - 8 - n, source);
+  return materialize(header, bytes.subarray(8 + n), source, opts);
+}
+
+/** The first non-finite value of `v`, and how many there are; undefined when all are finite. */
+function firstNonFinite(v: ArrayLike<number>): { index: number; value: number; count: number } | undefined {
+  let first = -1;
+  let count = 0;
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i];
+    if (x - x !== 0) {
+      // NaN - NaN and Inf - Inf are NaN; every finite x gives 0
+      if (first < 0) first = i;
+      count++;
+    }
+  }
+  return first < 0 ? undefined : { index: first, value: v[first], count };
+}
+
+/** What {@link findNonFiniteTensor} reports. */
+export interface NonFiniteTensor {
+  /** The tensor's name (its key in the record). */
+  name: string;
+  /** Flat (row-major) index of its first non-finite value. */
+  index: number;
+  /** That value: NaN, Infinity or -Infinity. */
+  value: number;
+  /** How many of its values are non-finite. */
+  count: number;
+}
+
+/**
+ * The first float tensor (in the record's key order) holding NaN or ±Infinity, with the position
+ * of its first such value; `undefined` when every value is finite. One reduction per tensor
+ * (`all(isFinite(t))`) finds it; only the bad tensor is read back in full. int32 and bool
+ * tensors are always finite. Creates no lasting tensor; the inputs are not disposed.
+ *
+ * @example
+ * const { tensors } = await loadCheckpoint(path);
+ * const bad = await findNonFiniteTensor(tensors);
+ * if (bad) throw new Error(`${path}: tensor '${bad.name}' is ${bad.value} at index ${bad.index}`);
+ */
+export async function findNonFiniteTensor(tensors: Record<string, tf.Tensor>): Promise<NonFiniteTensor | undefined> {
+  for (const [name, t] of Object.entries(tensors)) {
+    if (t.dtype !== 'float32' && t.dtype !== 'complex64') continue;
+    if (t.size === 0) continue;
+    const ok = tf.tidy(() => tf.all(tf.isFinite(t)));
+    const allFinite = (await ok.data())[0] === 1;
+    ok.dispose();
+    if (allFinite) continue;
+    const bad = firstNonFinite(await t.data<'float32'>());
+    if (bad) return { name, ...bad };
+  }
+  return undefined;
 }
 
 /**
@@ -327,19 +532,54 @@ export async function saveCheckpoint(
 /**
  * Loads a safetensors checkpoint: the tensors by name and the JSON metadata record (empty for
  * files written by other tools). A truncated, foreign or corrupt file is refused with an error
- * naming the file. The caller owns (and disposes) the returned tensors.
+ * naming the file, and creates no tensor. The file is checked before anything is allocated from
+ * it: a regular file; the header length and the tensors' offsets against the file size (they
+ * must cover the data exactly: trailing bytes are refused); then each tensor against its SHA-256
+ * checksum (`checksums: 'verified'`; files without checksums load with `checksums: 'absent'`).
+ * With `requireFinite`, NaN or ±Infinity in a float tensor is refused, naming the tensor. The
+ * caller owns (and disposes) the returned tensors.
  *
  * @example
  * const { tensors, metadata } = await loadCheckpoint('runs/a/step-1000.safetensors');
  * model.loadStateDict(tensors); tf.dispose(Object.values(tensors));
  */
-export async function loadCheckpoint(path: string): Promise<Checkpoint> {
+export async function loadCheckpoint(path: string, opts: LoadCheckpointOptions = {}): Promise<Checkpoint> {
+  checkPlatform();
   const fs = await import('node:fs/promises');
-  let bytes: Uint8Array;
+  const { constants } = await import('node:fs');
+  let fh: Awaited<ReturnType<typeof fs.open>>;
   try {
-    bytes = await fs.readFile(path);
+    // non-blocking, so that opening a FIFO does not wait for a writer (it is then refused below)
+    fh = await fs.open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (e) {
-    throw new Error(`checkpoint ${path}: could not read: ${(e as Error).message}`);
+    throw new CheckpointError(path, `could not read: ${(e as Error).message}`);
   }
-  return decodeSafetensors(bytes, path);
+  try {
+    const read = async (length: number, position: number): Promise<Uint8Array> => {
+      const buf = new Uint8Array(length);
+      let got = 0;
+      while (got < length) {
+        const { bytesRead } = await fh.read(buf, got, length - got, position + got);
+        if (bytesRead === 0) throw new CheckpointError(path, `truncated: the file ended while being read (changed during loading?)`);
+        got += bytesRead;
+      }
+      return buf;
+    };
+    let size: number;
+    let prefix: Uint8Array;
+    try {
+      const st = await fh.stat();
+      if (!st.isFile()) throw new Error(st.isDirectory() ? 'it is a directory, not a file' : 'it is not a regular file');
+      size = st.size;
+      prefix = await read(Math.min(8, size), 0);
+    } catch (e) {
+      if (e instanceof CheckpointError) throw e;
+      throw new CheckpointError(path, `could not read: ${(e as Error).message}`);
+    }
+    const n = headerLength(prefix, size, path);
+    const header = parseHeader(await read(n, 8), size - 8 - n, path);
+    return await materialize(header, await read(size - 8 - n, 8 + n), path, opts);
+  } finally {
+    await fh.close().catch(() => {});
+  }
 }

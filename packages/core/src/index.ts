@@ -6,7 +6,16 @@ export { Rng, dropout } from './random';
 export { Module } from './module';
 export { Conv2d, Conv1x1, Linear, kaimingUniformA5, biasUniform } from './layers';
 export type { Conv2dConfig } from './layers';
-export { saveCheckpoint, loadCheckpoint, encodeSafetensors, decodeSafetensors, tensorFromBytes, METADATA_KEY } from './checkpoint';
-export type { Checkpoint, SafeDtype } from './checkpoint';
+export {
+  saveCheckpoint,
+  loadCheckpoint,
+  encodeSafetensors,
+  decodeSafetensors,
+  tensorFromBytes,
+  findNonFiniteTensor,
+  METADATA_KEY,
+  CHECKSUMS_KEY,
+} from './checkpoint';
+export type { Checkpoint, LoadCheckpointOptions, NonFiniteTensor, SafeDtype } from './checkpoint';
 export { VERSION } from './version';
 export { Registry, closestName, editDistance } from './registry';

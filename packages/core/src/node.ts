@@ -1,4 +1,7 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import type { Stats } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /**
@@ -38,5 +41,64 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     }
     rmSync(tmp, { force: true });
     throw new Error(`could not write ${path}: ${(err as Error).message}`);
+  }
+}
+
+function kindOf(st: Stats): string {
+  if (st.isDirectory()) return 'is a directory, not a file';
+  if (st.isFIFO()) return 'is a FIFO (named pipe), not a regular file';
+  if (st.isSocket()) return 'is a socket, not a regular file';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'is a device, not a regular file';
+  return 'is not a regular file';
+}
+
+/**
+ * The size in bytes of the regular file at `path` (symbolic links followed). Throws when the path
+ * cannot be read or is a directory, a FIFO, a socket or a device: readers call it before opening
+ * a file, since reading a FIFO blocks for ever and `/dev/zero` never ends. The error's message
+ * is the reason alone (the fs message, or e.g. `is a directory, not a file`): callers put it
+ * after their own prefix that names the file.
+ *
+ * @example
+ * import { regularFileSize } from '@sign/core/node';
+ * const bytes = regularFileSize('data/train-images-idx3-ubyte.gz');
+ */
+export function regularFileSize(path: string): number {
+  let st: Stats;
+  try {
+    st = statSync(path);
+  } catch (err) {
+    throw new Error((err as Error).message);
+  }
+  if (!st.isFile()) throw new Error(kindOf(st));
+  return st.size;
+}
+
+/**
+ * Opens the regular file at `path` for reading and returns the handle with the file's size
+ * (checked as {@link regularFileSize} does, before the file is opened, and again on the open
+ * handle). The caller closes the handle. Errors carry the reason alone, as for regularFileSize.
+ *
+ * @example
+ * import { openRegularFile } from '@sign/core/node';
+ * const { handle, size } = await openRegularFile('vectors.bin');
+ * try { ... } finally { await handle.close(); }
+ */
+export async function openRegularFile(path: string): Promise<{ handle: FileHandle; size: number }> {
+  let handle: FileHandle;
+  try {
+    const st = await stat(path);
+    if (!st.isFile()) throw new Error(kindOf(st));
+    handle = await open(path, 'r');
+  } catch (err) {
+    throw new Error((err as Error).message);
+  }
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw new Error(kindOf(st));
+    return { handle, size: st.size };
+  } catch (err) {
+    await handle.close().catch(() => {});
+    throw new Error((err as Error).message);
   }
 }

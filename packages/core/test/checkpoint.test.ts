@@ -119,15 +119,15 @@ describe('saveCheckpoint / loadCheckpoint', () => {
       len.writeBigUInt64LE(BigInt(h.length));
       return new Uint8Array(Buffer.concat([len, h, Buffer.alloc(data)]));
     };
-    expect(() => decodeSafetensors(enc({ x: { dtype: 'C64', shape: [1], data_offsets: [0, 8] } }, 8), 'm.st')).toThrow(
+    await expect(decodeSafetensors(enc({ x: { dtype: 'C64', shape: [1], data_offsets: [0, 8] } }, 8), 'm.st')).rejects.toThrow(
       /checkpoint m\.st: tensor 'x' has unsupported dtype "C64"/,
     );
-    expect(() => decodeSafetensors(enc({ x: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, 8), 'm.st')).toThrow(
+    await expect(decodeSafetensors(enc({ x: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, 8), 'm.st')).rejects.toThrow(
       /data_offsets span 8 bytes but F32 \[3\] needs 12/,
     );
-    expect(() => decodeSafetensors(enc({ x: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } }, 4), 'm.st')).toThrow(/bad shape/);
-    expect(() => decodeSafetensors(enc({ __metadata__: { sign: '{oops' } }), 'm.st')).toThrow(/__metadata__\.sign is not a JSON object/);
-    expect(() => decodeSafetensors(enc([1, 2]), 'm.st')).toThrow(/header is not a JSON object/);
+    await expect(decodeSafetensors(enc({ x: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } }, 4), 'm.st')).rejects.toThrow(/bad shape/);
+    await expect(decodeSafetensors(enc({ __metadata__: { sign: '{oops' } }), 'm.st')).rejects.toThrow(/__metadata__\.sign is not a JSON object/);
+    await expect(decodeSafetensors(enc([1, 2]), 'm.st')).rejects.toThrow(/header is not a JSON object/);
     await expect(loadCheckpoint(join(dir, 'missing.safetensors'))).rejects.toThrow(/missing\.safetensors: could not read/);
   });
 

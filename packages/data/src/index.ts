@@ -1,6 +1,6 @@
 export { FASHION_CLASSES, FASHION_ITEM_CLASSES, DEFAULT_UNSEEN, IGNORE_INDEX, BACKGROUND, classIds } from './classes';
-export { parseIdx, encodeIdx, readIdxFile, writeIdxFile } from './idx';
-export type { IdxArray } from './idx';
+export { parseIdx, encodeIdx, readIdxFile, writeIdxFile, MAX_IDX_BYTES } from './idx';
+export type { IdxArray, ReadIdxOptions } from './idx';
 export { loadFashionMnist, FASHION_MNIST_FILES, DEBIAN_FASHION_MNIST_DIR } from './fashion-mnist';
 export type { FashionMnistSplit } from './fashion-mnist';
 export { assetsDir, subsetDir } from './assets';

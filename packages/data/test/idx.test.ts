@@ -32,16 +32,22 @@ describe('idx reader', () => {
   describe('malformed files give errors naming the file', () => {
     const dir = tempDir();
     const good = encodeIdx({ dims: [4, 2, 2], data: new Uint8Array(16).fill(7) });
-    const cases: Array<[string, Uint8Array, RegExp]> = [
+    const cases: Array<[string, Uint8Array, RegExp, RegExp?]> = [
       ['truncated-data.idx', good.subarray(0, good.length - 3), /truncated idx data: shape \[4, 2, 2\] needs 16 bytes, file has 13/],
       ['truncated-header.idx', good.subarray(0, 9), /truncated idx header/],
       ['tiny.idx', good.subarray(0, 2), /shorter than the 4-byte header/],
       ['magic.idx', Uint8Array.from([0x50, 0x4b, 3, 4, ...good.subarray(4)]), /wrong magic number 0x504b0304/],
       ['type.idx', Uint8Array.from([0, 0, 0x0d, 3, ...good.subarray(4)]), /element type 0x0d \(float\) is not supported/],
-      ['trailing.idx', Uint8Array.from([...good, 1, 2]), /2 unexpected bytes after the idx data/],
+      [
+        'trailing.idx',
+        Uint8Array.from([...good, 1, 2]),
+        /2 unexpected bytes after the idx data/,
+        // gzip'd, inflating stops at the size the header declares
+        /the gzip stream inflates to more than the 32 bytes that its idx header declares \(shape \[4, 2, 2\]\)/,
+      ],
       ['rank0.idx', Uint8Array.from([0, 0, 8, 0]), /0 dimensions/],
     ];
-    for (const [name, bytes, re] of cases) {
+    for (const [name, bytes, re, gzRe = re] of cases) {
       it(name, () => {
         const path = join(dir, name);
         writeFileSync(path, bytes);
@@ -49,7 +55,7 @@ describe('idx reader', () => {
         expect(() => readIdxFile(path)).toThrow(path);
         // the same through gzip
         writeFileSync(path + '.gz', gzipSync(bytes));
-        expect(() => readIdxFile(path + '.gz')).toThrow(re);
+        expect(() => readIdxFile(path + '.gz')).toThrow(gzRe);
         expect(() => readIdxFile(path + '.gz')).toThrow(path + '.gz');
       });
     }

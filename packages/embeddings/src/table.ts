@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
-import { writeFileAtomic } from '@sign/core/node';
+import { regularFileSize, writeFileAtomic } from '@sign/core/node';
+import { MAX_WORD_VECTOR_DIMENSION } from './readers/types';
 
 /** The `format` tag written by {@link EmbeddingTable.toJSON}. */
 export const EMBEDDING_TABLE_FORMAT = 'sign-embedding-table';
@@ -80,6 +81,12 @@ export function cosineSimilarity(a: Float32Array | readonly number[], b: Float32
   if (na === 0 || nb === 0) return 0;
   return dot / Math.sqrt(na * nb);
 }
+
+/**
+ * The largest table file {@link EmbeddingTable.load} reads (256 MiB): a table of 10,000 classes
+ * of dimension 1,000 is about 120 MB of JSON.
+ */
+export const MAX_EMBEDDING_TABLE_BYTES = 256 * 1024 * 1024;
 
 function where(source: string | undefined): string {
   return source ? ` in ${source}` : '';
@@ -331,6 +338,11 @@ export class EmbeddingTable {
     if (typeof o.dimension !== 'number') {
       throw new Error(`EmbeddingTable.fromJSON: 'dimension' must be a number${w}`);
     }
+    if (o.dimension > MAX_WORD_VECTOR_DIMENSION) {
+      throw new Error(
+        `EmbeddingTable.fromJSON: 'dimension' ${o.dimension} is larger than the maximum ${MAX_WORD_VECTOR_DIMENSION}${w}`,
+      );
+    }
     const provenance =
       o.provenance && typeof o.provenance === 'object' && !Array.isArray(o.provenance)
         ? (o.provenance as Record<string, unknown>)
@@ -349,14 +361,23 @@ export class EmbeddingTable {
     writeFileAtomic(path, JSON.stringify(this.toJSON()) + '\n');
   }
 
-  /** Reads a table written by {@link EmbeddingTable.save}; errors name the file. */
+  /**
+   * Reads a table written by {@link EmbeddingTable.save} and validates it; errors name the file.
+   * Files larger than {@link MAX_EMBEDDING_TABLE_BYTES}, and dimensions above
+   * {@link MAX_WORD_VECTOR_DIMENSION}, are refused; a UTF-8 byte-order mark is skipped.
+   */
   static load(path: string): EmbeddingTable {
     let text: string;
     try {
+      const size = regularFileSize(path);
+      if (size > MAX_EMBEDDING_TABLE_BYTES) {
+        throw new Error(`${size} bytes is more than the ${MAX_EMBEDDING_TABLE_BYTES} an embedding table may have`);
+      }
       text = readFileSync(path, 'utf8');
     } catch (err) {
       throw new Error(`EmbeddingTable.load: cannot read ${path}: ${(err as Error).message}`);
     }
+    if (text.startsWith('\uFEFF')) text = text.slice(1);
     let obj: unknown;
     try {
       obj = JSON.parse(text);

@@ -157,9 +157,11 @@ describe('word2vec binary', () => {
   });
 
   it('filters words and stops early', async () => {
-    // garbage after the first record: never read, since 'cat' is all we ask for
+    // garbage after the first record (as many bytes as 4 more records would need, so that the
+    // header fits the file size): never read, since 'cat' is all we ask for
     const good = w2vBinary(VOCAB.slice(0, 1), D);
-    const bytes = Buffer.concat([Buffer.from(`5 ${D}\n`), good.subarray(good.indexOf(0x0a) + 1), Buffer.from('zz')]);
+    const garbage = Buffer.from('zz'.repeat(2 * (4 * D + 2)));
+    const bytes = Buffer.concat([Buffer.from(`5 ${D}\n`), good.subarray(good.indexOf(0x0a) + 1), garbage]);
     const p = file('w2v-early.bin', bytes);
     const r = await readWord2vecBinary(p, { words: new Set(['cat']) });
     expectVocab(r.vectors, ['cat']);
@@ -187,8 +189,13 @@ describe('word2vec binary', () => {
     const hdr = Buffer.from(`7 ${D}\n`);
     await expect(
       readWord2vecBinary(file('cut-words.bin', Buffer.concat([hdr, full.subarray(full.indexOf(0x0a) + 1)]))),
-    ).rejects.toThrow(/cut-words\.bin is truncated: the header declares 7 words but the file ends after 5/);
-    await expect(readWord2vecBinary(file('cut-word.bin', full.subarray(0, full.indexOf(Buffer.from('dog')) + 2)))).rejects.toThrow(
+    ).rejects.toThrow(
+      /cut-words\.bin line 1: the header declares 7 words of dimension 4, which need at least 126 bytes, but the file has 112 after the header/,
+    );
+    // the header fits the file size, but the second word never gets its values
+    const one = w2vBinary(VOCAB.slice(0, 1), D);
+    const cutWord = Buffer.concat([Buffer.from(`2 ${D}\n`), one.subarray(one.indexOf(0x0a) + 1), Buffer.from('d'.repeat(40))]);
+    await expect(readWord2vecBinary(file('cut-word.bin', cutWord))).rejects.toThrow(
       /cut-word\.bin is truncated: word 1 at byte \d+ has no values/,
     );
   });

@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants, existsSync } from 'node:fs';
-import { access, open } from 'node:fs/promises';
+import { access, open, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
-import { type ReadWordVectorsOptions, type WordVectors, wordSet } from './types';
+import { inspectFastTextModel } from './fasttext-model';
+import { type ReadWordVectorsOptions, type WordVectors, MAX_WORD_VECTOR_DIMENSION, wordSet } from './types';
 
 /** The constructor that `require('fasttext.js')` exports (typed loosely: the package has no types). */
 export interface FastTextJsConstructor {
@@ -110,20 +111,64 @@ interface RunResult {
   stderr: string;
 }
 
-/** Runs the executable with `args`, feeding `input` to stdin and each stdout line to `onLine`. */
+/** Limits on one run of the fastText executable. */
+interface RunLimits {
+  /** Killed after this many milliseconds. */
+  timeoutMs: number;
+  /** Address-space limit in bytes (`ulimit -v`; POSIX only). */
+  maxMemoryBytes: number;
+}
+
+const GIB = 1024 ** 3;
+
+/**
+ * The default limits for reading a model of `bytes` bytes: 60 s plus 60 s per GiB (loading
+ * cc.en.300.bin, 7 GiB, takes about a minute on a laptop), and an address space of twice the
+ * file plus 1 GiB (the executable holds the model, its hash table and its own code).
+ */
+function defaultLimits(bytes: number, opts: ReadWordVectorsOptions): RunLimits {
+  return {
+    timeoutMs: opts.timeoutMs ?? 60_000 + Math.ceil((60_000 * bytes) / GIB),
+    maxMemoryBytes: opts.maxMemoryBytes ?? 2 * bytes + GIB,
+  };
+}
+
+/**
+ * Runs the executable with `args`, feeding `input` to stdin and each stdout line to `onLine`,
+ * under a timeout and (on POSIX, through `ulimit -v`) a memory bound: past either, the child is
+ * killed and the promise rejects with an error naming the file and the limit.
+ */
 function runFastText(
   args: string[],
   input: string | null,
   onLine: (line: string) => void,
   what: string,
   file: string,
+  limits: RunLimits,
+  maxLineBytes: number,
 ): Promise<RunResult> {
   const exe = fastTextExecutable();
   return new Promise((resolve, reject) => {
-    const child = spawn(exe, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const bounded = process.platform !== 'win32';
+    const kib = Math.max(1, Math.ceil(limits.maxMemoryBytes / 1024));
+    const child = bounded
+      ? spawn('/bin/sh', ['-c', `ulimit -v ${kib} && exec "$0" "$@"`, exe, ...args], { stdio: ['pipe', 'pipe', 'pipe'] })
+      : spawn(exe, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     let rest = '';
     let stderr = '';
     let failed: Error | undefined;
+    const stop = (err: Error): void => {
+      if (failed) return;
+      failed = err;
+      child.kill('SIGKILL');
+    };
+    const timer = setTimeout(() => {
+      stop(
+        new Error(
+          `${what}: ${file}: fastText ${args[0]} did not finish within ${Math.round(limits.timeoutMs / 1000)} s and was killed (a corrupt model? raise timeoutMs for a very large one)`,
+        ),
+      );
+    }, limits.timeoutMs);
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {
       if (failed) return;
@@ -131,17 +176,23 @@ function runFastText(
       rest = parts.pop() ?? '';
       try {
         for (const p of parts) onLine(p);
+        if (rest.length > maxLineBytes) {
+          throw new Error(`${what}: ${file}: fastText printed a line longer than ${maxLineBytes} characters`);
+        }
       } catch (err) {
-        failed = err as Error;
-        child.kill();
+        stop(err as Error);
       }
     });
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (chunk: string) => {
       stderr = (stderr + chunk).slice(-4000);
     });
-    child.on('error', (err) => reject(new Error(`${what}: could not run ${exe}: ${err.message}`)));
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(new Error(`${what}: could not run ${exe}: ${err.message}`));
+    });
     child.on('close', (code, signal) => {
+      clearTimeout(timer);
       if (!failed && rest.length > 0) {
         try {
           onLine(rest);
@@ -152,9 +203,12 @@ function runFastText(
       if (failed) return reject(failed);
       if (code !== 0) {
         const tail = stderr.trim().split('\n').slice(-3).join(' | ');
+        const memory = /bad_alloc|memory/i.test(stderr)
+          ? ` (memory bound ${Math.round(limits.maxMemoryBytes / 1024 ** 2)} MiB: a corrupt model? raise maxMemoryBytes)`
+          : '';
         return reject(
           new Error(
-            `${what}: ${file}: fastText ${args[0]} failed (${signal ?? `exit code ${code}`})${tail ? `: ${tail}` : ''}`,
+            `${what}: ${file}: fastText ${args[0]} failed (${signal ?? `exit code ${code}`})${tail ? `: ${tail}` : ''}${memory}`,
           ),
         );
       }
@@ -168,29 +222,16 @@ function runFastText(
   });
 }
 
-/** The words (not labels) of a fastText model's dictionary, from `fasttext dump <model> dict`. */
-export async function fastTextVocabulary(path: string): Promise<string[]> {
-  const what = 'fastTextVocabulary';
-  await checkModel(path, what);
-  const words: string[] = [];
-  let lineNo = 0;
-  await runFastText(
-    ['dump', path, 'dict'],
-    null,
-    (line) => {
-      lineNo++;
-      if (lineNo === 1 || line.length === 0) return;
-      // "<word> <count> <word|label>"
-      const parts = line.split(' ');
-      if (parts.length >= 3 && parts[parts.length - 1] === 'word') {
-        const w = parts.slice(0, parts.length - 2).join(' ');
-        if (w !== '</s>') words.push(w);
-      }
-    },
-    what,
-    path,
-  );
-  return words;
+/**
+ * The words (not labels) of a fastText model's dictionary, in dictionary order, without the
+ * end-of-sentence token `</s>`. Read from the file directly (after checking its whole structure,
+ * see {@link readFastTextBin}); no executable runs.
+ *
+ * @example
+ * const words = await fastTextVocabulary('model.bin'); // ['the', 'cow', ...]
+ */
+export async function fastTextVocabulary(path: string, opts: ReadWordVectorsOptions = {}): Promise<string[]> {
+  return (await inspectFastTextModel(path, opts, 'fastTextVocabulary')).words;
 }
 
 async function checkModel(path: string, what: string): Promise<void> {
@@ -212,14 +253,22 @@ async function checkModel(path: string, what: string): Promise<void> {
  * Values come back as fastText prints them (about 5 significant digits). Words must not
  * contain white space (fastText reads them as white-space separated tokens).
  *
+ * The executable trusts the model file: a corrupt one can make it read for ever or allocate
+ * without bound. So the whole file's structure is checked first (magic number, version,
+ * dimension against `maxDimension`, dictionary, matrix sizes, exact file length), and the
+ * executable runs under a timeout (`timeoutMs`, default 60 s + 60 s per GiB of model) and, on
+ * POSIX, a memory bound (`maxMemoryBytes`, default twice the file + 1 GiB); past either it is
+ * killed with an error naming the file.
+ *
  * @example
  * const { vectors } = await readFastTextBin('cc.en.300.bin', { words: ['wall-concrete'] });
  */
 export async function readFastTextBin(path: string, opts: ReadWordVectorsOptions = {}): Promise<WordVectors> {
   const what = 'readFastTextBin';
-  await checkModel(path, what);
   const given = wordSet(opts.words);
-  const words = given ? [...given] : await fastTextVocabulary(path);
+  const info = await inspectFastTextModel(path, opts, what);
+  const size = (await stat(path)).size;
+  const words = given ? [...given] : info.words;
   for (const w of words) {
     if (w.length === 0 || /\s/.test(w)) {
       throw new Error(`${what}: word '${w}' is empty or contains white space; fastText cannot look it up`);
@@ -245,9 +294,9 @@ export async function readFastTextBin(path: string, opts: ReadWordVectorsOptions
           throw new Error(`${what}: ${path}: fastText answered '${fields[0]}' for word ${k} '${word}'`);
         }
         if (dimension < 0) dimension = fields.length - 1;
-        if (fields.length - 1 !== dimension) {
+        if (fields.length - 1 !== dimension || dimension !== info.dimension) {
           throw new Error(
-            `${what}: ${path}: fastText printed ${fields.length - 1} values for '${word}', expected ${dimension}`,
+            `${what}: ${path}: fastText printed ${fields.length - 1} values for '${word}', expected ${info.dimension}`,
           );
         }
         const v = new Float32Array(dimension);
@@ -266,6 +315,8 @@ export async function readFastTextBin(path: string, opts: ReadWordVectorsOptions
       },
       what,
       path,
+      defaultLimits(size, opts),
+      1024 + 64 * (opts.maxDimension ?? MAX_WORD_VECTOR_DIMENSION),
     );
     if (k !== words.length) {
       throw new Error(`${what}: ${path}: fastText printed ${k} vectors for ${words.length} words (is this a fastText model?)`);

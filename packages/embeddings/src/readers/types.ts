@@ -10,6 +10,14 @@ export const WORD_VECTOR_FORMATS: readonly WordVectorFormat[] = Object.freeze([
   'fasttext-bin',
 ]);
 
+/**
+ * The largest word-vector dimension a reader accepts unless told otherwise (`maxDimension`):
+ * published vectors have 25 to 1,000 values (GoogleNews 300, GloVe 50–300, fastText 300), and a
+ * header that declares more is almost always a corrupt or foreign file, which would otherwise make
+ * the reader allocate gigabytes before it notices.
+ */
+export const MAX_WORD_VECTOR_DIMENSION = 100_000;
+
 /** Options every reader accepts. */
 export interface ReadWordVectorsOptions {
   /**
@@ -18,6 +26,21 @@ export interface ReadWordVectorsOptions {
    * it, every word of the file is returned.
    */
   words?: Iterable<string>;
+  /**
+   * The largest dimension accepted (default {@link MAX_WORD_VECTOR_DIMENSION}); a file that
+   * declares more is refused with an error naming the file, before anything is allocated.
+   */
+  maxDimension?: number;
+  /**
+   * fastText `.bin` only: the native executable is killed after this many milliseconds
+   * (default 60 s + 60 s per GiB of model).
+   */
+  timeoutMs?: number;
+  /**
+   * fastText `.bin` only: the native executable's address-space limit in bytes, set with
+   * `ulimit -v` on POSIX (default twice the model file + 1 GiB).
+   */
+  maxMemoryBytes?: number;
 }
 
 /** What a reader returns. */
@@ -41,4 +64,20 @@ export function wordSet(words: Iterable<string> | undefined): Set<string> | unde
     throw new Error("the 'words' option must be a collection of words, not a single string");
   }
   return words instanceof Set ? words : new Set(words);
+}
+
+/**
+ * Checks a dimension read from `path` against the cap; throws naming the file (and `where`, e.g.
+ * 'line 1') otherwise.
+ */
+export function checkDimension(dimension: number, opts: ReadWordVectorsOptions, what: string, path: string, where: string): void {
+  const max = opts.maxDimension ?? MAX_WORD_VECTOR_DIMENSION;
+  if (!Number.isSafeInteger(dimension) || dimension <= 0) {
+    throw new Error(`${what}: ${path}${where}: dimension must be a positive integer, got ${dimension}`);
+  }
+  if (dimension > max) {
+    throw new Error(
+      `${what}: ${path}${where}: dimension ${dimension} is larger than the maximum ${max} (a corrupt or foreign file? pass maxDimension to allow more)`,
+    );
+  }
 }

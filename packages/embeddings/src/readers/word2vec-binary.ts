@@ -1,74 +1,9 @@
-import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { writeFileAtomic } from '@sign/core/node';
-import { type ReadWordVectorsOptions, type WordVectors, wordSet } from './types';
+import { openRegularFile, writeFileAtomic } from '@sign/core/node';
+import { ByteReader } from './bytes';
+import { type ReadWordVectorsOptions, type WordVectors, checkDimension, wordSet } from './types';
 
 const MAX_WORD_BYTES = 4096;
-
-/** A forward-only buffered reader over a file handle. */
-class ByteReader {
-  private buf = Buffer.alloc(1 << 22);
-  start = 0;
-  end = 0;
-  /** File offset of buf[0]. */
-  base = 0;
-  eof = false;
-
-  constructor(private readonly fh: FileHandle) {}
-
-  get available(): number {
-    return this.end - this.start;
-  }
-
-  /** File offset of the next unread byte. */
-  get offset(): number {
-    return this.base + this.start;
-  }
-
-  byte(i: number): number {
-    return this.buf[this.start + i];
-  }
-
-  /** Makes at least `n` bytes available unless the file ends first; returns the bytes available. */
-  async fill(n: number): Promise<number> {
-    while (this.available < n && !this.eof) {
-      if (this.start > 0) {
-        this.buf.copy(this.buf, 0, this.start, this.end);
-        this.base += this.start;
-        this.end -= this.start;
-        this.start = 0;
-      }
-      if (this.buf.length - this.end < Math.max(n - this.available, 1 << 16)) {
-        const bigger = Buffer.alloc(Math.max(this.buf.length * 2, n + (1 << 16)));
-        this.buf.copy(bigger, 0, 0, this.end);
-        this.buf = bigger;
-      }
-      const { bytesRead } = await this.fh.read(this.buf, this.end, this.buf.length - this.end, null);
-      if (bytesRead === 0) this.eof = true;
-      this.end += bytesRead;
-    }
-    return this.available;
-  }
-
-  /** Index (relative to start) of the first byte equal to `b`, searching `limit` bytes; -1 if absent. */
-  indexOf(b: number, limit: number): number {
-    return this.buf.subarray(this.start, this.start + Math.min(limit, this.available)).indexOf(b);
-  }
-
-  text(len: number): string {
-    return this.buf.toString('utf8', this.start, this.start + len);
-  }
-
-  floats(count: number): Float32Array {
-    const out = new Float32Array(count);
-    for (let j = 0; j < count; j++) out[j] = this.buf.readFloatLE(this.start + 4 * j);
-    return out;
-  }
-
-  skip(n: number): void {
-    this.start += n;
-  }
-}
 
 function isSpace(b: number): boolean {
   return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
@@ -80,7 +15,10 @@ function isSpace(b: number): boolean {
  * space, and `dimension` little-endian float32 values, optionally followed by a newline. The
  * file is streamed; with `words`, only those vectors are kept and reading stops once all are
  * found. A truncated file, a header that does not match the contents, or non-finite values are
- * errors naming the file, the word's index and its byte offset.
+ * errors naming the file, the word's index and its byte offset. The header is checked before
+ * anything is allocated: the dimension against `maxDimension` (default
+ * {@link MAX_WORD_VECTOR_DIMENSION}), and the word count against the file size (every word needs
+ * at least `4 × dimension + 2` bytes).
  *
  * @example
  * const { vectors } = await readWord2vecBinary('GoogleNews-vectors-negative300.bin', { words: ['cow'] });
@@ -89,8 +27,9 @@ export async function readWord2vecBinary(path: string, opts: ReadWordVectorsOpti
   const what = 'readWord2vecBinary';
   const wanted = wordSet(opts.words);
   let fh: FileHandle;
+  let fileSize: number;
   try {
-    fh = await open(path, 'r');
+    ({ handle: fh, size: fileSize } = await openRegularFile(path));
   } catch (err) {
     throw new Error(`${what}: cannot read ${path}: ${(err as Error).message}`);
   }
@@ -108,9 +47,16 @@ export async function readWord2vecBinary(path: string, opts: ReadWordVectorsOpti
     }
     const count = Number(m[1]);
     const dimension = Number(m[2]);
-    if (dimension <= 0) throw new Error(`${what}: ${path} line 1: dimension must be positive, got ${dimension}`);
+    checkDimension(dimension, opts, what, path, ' line 1');
     r.skip(nl + 1);
     const vecBytes = 4 * dimension;
+    // every word is at least one byte, a space and its values: the header must fit the file
+    const left = fileSize - (nl + 1);
+    if (!Number.isSafeInteger(count) || count * (vecBytes + 2) > left) {
+      throw new Error(
+        `${what}: ${path} line 1: the header declares ${m[1]} words of dimension ${dimension}, which need at least ${(vecBytes + 2) * count} bytes, but the file has ${left} after the header (truncated, or not a word2vec binary file?)`,
+      );
+    }
     let i = 0;
     for (; i < count; i++) {
       // skip the newline (and any white space) between records
