@@ -54,4 +54,6 @@ process.on('message', async (msg: Request) => {
     });
   }
 });
+// the parent is gone (its test run ended or crashed): do not outlive it
+process.on('disconnect', () => process.exit(0));
 process.send!({ ready: true });

@@ -5,10 +5,10 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, expect, it } from 'vitest';
-import { applyMutation, describeMutation, mutationArb } from './mutations';
+import { caseArbitrary } from './mutations';
 
-export { applyMutation, describeMutation, mutationArb } from './mutations';
-export type { Mutation } from './mutations';
+export { applyMutation, caseArbitrary, describeMutation, mutationArb } from './mutations';
+export type { FuzzCase, Mutation } from './mutations';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -94,6 +94,9 @@ export class FuzzChild {
       env: { ...process.env, TSX_TSCONFIG_PATH: join(HERE, 'tsconfig.json') },
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       serialization: 'advanced',
+      // its own process group, so that a hang or an abort also ends what it started (a native
+      // fastText executable that reads for ever outlives a killed parent)
+      detached: true,
     });
     this.child = child;
     child.stderr!.setEncoding('utf8');
@@ -120,6 +123,7 @@ export class FuzzChild {
       }
     });
     child.on('exit', (code, signal) => {
+      killGroup(child); // whatever the case started dies with it
       if (this.child === child) {
         this.child = undefined;
         this.ready = undefined;
@@ -145,7 +149,7 @@ export class FuzzChild {
       const timer = setTimeout(() => {
         this.pending = undefined;
         res({ hung: true });
-        child.kill('SIGKILL');
+        killGroup(child);
       }, hangMs);
       this.pending = {
         id,
@@ -165,11 +169,21 @@ export class FuzzChild {
     return { outcome, message, errorName: answer.name, leaked: answer.leaked, ms };
   }
 
-  /** Ends the child. */
+  /** Ends the child and everything it started. */
   close(): void {
-    this.child?.kill('SIGKILL');
+    if (this.child) killGroup(this.child);
     this.child = undefined;
     this.ready = undefined;
+  }
+}
+
+/** Kills a detached child's whole process group (on Windows, the child alone). */
+function killGroup(child: ChildProcess): void {
+  try {
+    if (process.platform !== 'win32' && child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    else child.kill('SIGKILL');
+  } catch {
+    /* already gone */
   }
 }
 
@@ -246,30 +260,6 @@ export interface FuzzReaderOptions {
   hangMs?: number;
   /** Stop drawing new cases after this long (default 90 s); the count run is printed. */
   budgetMs?: number;
-}
-
-interface FuzzCase {
-  bytes: Uint8Array;
-  how: string;
-  variant: number;
-}
-
-/** The case arbitrary: valid files, valid files with 1–3 mutations, and the hostile files. */
-export function caseArbitrary(valid: fc.Arbitrary<Uint8Array>, opts: FuzzReaderOptions): fc.Arbitrary<FuzzCase> {
-  const variant = fc.nat({ max: Math.max(1, opts.variants ?? 1) - 1 });
-  const files: fc.WeightedArbitrary<{ bytes: Uint8Array; how: string }>[] = [
-    { weight: 2, arbitrary: valid.map((bytes) => ({ bytes, how: 'valid' })) },
-    {
-      weight: 10,
-      arbitrary: fc
-        .tuple(valid, fc.array(mutationArb, { minLength: 1, maxLength: 3 }))
-        .map(([b, ms]) => ({ bytes: ms.reduce(applyMutation, b), how: ms.map(describeMutation).join(' + ') })),
-    },
-  ];
-  for (const [label, arb] of Object.entries(opts.hostile ?? {})) {
-    files.push({ weight: 1, arbitrary: arb.map((bytes) => ({ bytes, how: `hostile:${label}` })) });
-  }
-  return fc.tuple(fc.oneof(...files), variant).map(([f, v]) => ({ ...f, variant: v }));
 }
 
 /** Per-reader counts of outcomes, as printed and as {@link fuzzReader} checks them. */

@@ -239,3 +239,30 @@ export function describeMutation(m: Mutation): string {
       return 'empty';
   }
 }
+
+export interface FuzzCase {
+  bytes: Uint8Array;
+  how: string;
+  variant: number;
+}
+
+/** The case arbitrary: valid files, valid files with 1–3 mutations, and the hostile files. */
+export function caseArbitrary(
+  valid: fc.Arbitrary<Uint8Array>,
+  opts: { variants?: number; hostile?: Record<string, fc.Arbitrary<Uint8Array>> },
+): fc.Arbitrary<FuzzCase> {
+  const variant = fc.nat({ max: Math.max(1, opts.variants ?? 1) - 1 });
+  const files: fc.WeightedArbitrary<{ bytes: Uint8Array; how: string }>[] = [
+    { weight: 2, arbitrary: valid.map((bytes) => ({ bytes, how: 'valid' })) },
+    {
+      weight: 10,
+      arbitrary: fc
+        .tuple(valid, fc.array(mutationArb, { minLength: 1, maxLength: 3 }))
+        .map(([b, ms]) => ({ bytes: ms.reduce(applyMutation, b), how: ms.map(describeMutation).join(' + ') })),
+    },
+  ];
+  for (const [label, arb] of Object.entries(opts.hostile ?? {})) {
+    files.push({ weight: 1, arbitrary: arb.map((bytes) => ({ bytes, how: `hostile:${label}` })) });
+  }
+  return fc.tuple(fc.oneof(...files), variant).map(([f, v]) => ({ ...f, variant: v }));
+}

@@ -10,6 +10,7 @@ import {
   lyingHeaderText,
   lyingTables,
   lyingWord2vecBinary,
+  lyingWord2vecBinaryLarge,
   tableFiles,
   wideGlove,
   word2vecBinaryFiles,
@@ -23,7 +24,11 @@ describe('fuzz: word-vector readers and EmbeddingTable.load', () => {
     cases: 500,
     variants: 3,
     extension: '.bin',
-    hostile: { 'lying header': lyingWord2vecBinary(), 'endless line': endlessLine() },
+    hostile: {
+      'lying header': lyingWord2vecBinary(),
+      'lying header, large file': lyingWord2vecBinaryLarge(),
+      'endless line': endlessLine(),
+    },
   });
   fuzzReader('word2vec-text', headerTextFiles(), target('word2vecText'), {
     cases: 300,

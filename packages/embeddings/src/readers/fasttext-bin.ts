@@ -121,6 +121,10 @@ interface RunLimits {
 
 const GIB = 1024 ** 3;
 
+function duration(ms: number): string {
+  return ms < 10_000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
+}
+
 /**
  * The default limits for reading a model of `bytes` bytes: 60 s plus 60 s per GiB (loading
  * cc.en.300.bin, 7 GiB, takes about a minute on a laptop), and an address space of twice the
@@ -165,7 +169,7 @@ function runFastText(
     const timer = setTimeout(() => {
       stop(
         new Error(
-          `${what}: ${file}: fastText ${args[0]} did not finish within ${Math.round(limits.timeoutMs / 1000)} s and was killed (a corrupt model? raise timeoutMs for a very large one)`,
+          `${what}: ${file}: fastText ${args[0]} did not finish within ${duration(limits.timeoutMs)} and was killed (a corrupt model? raise timeoutMs for a very large one)`,
         ),
       );
     }, limits.timeoutMs);

@@ -72,7 +72,7 @@ export function wordSet(words: Iterable<string> | undefined): Set<string> | unde
  */
 export function checkDimension(dimension: number, opts: ReadWordVectorsOptions, what: string, path: string, where: string): void {
   const max = opts.maxDimension ?? MAX_WORD_VECTOR_DIMENSION;
-  if (!Number.isSafeInteger(dimension) || dimension <= 0) {
+  if (!Number.isInteger(dimension) || dimension <= 0) {
     throw new Error(`${what}: ${path}${where}: dimension must be a positive integer, got ${dimension}`);
   }
   if (dimension > max) {

@@ -106,6 +106,16 @@ export const lyingHeaderText = (): fc.Arbitrary<Uint8Array> =>
     .tuple(vocabArb(), hugeCount, fc.boolean())
     .map(([v, n, dimLies]) => textVectors(v, { header: dimLies ? [String(v.entries.length), n] : [n, String(v.dimension)] }));
 
+/**
+ * The finding of issue 10: a header dimension between 2^29 and 2^30 (or above), followed by more
+ * data than the reader's first buffer holds, so that it tries to read gigabytes in one call
+ * (which aborted Node: `Assertion failed: args[3]->IsInt32()`).
+ */
+export const lyingWord2vecBinaryLarge = (): fc.Arbitrary<Uint8Array> =>
+  fc
+    .tuple(fc.constantFrom('536870913', '805306368', '1073741823', '1073741825', '2147483649'), fc.integer({ min: 1, max: 3 }))
+    .map(([dim, count]) => concat([enc.encode(`${count} ${dim}\ncow `), new Uint8Array(5 * 1024 * 1024)]));
+
 /** A line with no end: binary junk or a huge token, read as text. */
 export const endlessLine = (): fc.Arbitrary<Uint8Array> =>
   fc.tuple(fc.integer({ min: 70_000, max: 300_000 }), fc.constantFrom('a', '1 ', 'x\t')).map(([n, unit]) => enc.encode(unit.repeat(n)));
