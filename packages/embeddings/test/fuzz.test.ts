@@ -50,7 +50,7 @@ describe('fuzz: word-vector readers and EmbeddingTable.load', () => {
   });
   fuzzReader('fasttext-bin', fastTextFiles(), target('fastTextBin'), {
     cases: 150,
-    variants: 4,
+    variants: 5,
     extension: '.bin',
     hostile: { 'lying model': lyingFastText() },
   });

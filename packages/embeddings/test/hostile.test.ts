@@ -88,7 +88,7 @@ describe('fastText .bin: a corrupt model with the right magic (used to hang for 
 
   it('an unterminated dictionary word: an error naming the file and offset, at once, in a child process', async () => {
     const t0 = Date.now();
-    const r = await readInChild({ module: TARGETS, name: 'fastTextBin' }, unterminated, '.bin', { variant: 3 });
+    const r = await readInChild({ module: TARGETS, name: 'fastTextBin' }, unterminated, '.bin', { variant: 4 });
     expect(r.outcome).toBe('error');
     expect(r.message).toContain(`readFastTextBin: ${r.path}: the file ends inside dictionary entry 2 (byte 119;`);
     expect(Date.now() - t0).toBeLessThan(10_000);
@@ -186,7 +186,7 @@ describe('paths that are not regular files', () => {
   for (const kind of ['fifo', 'directory', 'dev-zero', 'missing'] as const) {
     it(`${kind}: every reader gives an error naming the path (a FIFO used to block for ever)`, async () => {
       for (const name of ['word2vecBin', 'word2vecText', 'glove', 'fastTextVec', 'fastTextBin', 'embeddingTable']) {
-        const r = await readInChild({ module: TARGETS, name }, kind, '.x', { variant: name === 'fastTextBin' ? 3 : 1, hangMs: 10_000 });
+        const r = await readInChild({ module: TARGETS, name }, kind, '.x', { variant: name === 'fastTextBin' ? 4 : 1, hangMs: 10_000 });
         expect(r.outcome, `${name} on a ${kind}: ${r.message}`).toBe('error');
         expect(r.message).toContain(r.path);
       }
