@@ -42,7 +42,7 @@ function float32le(values: number[]): Uint8Array {
 /** word2vec binary bytes; `header` overrides the declared `[count, dimension]`. */
 export function word2vecBinary(v: Vocab, opts: { header?: [string, string]; newline?: boolean } = {}): Uint8Array {
   const [count, dim] = opts.header ?? [String(v.entries.length), String(v.dimension)];
-  const parts = [enc.encode(`${count} ${dim}\n`)];
+  const parts: Uint8Array[] = [enc.encode(`${count} ${dim}\n`)];
   for (const [w, vec] of v.entries) {
     parts.push(enc.encode(`${w} `), float32le(vec));
     if (opts.newline !== false) parts.push(enc.encode('\n'));
