@@ -59,6 +59,8 @@ def describe(v):
             values = [bool(x) for x in values]
         return {'__tensor__': {'dtype': DTYPE[t.dtype], 'shape': list(t.shape), 'values': values,
                                'parameter': isinstance(v, nn.Parameter), 'requiresGrad': v.requires_grad}}
+    if isinstance(v, torch.storage.TypedStorage):
+        return {'__storage__': {'dtype': DTYPE[v.dtype], 'values': describe(torch.tensor(v, dtype=v.dtype))['__tensor__']['values']}}
     if isinstance(v, collections.OrderedDict):
         return {'__ordereddict__': [[describe(k), describe(x)] for k, x in v.items()]}
     if isinstance(v, dict):
@@ -234,6 +236,10 @@ containers = collections.OrderedDict([
 save('containers', containers)
 # the same object with pickle protocol 4 (FRAME, MEMOIZE, STACK_GLOBAL, SHORT_BINUNICODE ...)
 save('containers-protocol4', containers, pickle_protocol=4)
+
+# storages saved on their own: a typed one, and an untyped one ('torch.storage.UntypedStorage')
+save('storages', {'typed': torch.arange(4, dtype=torch.float32).storage(),
+                  'untyped': torch.tensor([0, 7, 255], dtype=torch.uint8).storage().untyped()})
 
 # --- 6. the legacy (non-zip) format of torch < 1.6
 save('legacy', collections.OrderedDict([('dtypes', dtypes), ('shared', shared)]), _use_new_zipfile_serialization=False)

@@ -92,7 +92,11 @@ const REFUSED: Record<number, string> = {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-function isHashable(v: PyValue): v is PyKey {
+/** Tuples whose items are all hashable, marked when they are made (no walk later: tuples can share items 2^60 ways). */
+const HASHABLE_TUPLES = new WeakSet<readonly PyValue[]>();
+
+/** True for values that can be dict keys and set members here: immutable Python values (tuples of them included). */
+export function isHashable(v: PyValue): v is PyKey {
   return (
     v === null ||
     typeof v === 'boolean' ||
@@ -100,7 +104,7 @@ function isHashable(v: PyValue): v is PyKey {
     typeof v === 'bigint' ||
     typeof v === 'string' ||
     v instanceof Uint8Array ||
-    (Array.isArray(v) && Object.isFrozen(v))
+    (Array.isArray(v) && HASHABLE_TUPLES.has(v))
   );
 }
 
@@ -121,7 +125,9 @@ export function asInt(v: bigint): number | bigint {
 
 /** A frozen array: how tuples are represented. */
 export function tuple(items: PyValue[]): readonly PyValue[] {
-  return Object.freeze(items);
+  const t = Object.freeze(items);
+  if (t.every(isHashable)) HASHABLE_TUPLES.add(t);
+  return t;
 }
 
 /** True for a tuple (a frozen array) as opposed to a list. */

@@ -30,7 +30,7 @@ export interface NamedTensorsOptions {
 
 /** Named tensors and what was not a tensor. */
 export interface NamedTensors {
-  /** Tensors by dotted path ('conv.weight', 'state.0.exp_avg'); a null-prototype object. */
+  /** Tensors by dotted path ('conv.weight', 'state.0.exp_avg'), in the order they were saved. */
   tensors: Record<string, TorchTensor>;
   /** Dotted paths of leaves that are not tensors (numbers, strings, None, ...). */
   others: string[];
@@ -50,7 +50,7 @@ export interface NamedTensors {
 export function namedTensors(value: PyValue, options: NamedTensorsOptions = {}): NamedTensors {
   const source = options.source ?? '<pth>';
   const maxVisits = options.maxVisits ?? 10_000_000;
-  const tensors: Record<string, TorchTensor> = Object.create(null);
+  const tensors: Record<string, TorchTensor> = {};
   const others: string[] = [];
   // Iterative depth-first walk (deep nesting cannot overflow the call stack); `open` holds the
   // containers on the current path, to detect cycles.
@@ -67,8 +67,8 @@ export function namedTensors(value: PyValue, options: NamedTensorsOptions = {}):
     if (++visits > maxVisits) throw new PthError(source, `more than ${maxVisits} values to walk (shared sub-objects count once per path)`);
     const v = f.value;
     if (v instanceof TorchTensor) {
-      if (f.path in tensors) throw new PthError(source, `two tensors named ${quote(f.path)}`);
-      tensors[f.path] = v;
+      if (Object.hasOwn(tensors, f.path)) throw new PthError(source, `two tensors named ${quote(f.path)}`);
+      setOwn(tensors, f.path, v);
       continue;
     }
     const children: [string, PyValue][] = [];
@@ -93,13 +93,23 @@ export function namedTensors(value: PyValue, options: NamedTensorsOptions = {}):
   return { tensors, others };
 }
 
-/** A dict key as a path segment: str and int as they are, others as Python would print them. */
-function keyName(k: PyKey): string {
+/** `record[key] = value` as an own property, also for a key like '__proto__' (a plain assignment would set the prototype). */
+function setOwn<T>(record: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/**
+ * A dict key as a path segment: str and int as they are, others as Python would print them
+ * (nested tuples shortened to '…' past a few levels or items, so a hostile key stays short).
+ */
+function keyName(k: PyKey, budget = { calls: 32 }, depth = 0): string {
   if (typeof k === 'string' || typeof k === 'number' || typeof k === 'bigint') return String(k);
   if (k === null) return 'None';
   if (typeof k === 'boolean') return k ? 'True' : 'False';
-  if (k instanceof Uint8Array) return `b'${Array.from(k, (b) => b.toString(16).padStart(2, '0')).join('')}'`;
-  return `(${k.map((x) => keyName(x as PyKey)).join(', ')}${k.length === 1 ? ',' : ''})`;
+  if (k instanceof Uint8Array) return `b'${Array.from(k.subarray(0, 16), (b) => b.toString(16).padStart(2, '0')).join('')}${k.length > 16 ? '…' : ''}'`;
+  if (depth >= 4 || --budget.calls < 0) return '…';
+  const items = k.slice(0, 8).map((x) => keyName(x as PyKey, budget, depth + 1));
+  return `(${items.join(', ')}${k.length > 8 ? ', …' : k.length === 1 ? ',' : ''})`;
 }
 
 /**
@@ -126,9 +136,9 @@ export function toTfTensor(t: TorchTensor, name = '<tensor>', source = '<pth>'):
  * model.loadStateDict(tf32); tf.dispose(Object.values(tf32));
  */
 export function toTfTensors(tensors: Record<string, TorchTensor>, source = '<pth>'): Record<string, tf.Tensor> {
-  const out: Record<string, tf.Tensor> = Object.create(null);
+  const out: Record<string, tf.Tensor> = {};
   try {
-    for (const name of Object.keys(tensors)) out[name] = toTfTensor(tensors[name], name, source);
+    for (const name of Object.keys(tensors)) setOwn(out, name, toTfTensor(tensors[name], name, source));
   } catch (e) {
     tf.dispose(Object.values(out));
     throw e;

@@ -1,6 +1,6 @@
 import { DTYPES, DTYPE_NAMES, LITTLE_ENDIAN, STORAGE_DTYPES, swapBytes, type TorchDtype, type TorchTypedArray } from './dtype';
 import { PthError, quote } from './errors';
-import { PyDict, describeType, isTuple, unpickle, type PyGlobal, type PyValue } from './pickle';
+import { PyDict, describeType, isHashable, isTuple, unpickle, type PyGlobal, type PyValue } from './pickle';
 import { looksLikeZip, readZip } from './zip';
 
 /**
@@ -150,7 +150,8 @@ class Globals {
           }
           for (const pair of items instanceof PyDict ? [...items] : (items as PyValue[])) {
             if (!Array.isArray(pair) || pair.length !== 2) throw new PthError(source, 'OrderedDict items must be (key, value) pairs');
-            d.set(pair[0] as never, pair[1]);
+            if (!isHashable(pair[0])) throw new PthError(source, `unhashable ${describeType(pair[0])} used as an OrderedDict key`);
+            d.set(pair[0], pair[1]);
           }
           return d;
         },
@@ -164,9 +165,7 @@ class Globals {
           if (args.length === 0) return s;
           if (args.length !== 1 || !Array.isArray(args[0])) throw new PthError(source, `${name}(${args.map(describeType).join(', ')}) is not supported`);
           for (const v of args[0] as PyValue[]) {
-            if (typeof v === 'object' && v !== null && !(v instanceof Uint8Array) && !isTuple(v)) {
-              throw new PthError(source, `unhashable ${describeType(v)} in a ${name}`);
-            }
+            if (!isHashable(v)) throw new PthError(source, `unhashable ${describeType(v)} in a ${name}`);
             s.add(v as never);
           }
           return s;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PyDict, TorchTensor, isTuple, toTfTensor, type PyValue } from '../src';
+import { PyDict, TorchStorage, TorchTensor, isTuple, toTfTensor, type PyValue } from '../src';
 
 export const FIXTURES = join(__dirname, 'fixtures');
 
@@ -66,6 +66,7 @@ export function describe(v: PyValue): unknown {
     else values = Array.from(v.data as Float32Array);
     return { __tensor__: { dtype: v.dtype, shape: v.shape, values, parameter: v.parameter, requiresGrad: v.requiresGrad } };
   }
+  if (v instanceof TorchStorage) return { __storage__: { dtype: v.dtype, values: Array.from(v.data as Float32Array) } };
   if (v instanceof PyDict) return { [v.ordered ? '__ordereddict__' : '__dict__']: [...v].map(([k, x]) => [describe(k), describe(x)]) };
   if (isTuple(v)) return { __tuple__: v.map(describe) };
   if (Array.isArray(v)) return v.map(describe);

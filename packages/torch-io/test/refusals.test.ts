@@ -62,6 +62,8 @@ describe('forbidden globals are refused by name; nothing from the file runs', ()
   it('allowed callables check their arguments', () => {
     const od = bytes(P.proto(), P.global('collections', 'OrderedDict'), P.int1(3), 0x85, P.reduce, P.stop);
     expect(refusal(torchZip(od)).message).toMatch(/OrderedDict\(an int\) is not supported/);
+    const listKey = bytes(P.proto(), P.global('collections', 'OrderedDict'), P.emptyList, P.emptyList, P.int1(1), 0x86, P.append, 0x85, P.reduce, P.stop);
+    expect(refusal(torchZip(listKey)).message).toMatch(/unhashable a list used as an OrderedDict key/);
     const codecs = bytes(P.proto(), P.global('_codecs', 'encode'), P.str('x'), P.str('rot13'), 0x86, P.reduce, P.stop);
     expect(refusal(torchZip(codecs)).message).toMatch(/only latin-1 text to bytes/);
   });
@@ -115,6 +117,10 @@ describe('pickle structure', () => {
     expect(refusal(torchZip(bytes(P.proto(), 0x8d, [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f], P.stop))).message).toMatch(/truncated/);
     expect(refusal(torchZip(bytes(P.proto(), 0x8b, u32(1e6), P.stop))).message).toMatch(/an integer of 1000000 bytes/);
     expect(refusal(torchZip(bytes(P.proto(), P.emptyDict, P.emptyList, P.int1(1), P.setitem, P.stop))).message).toMatch(/unhashable a list/);
+    // a tuple holding a list is no key either (found by the fuzz test); nor is a deep one walked recursively
+    expect(refusal(torchZip(bytes(P.proto(), P.emptyDict, P.emptyList, 0x85, P.none, P.setitem, P.stop))).message).toMatch(/unhashable a tuple of 1/);
+    const deepKey = bytes(P.proto(), P.emptyDict, P.none, new Uint8Array(100_000).fill(0x85), P.none, P.setitem, P.stop);
+    expect(namedTensors(parsePth(torchZip(deepKey)).value).others).toEqual(['((((…,),),),)']);
     expect(refusal(torchZip(bytes(P.proto(), P.none, 0x51, P.stop))).message).toMatch(/unsupported persistent id None/);
     expect(refusal(torchZip(bytes(P.proto(9), P.none, P.stop))).message).toMatch(/unsupported pickle protocol 9/);
   });
@@ -179,5 +185,18 @@ describe('containers', () => {
     const before = tf.memory().numTensors;
     expect(() => toTfTensors(tensors, 'dtypes.pth')).toThrow(/dtypes\.pth: tensor 'i64' \(I64\) has value 1099511627776 outside the int32 range/);
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('names from the file cannot reach prototypes', () => {
+  it("a state_dict key '__proto__' is an own key of the result", () => {
+    const pkl = bytes(P.proto(), P.emptyDict, P.str('__proto__'), tensorPickle(1, 0, [1], [1]).subarray(2, -1), P.setitem, P.stop);
+    const { tensors } = namedTensors(parsePth(torchZip(pkl, { 0: f32(3) })).value);
+    expect(Object.keys(tensors)).toEqual(['__proto__']);
+    expect(Object.getPrototypeOf(tensors)).toBe(Object.prototype);
+    const converted = toTfTensors(tensors);
+    expect(Object.keys(converted)).toEqual(['__proto__']);
+    expect(Array.from(converted['__proto__'].dataSync())).toEqual([3]);
+    tf.dispose(Object.values(converted));
   });
 });
