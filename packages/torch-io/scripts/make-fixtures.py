@@ -236,6 +236,8 @@ containers = collections.OrderedDict([
 save('containers', containers)
 # the same object with pickle protocol 4 (FRAME, MEMOIZE, STACK_GLOBAL, SHORT_BINUNICODE ...)
 save('containers-protocol4', containers, pickle_protocol=4)
+# and protocol 1 (no PROTO opcode; protocol 0 cannot hold torch's tuple persistent ids at all)
+save('containers-protocol1', containers, pickle_protocol=1)
 
 # storages saved on their own: a typed one, and an untyped one ('torch.storage.UntypedStorage')
 save('storages', {'typed': torch.arange(4, dtype=torch.float32).storage(),
