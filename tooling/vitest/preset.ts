@@ -22,7 +22,7 @@ export function signVitestConfig(root: string) {
     resolve: { alias },
     test: {
       reporters: ['default', join(root, 'tooling', 'vitest', 'summary-reporter.ts')],
-      include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts'],
+      include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'tooling/*/test/**/*.test.ts'],
       pool: 'forks' as const,
       poolOptions: { forks: { maxForks: 2, minForks: 1 } },
       testTimeout: 120_000,
