@@ -118,6 +118,26 @@ describe('fastText .bin: a corrupt model with the right magic (used to hang for 
     });
   }
 
+  // Models written by fastText itself (test/fixtures/fasttext/make-fixtures.sh): the structure
+  // check must accept every layout it writes, dense and quantized.
+  const real: [string, number, number, string[]][] = [
+    ['cbow.bin', 5, 8, ['cow']],
+    ['supervised.bin', 8, 8, ['cow']],
+    ['supervised-qnorm.ftz', 8, 8, ['cow']],
+    ['supervised-qnorm-qout.ftz', 4, 308, ['cow']],
+  ];
+  for (const [name, dimension, words, found] of real) {
+    it(`accepts a model fastText wrote: ${name}`, async () => {
+      const p = join(__dirname, 'fixtures', 'fasttext', name);
+      const vocabulary = await fastTextVocabulary(p);
+      expect(vocabulary.length).toBe(words);
+      expect(vocabulary).toContain('cow');
+      const r = await readFastTextBin(p, { words: ['cow'] });
+      expect(r.dimension).toBe(dimension);
+      expect([...r.vectors.keys()]).toEqual(found);
+    });
+  }
+
   it('trailing data and a huge dimension are refused', async () => {
     const p = file('trailing.bin', Buffer.concat([valid, Buffer.from('junk')]));
     await expect(fastTextVocabulary(p)).rejects.toThrow(`${p}: 4 bytes of unexpected data after the output matrix`);
