@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { describeAdapter, loadWebgpu, releaseWebgpu, type WebgpuAdapterReport } from './webgpu';
 
 /** Which tfjs backend to run on. `'auto'` picks the fastest one that loads. */
-export type BackendPreference = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendPreference = 'auto' | 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
 
 /** One try at loading a backend: `ok`, or the `reason` it was skipped. */
 export interface BackendAttempt {
@@ -12,13 +13,17 @@ export interface BackendAttempt {
 
 /** What `initBackend` got: the active tfjs backend name and every attempt in order. */
 export interface BackendReport {
-  /** `tf.getBackend()` after initialisation: 'tensorflow' | 'wasm' | 'cpu'. */
+  /** `tf.getBackend()` after initialisation: 'tensorflow' | 'webgpu' | 'wasm' | 'cpu'. */
   backend: string;
   attempts: BackendAttempt[];
+  /** The GPU adapter and device limits, when the backend is 'webgpu'. */
+  adapter?: WebgpuAdapterReport;
 }
 
-const AUTO_ORDER: Exclude<BackendPreference, 'auto'>[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+const AUTO_ORDER: Exclude<BackendPreference, 'auto'>[] = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
 const PREFERENCES: BackendPreference[] = ['auto', ...AUTO_ORDER];
+/** What an explicit preference tries: itself; 'webgpu' falls back to wasm when no adapter fits. */
+const EXPLICIT_ORDER: Partial<Record<BackendPreference, Exclude<BackendPreference, 'auto'>[]>> = { webgpu: ['webgpu', 'wasm'] };
 
 // Module specifiers are held in variables so that bundlers and the type checker leave the
 // optional packages alone; they are resolved at run time, where they may be missing.
@@ -119,8 +124,20 @@ async function trySetBackend(name: string): Promise<void> {
   await tf.ready();
 }
 
-async function attempt(name: Exclude<BackendPreference, 'auto'>): Promise<void> {
+async function attempt(name: Exclude<BackendPreference, 'auto'>, preference: BackendPreference): Promise<void> {
   switch (name) {
+    case 'webgpu': {
+      // In 'auto' a software adapter (llvmpipe, lavapipe, SwiftShader) is skipped: wasm is faster.
+      lastAdapter = await loadWebgpu(preference === 'webgpu');
+      try {
+        await trySetBackend('webgpu');
+      } catch (e) {
+        releaseWebgpu();
+        throw e;
+      }
+      lastNote = describeAdapter(lastAdapter);
+      return;
+    }
     case 'tensorflow-gpu':
     case 'tensorflow': {
       const spec = name === 'tensorflow-gpu' ? SPEC.tfjsNodeGpu : SPEC.tfjsNode;
@@ -151,7 +168,7 @@ async function attempt(name: Exclude<BackendPreference, 'auto'>): Promise<void> 
       await trySetBackend('wasm');
       if (!(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'))) {
         // Works, but ~3x slower; say so in the report.
-        lastWasmNote = 'SIMD not supported here: running the plain wasm binary';
+        lastNote = 'SIMD not supported here: running the plain wasm binary';
       }
       return;
     }
@@ -167,34 +184,45 @@ async function attempt(name: Exclude<BackendPreference, 'auto'>): Promise<void> 
   }
 }
 
-let lastWasmNote: string | null = null;
+/** A note on the attempt that worked (the adapter, or wasm without SIMD), for the report. */
+let lastNote: string | null = null;
+let lastAdapter: WebgpuAdapterReport | null = null;
 
 /**
  * Loads and activates a tfjs backend, and registers tfjs-core's gradients (always).
  *
- * `'auto'` tries, in order: `@tensorflow/tfjs-node-gpu`, `@tensorflow/tfjs-node` (both optional
- * native packages), the wasm backend (SIMD, single-threaded in Node), then the plain JS cpu
- * backend, and stops at the first that works. An explicit preference tries only that backend and
- * throws if it cannot load. The report lists every attempt and why it was skipped.
+ * `'auto'` tries, in order: `@tensorflow/tfjs-node-gpu` (optional native package), WebGPU on a
+ * hardware adapter (`@tensorflow/tfjs-backend-webgpu` on Dawn, the optional `webgpu` package:
+ * Vulkan, then OpenGL ES), `@tensorflow/tfjs-node`, the wasm backend (SIMD, single-threaded in
+ * Node), then the plain JS cpu backend, and stops at the first that works. A software GPU adapter
+ * (llvmpipe, lavapipe, SwiftShader) is slower than wasm: `'auto'` skips it, `'webgpu'` takes it.
+ * An explicit preference tries only that backend and throws if it cannot load, except `'webgpu'`,
+ * which falls back to wasm. The report lists every attempt and why it was skipped, and for webgpu
+ * the adapter and the device limits it was given (`report.adapter`).
  *
  * @example
  * const report = await initBackend('auto');
  * console.log(report.backend);            // 'wasm' on a machine without libtensorflow
  * for (const a of report.attempts) console.log(a.name, a.ok, a.reason ?? '');
+ * const gpu = await initBackend('webgpu'); // Vulkan → OpenGL ES → wasm, saying why at each step
+ * if (gpu.adapter) console.log(gpu.adapter.description, gpu.adapter.limits.maxStorageBuffersPerShaderStage);
  */
 export async function initBackend(preference: BackendPreference = 'auto'): Promise<BackendReport> {
   if (!PREFERENCES.includes(preference)) {
     throw new Error(`initBackend: unknown backend '${String(preference)}'; expected one of ${PREFERENCES.join(', ')}`);
   }
   await registerGradients();
-  const order = preference === 'auto' ? AUTO_ORDER : [preference];
+  const order = preference === 'auto' ? AUTO_ORDER : (EXPLICIT_ORDER[preference] ?? [preference]);
   const attempts: BackendAttempt[] = [];
   for (const name of order) {
-    lastWasmNote = null;
+    lastNote = null;
+    lastAdapter = null;
     try {
-      await attempt(name);
-      attempts.push(lastWasmNote ? { name, ok: true, reason: lastWasmNote } : { name, ok: true });
-      return { backend: tf.getBackend(), attempts };
+      await attempt(name, preference);
+      attempts.push(lastNote ? { name, ok: true, reason: lastNote } : { name, ok: true });
+      const report: BackendReport = { backend: tf.getBackend(), attempts };
+      if (lastAdapter) report.adapter = lastAdapter;
+      return report;
     } catch (e) {
       attempts.push({ name, ok: false, reason: errorText(e) });
     }

@@ -1,6 +1,6 @@
 export { initBackend, currentBackend, registerGradients } from './backend';
 export type { BackendPreference, BackendAttempt, BackendReport } from './backend';
-export { conv2d, conv1x1, dense, matMul, convGeometry, convImplementation, setConvImplementation } from './ops';
+export { addN, conv2d, conv1x1, dense, matMul, convGeometry, convImplementation, setConvImplementation } from './ops';
 export type { Conv2dOptions, Conv2dPadding, ConvGeometry, ConvImplementation } from './ops';
 export { Rng, dropout } from './random';
 export { Module } from './module';
@@ -19,3 +19,5 @@ export {
 export type { Checkpoint, LoadCheckpointOptions, NonFiniteTensor, SafeDtype } from './checkpoint';
 export { VERSION } from './version';
 export { Registry, closestName, editDistance } from './registry';
+export { checkWebgpu, releaseWebgpu, webgpuAdapter, isSoftwareAdapter, describeAdapter, WEBGPU_LIMITS } from './webgpu';
+export type { WebgpuAdapterReport, WebgpuLimitName } from './webgpu';

@@ -255,21 +255,46 @@ function im2col(x: tf.Tensor4D, g: ConvGeometry): tf.Tensor2D {
 
 /**
  * Puts each output position's gradient at stride spacing, zeros between:
- * [n,oh,ow,c] → [n,oh*sh,ow*sw,c] (via [n,oh,1,ow,1,c] padded to [n,oh,sh,ow,sw,c]).
- * Returns `d` itself for stride 1.
+ * [n,oh,ow,c] → [n,oh*sh,ow*sw,c]. Two rank-4 pads (rows as [n,oh,1,ow*c] → [n,oh,sh,ow*c], then
+ * columns as [n*oh*sh,ow,1,c] → [n*oh*sh,ow,sw,c]): the webgpu backend cannot pad rank 5 or 6
+ * (its shader fails to compile). Returns `d` itself for stride 1.
  */
 function spreadToStride(d: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D {
   if (sh === 1 && sw === 1) return d;
   const [n, oh, ow, c] = d.shape;
-  const u6 = tf.pad(tf.reshape(d, [n, oh, 1, ow, 1, c]), [
-    [0, 0],
-    [0, 0],
-    [0, sh - 1],
-    [0, 0],
-    [0, sw - 1],
-    [0, 0],
-  ]);
-  return tf.reshape(u6, [n, oh * sh, ow * sw, c]);
+  let u: tf.Tensor4D = d;
+  if (sh > 1) u = tf.pad(tf.reshape(u, [n, oh, 1, ow * c]), [[0, 0], [0, 0], [0, sh - 1], [0, 0]]);
+  if (sw > 1) u = tf.pad(tf.reshape(u, [n * oh * sh, ow, 1, c]), [[0, 0], [0, 0], [0, sw - 1], [0, 0]]);
+  return tf.reshape(u, [n, oh * sh, ow * sw, c]);
+}
+
+/** Inputs per tfjs AddN call: with its output, 8 storage buffers, WebGPU's default per-shader limit. */
+const ADD_N_CHUNK = 7;
+
+/**
+ * Element-wise sum of same-shaped tensors, like `tf.addN`, on every backend: at most 7 inputs go
+ * to one AddN kernel (webgpu binds each input as a storage buffer, and devices may allow only 8
+ * per shader), larger lists are summed chunk by chunk.
+ *
+ * @param xs one or more tensors of the same shape and dtype
+ * @returns their sum, same shape
+ * @example
+ * const s = addN(Array.from({ length: 9 }, () => tf.ones([2, 2])));   // every entry 9
+ */
+export function addN<T extends tf.Tensor>(xs: T[]): T {
+  assert(xs.length > 0, 'addN', 'needs at least one tensor');
+  return tf.tidy(() => {
+    let parts: tf.Tensor[] = xs;
+    while (parts.length > 1) {
+      const next: tf.Tensor[] = [];
+      for (let i = 0; i < parts.length; i += ADD_N_CHUNK) {
+        const chunk = parts.slice(i, i + ADD_N_CHUNK);
+        next.push(chunk.length === 1 ? chunk[0] : tf.addN(chunk));
+      }
+      parts = next;
+    }
+    return (xs.length === 1 ? xs[0].clone() : parts[0]) as T;
+  });
 }
 
 /** Adjoint of im2col: scatters column gradients [n*oh*ow, kh*kw*cin] back to the input [n,h,w,cin]. */
@@ -300,7 +325,7 @@ function col2im(dcols: tf.Tensor2D, g: ConvGeometry): tf.Tensor4D {
       );
     }
   }
-  const dxp = parts.length === 1 ? parts[0] : tf.addN(parts);
+  const dxp = parts.length === 1 ? parts[0] : addN(parts);
   const [[pt], [pl]] = g.pads;
   if (hp === g.h && wp === g.w) return dxp;
   return tf.slice(dxp, [0, pt, pl, 0], [n, g.h, g.w, cin]);
@@ -367,7 +392,7 @@ function conv2dTaps(x: tf.Tensor4D, kernel: tf.Tensor4D, g: ConvGeometry): tf.Te
       }
     }
     save([xp, k3]);
-    const y = parts.length === 1 ? parts[0] : tf.addN(parts);
+    const y = parts.length === 1 ? parts[0] : addN(parts);
     return {
       value: tf.reshape(y, [n, oh, ow, cout]),
       gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
@@ -387,7 +412,7 @@ function conv2dTaps(x: tf.Tensor4D, kernel: tf.Tensor4D, g: ConvGeometry): tf.Te
           }
         }
         const dk = tf.reshape(tf.transpose(tf.stack(dks), [0, 2, 1]), [kh, kw, cin, cout]);
-        const dxp = dxs.length === 1 ? dxs[0] : tf.addN(dxs);
+        const dxp = dxs.length === 1 ? dxs[0] : addN(dxs);
         const dx = hp === g.h && wp === g.w ? dxp : tf.slice(dxp, [0, g.pads[0][0], g.pads[1][0], 0], [n, g.h, g.w, cin]);
         return [dx, dk];
       },

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { addN } from '@sign/core';
 import { assertClassId, assertFloat, assertInt32, assertRank } from './internal/checks';
 import { gatherRows, matMulTransposeB, safeSqrt } from './internal/ops';
 
@@ -130,7 +131,7 @@ export function classwiseMmdLoss(
       const y = all ? fake : gatherRows(fake, rows);
       return mmdUnchecked(x, y, sigmas);
     });
-    return tf.div(tf.addN(perClass), perClass.length) as tf.Scalar;
+    return tf.div(addN(perClass), perClass.length) as tf.Scalar; // one term per class: may exceed webgpu's 7-input AddN
   });
 }
 
@@ -195,6 +196,6 @@ function meanKernel(a: tf.Tensor2D, b: tf.Tensor2D, sigmas: readonly number[]): 
   const terms = sigmas.map((s) =>
     tf.exp(tf.maximum(tf.mul(d2, -1 / (2 * s)), KERNEL_EXPONENT_FLOOR)),
   );
-  const k = terms.length === 1 ? terms[0] : tf.addN(terms);
+  const k = addN(terms);
   return tf.mean(k);
 }

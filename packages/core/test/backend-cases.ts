@@ -1,0 +1,93 @@
+/**
+ * The core ops as backend parity cases (compared with cpu by `expectMatchesCpu`): strided and
+ * dilated convolutions forward and backward with every implementation, dense and matMul with
+ * their gradients, and addN past the 7-input chunk.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { addN, conv2d, dense, matMul, Rng, setConvImplementation, type Conv2dPadding, type ConvImplementation } from '../src/index';
+import { readAll, type HostValues, type ParityCase } from '../src/testing';
+
+interface ConvCase {
+  name: string;
+  x: [number, number, number, number];
+  k: [number, number, number, number];
+  strides: number | [number, number];
+  dilations: number;
+  padding: Conv2dPadding;
+}
+
+export const CONV_CASES: ConvCase[] = [
+  { name: 'stride 2, same', x: [2, 9, 8, 3], k: [3, 3, 3, 4], strides: 2, dilations: 1, padding: 'same' },
+  { name: 'stride [2,3], valid', x: [1, 11, 10, 2], k: [3, 2, 2, 3], strides: [2, 3], dilations: 1, padding: 'valid' },
+  { name: 'dilation 2, same', x: [1, 10, 9, 3], k: [3, 3, 3, 4], strides: 1, dilations: 2, padding: 'same' },
+  { name: 'dilation 5, same', x: [1, 12, 11, 2], k: [3, 3, 2, 3], strides: 1, dilations: 5, padding: 'same' },
+  { name: 'stride 2 and dilation 2, explicit pads', x: [2, 11, 9, 2], k: [3, 3, 2, 3], strides: 2, dilations: 2, padding: [[2, 1], [0, 2]] },
+];
+
+const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
+
+/** y = conv2d(x, k, bias) and the gradients of Σ y⊙R for x, k and bias, read to the host. */
+export function convForwardBackward(c: ConvCase, impl: ConvImplementation): () => Promise<HostValues> {
+  return async () => {
+    const rng = new Rng(7);
+    const xs = rng.normalArray(size(c.x));
+    const ks = rng.normalArray(size(c.k));
+    const bs = rng.normalArray(c.k[3]);
+    const opts = { strides: c.strides, dilations: c.dilations, padding: c.padding };
+    setConvImplementation(impl);
+    try {
+      const x = tf.tensor4d(xs, c.x);
+      const k = tf.tensor4d(ks, c.k);
+      const b = tf.tensor1d(bs);
+      const y = conv2d(x, k, { ...opts, bias: b });
+      const r = tf.tensor(rng.normalArray(y.size), y.shape);
+      const f = (xx: tf.Tensor, kk: tf.Tensor, bb: tf.Tensor) =>
+        tf.sum(tf.mul(conv2d(xx as tf.Tensor4D, kk as tf.Tensor4D, { ...opts, bias: bb as tf.Tensor1D }), r)) as tf.Scalar;
+      const [dx, dk, db] = tf.grads(f)([x, k, b]);
+      tf.dispose([x, k, b, r]);
+      return readAll({ y, dx, dk, db });
+    } finally {
+      setConvImplementation('auto');
+    }
+  };
+}
+
+/** Every conv case with every implementation that handles it ('native' refuses stride and dilation together). */
+export const CORE_CASES: ParityCase[] = [
+  ...CONV_CASES.flatMap((c) =>
+    (c.strides !== 1 && c.dilations > 1 ? (['taps', 'im2col'] as const) : (['native', 'taps', 'im2col'] as const)).map((impl) => ({
+      name: `conv2d ${c.name} (${impl}): y, dx, dk, dbias`,
+      compute: convForwardBackward(c, impl),
+    })),
+  ),
+  {
+    name: 'dense and matMul with transposes: values and gradients',
+    compute: async () => {
+      const rng = new Rng(3);
+      const x = tf.tensor2d(rng.normalArray(6 * 5), [6, 5]);
+      const w = tf.tensor2d(rng.normalArray(5 * 4), [5, 4]);
+      const b = tf.tensor1d(rng.normalArray(4));
+      const a = tf.tensor2d(rng.normalArray(5 * 6), [5, 6]);
+      const f = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor, aa: tf.Tensor) =>
+        tf.add(
+          tf.sum(tf.square(dense(xx as tf.Tensor2D, ww as tf.Tensor2D, bb as tf.Tensor1D))),
+          tf.sum(matMul(aa as tf.Tensor2D, ww as tf.Tensor2D, true, false)),
+        ) as tf.Scalar;
+      const [dx, dw, db, da] = tf.grads(f)([x, w, b, a]);
+      const y = dense(x, w, b);
+      tf.dispose([x, w, b, a]);
+      return readAll({ y, dx, dw, db, da });
+    },
+  },
+  {
+    name: 'addN of 16 tensors and its gradient',
+    compute: async () => {
+      const rng = new Rng(4);
+      const xs = Array.from({ length: 16 }, () => tf.tensor2d(rng.normalArray(12), [3, 4]));
+      const grads = tf.grads((...ts: tf.Tensor[]) => tf.sum(tf.square(addN(ts))) as tf.Scalar)(xs);
+      const y = addN(xs);
+      tf.dispose([...xs, ...grads.slice(1, 15)]);
+      return readAll({ y, dfirst: grads[0], dlast: grads[15] });
+    },
+  },
+];
