@@ -8,7 +8,7 @@ import { UsageError, listValues } from './errors.js';
 
 export const LAYOUTS = ['outfit', 'random'] as const;
 export const SELF_TRAINING = ['none', 'ast', 'top-p'] as const;
-export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKENDS = ['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export const CONTROLS = ['none', 'random', 'permuted'] as const;
 export const EMBEDDINGS = ['glove', 'attributes', 'both'] as const;
 export const INVERT = ['auto', 'always', 'never'] as const;
@@ -65,6 +65,8 @@ export const PREDICT_OPTIONS: Options = {
   invert: { type: 'string' },
   scale: { type: 'string' },
 };
+
+export const DOCTOR_OPTIONS: Options = { ...common };
 
 export type Flags = Record<string, string | boolean | undefined>;
 

@@ -10,6 +10,7 @@ import { evaluateCheckpoint, loadModel, type ExperimentConfig } from '@sign/trai
 import {
   BACKENDS,
   DEMO_OPTIONS,
+  DOCTOR_OPTIONS,
   EVAL_OPTIONS,
   INVERT,
   PREDICT_OPTIONS,
@@ -23,6 +24,7 @@ import {
   string,
 } from './args.js';
 import { demoConfig, loadConfigFile } from './configs.js';
+import { doctorCommand } from './doctor.js';
 import { EXIT, UsageError } from './errors.js';
 import { writeFileAtomic } from '@sign/core/node';
 import { predictAndWrite, readInputs, testInputs } from './predict.js';
@@ -59,6 +61,7 @@ Usage:
   sign train --config <file.json> [--out <dir>] [--resume] [--backend <b>] [--json]
   sign eval --checkpoint <file> [--calibrate <gamma>] [--out <dir>] [--json]
   sign predict --checkpoint <file> (<image.png>… | --from-test <n>) --out <dir>
+  sign doctor [--json]                   backends, GPU adapter and limits, a parity test
   sign help [command]
 
 Run 'sign <command> --help' for the flags of a command.
@@ -79,7 +82,7 @@ Flags (all optional; no flags = the built-in demo config, about 10 minutes on 2 
   --calibrate <gamma>             calibrated stacking: subtract gamma from seen scores (default 0)
   --temperature <T>               AST temperature: weights exp(T·(p − p_max)); 0 = all weights 1
   --supervised                    upper bound: unseen classes labelled in training (same metrics split)
-  --backend auto|tensorflow-gpu|tensorflow|wasm|cpu   (default auto)
+  --backend auto|tensorflow-gpu|webgpu|tensorflow|wasm|cpu   (default auto)
   --out <dir>                     output directory (default runs/demo, runs/quick with --quick)
   --resume                        continue from <out>/checkpoints/last.safetensors
   --json                          JSON lines on stdout (one event per line) instead of a table
@@ -109,7 +112,15 @@ Flags: --from-test <n> (predict n generated test scenes instead, with their grou
 the model saw light items on black), --scale <k> (panel upscaling), --backend <b>, --json.
 `;
 
-const HELPS: Record<string, string> = { demo: DEMO_HELP, train: TRAIN_HELP, eval: EVAL_HELP, predict: PREDICT_HELP };
+const DOCTOR_HELP = `sign doctor: what this machine can run on
+
+Tries every backend (tensorflow-gpu, webgpu, tensorflow, wasm, cpu) and says why each that does
+not load was skipped, which one --backend auto picks, the WebGPU adapter with the device limits
+it was given, and compares a strided + dilated conv net (forward and backward) on every backend
+that loads with the cpu backend (exit 1 if one disagrees). Flags: --json.
+`;
+
+const HELPS: Record<string, string> = { demo: DEMO_HELP, train: TRAIN_HELP, eval: EVAL_HELP, predict: PREDICT_HELP, doctor: DOCTOR_HELP };
 
 function defaultInvocation(): string {
   const script = process.env.npm_lifecycle_event;
@@ -184,8 +195,13 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
         return await evalCommand(rest, io, shown);
       case 'predict':
         return await predictCommand(rest, io);
+      case 'doctor': {
+        const { flags } = parseCommand('doctor', rest, DOCTOR_OPTIONS);
+        if (flags.help) return help(stdout, 'doctor');
+        return await doctorCommand(!!flags.json, stdout);
+      }
       default:
-        throw new UsageError(`unknown command '${command}' (valid: demo, train, eval, predict, help)`);
+        throw new UsageError(`unknown command '${command}' (valid: demo, train, eval, predict, doctor, help)`);
     }
   } catch (err) {
     if (err instanceof UsageError) {

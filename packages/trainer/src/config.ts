@@ -16,7 +16,7 @@ import { registry as generatorRegistry } from '@sign/generator';
 import { backboneRegistry } from '@sign/backbones';
 
 /** Backend names understood by `@sign/core`'s `initBackend` (kept structurally identical). */
-export type BackendPreference = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendPreference = 'auto' | 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
 
 export interface ExperimentConfig {
   /** Free-form run name (appears in reports). */
@@ -184,7 +184,7 @@ export const CONFIG_SCHEMA: Node = obj({
   }),
   eval: obj({ every: int(0), calibrate: num(), countBackground: bool() }),
   runtime: obj({
-    backend: str(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']),
+    backend: str(['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu']),
     checkpointEvery: int(0),
   }),
 });
