@@ -26,6 +26,7 @@ import {
 import { demoConfig, loadConfigFile } from './configs.js';
 import { doctorCommand } from './doctor.js';
 import { EXIT, UsageError } from './errors.js';
+import { EMBED_HELP, embedCommand } from './embed.js';
 import { writeFileAtomic } from '@sign/core/node';
 import { predictAndWrite, readInputs, testInputs } from './predict.js';
 import { chooseMode, createReporter, type TextSink } from './progress.js';
@@ -62,6 +63,7 @@ Usage:
   sign eval --checkpoint <file> [--calibrate <gamma>] [--out <dir>] [--json]
   sign predict --checkpoint <file> (<image.png>… | --from-test <n>) --out <dir>
   sign doctor [--json]                   backends, GPU adapter and limits, a parity test
+  sign embed --classes <a,b,…> (--word2vec|--fasttext|--glove <file>)… --out <embeddings.json>
   sign help [command]
 
 Run 'sign <command> --help' for the flags of a command.
@@ -120,7 +122,7 @@ it was given, and compares a strided + dilated conv net (forward and backward) o
 that loads with the cpu backend (exit 1 if one disagrees). Flags: --json.
 `;
 
-const HELPS: Record<string, string> = { demo: DEMO_HELP, train: TRAIN_HELP, eval: EVAL_HELP, predict: PREDICT_HELP, doctor: DOCTOR_HELP };
+const HELPS: Record<string, string> = { demo: DEMO_HELP, train: TRAIN_HELP, eval: EVAL_HELP, predict: PREDICT_HELP, doctor: DOCTOR_HELP, embed: EMBED_HELP };
 
 function defaultInvocation(): string {
   const script = process.env.npm_lifecycle_event;
@@ -200,8 +202,10 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
         if (flags.help) return help(stdout, 'doctor');
         return await doctorCommand(!!flags.json, stdout);
       }
+      case 'embed':
+        return await embedCommand(rest, io);
       default:
-        throw new UsageError(`unknown command '${command}' (valid: demo, train, eval, predict, doctor, help)`);
+        throw new UsageError(`unknown command '${command}' (valid: demo, train, eval, predict, doctor, embed, help)`);
     }
   } catch (err) {
     if (err instanceof UsageError) {

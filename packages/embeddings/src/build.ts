@@ -22,6 +22,13 @@ export interface BuildClassEmbeddingsOptions {
    * A class none of whose words is known is always an error. Default `'skip'`.
    */
   missingWords?: 'skip' | 'error';
+  /**
+   * ({@link buildClassEmbeddings}) What to do with a word of a class name that **no** source has
+   * (a fastText `.bin` source has every word with a known n-gram): `'skip'` leaves it out of
+   * every source, recording it in the provenance (`skippedWords`); `'error'` refuses, naming each
+   * such word and its class. A class left with no word is always an error. Default `'skip'`.
+   */
+  unknownWords?: 'skip' | 'error';
 }
 
 /** The spellings tried, in order, for a word: itself, then (hyphenated words) joined forms, then parts. */
@@ -48,11 +55,38 @@ export async function buildSourceTable(
   source: WordVectorSource,
   opts: BuildClassEmbeddingsOptions = {},
 ): Promise<EmbeddingTable> {
+  return sourceTable(classNames, await lookupSource(classNames, source, opts), opts);
+}
+
+/** One source's vectors for the words of each class name, before averaging. */
+interface SourceLookup {
+  source: WordVectorSource;
+  wv: WordVectors;
+  /** Per class: its words (normalizeClassName), and per word the spellings found in the file (empty: absent). */
+  found: { word: string; spellings: string[] }[][];
+}
+
+async function lookupSource(classNames: readonly string[], source: WordVectorSource, opts: BuildClassEmbeddingsOptions): Promise<SourceLookup> {
   const aliases = opts.aliases ?? DEFAULT_CLASS_ALIASES;
   const wordsOf = classNames.map((c) => normalizeClassName(c, { aliases }));
   const wanted = new Set<string>();
   for (const ws of wordsOf) for (const w of ws) for (const sp of spellings(w)) for (const s of sp) wanted.add(s);
   const wv: WordVectors = await readWordVectors(source.path, source.format, { words: wanted });
+  const found = wordsOf.map((ws) =>
+    ws.map((word) => {
+      for (const alt of spellings(word)) {
+        const have = alt.filter((s) => wv.vectors.has(s));
+        if (have.length > 0) return { word, spellings: have };
+      }
+      return { word, spellings: [] as string[] };
+    }),
+  );
+  return { source, wv, found };
+}
+
+/** Averages the found words of each class (leaving out `skip[class]`), with the errors and provenance of {@link buildSourceTable}. */
+function sourceTable(classNames: readonly string[], l: SourceLookup, opts: BuildClassEmbeddingsOptions, skip: Record<string, string[]> = {}): EmbeddingTable {
+  const { source, wv } = l;
   const used: Record<string, string[]> = {};
   const absent: Record<string, string[]> = {};
   const noWords: string[] = [];
@@ -61,20 +95,13 @@ export async function buildSourceTable(
     const acc = new Float64Array(wv.dimension);
     const usedHere: string[] = [];
     const absentHere: string[] = [];
-    for (const w of wordsOf[ci]) {
-      let found: string[] | undefined;
-      for (const alt of spellings(w)) {
-        const have = alt.filter((s) => wv.vectors.has(s));
-        if (have.length > 0) {
-          found = have;
-          break;
-        }
-      }
-      if (!found) {
-        absentHere.push(w);
+    const words = l.found[ci].filter((f) => !(skip[cls] ?? []).includes(f.word));
+    for (const f of words) {
+      if (f.spellings.length === 0) {
+        absentHere.push(f.word);
         continue;
       }
-      for (const s of found) {
+      for (const s of f.spellings) {
         const v = opts.normalizeWords ? l2Normalize(wv.vectors.get(s)!) : wv.vectors.get(s)!;
         for (let j = 0; j < v.length; j++) acc[j] += v[j];
         usedHere.push(s);
@@ -83,7 +110,7 @@ export async function buildSourceTable(
     used[cls] = usedHere;
     if (absentHere.length > 0) absent[cls] = absentHere;
     if (usedHere.length === 0) {
-      noWords.push(`'${cls}' (words: ${wordsOf[ci].join(', ')})`);
+      noWords.push(`'${cls}' (words: ${words.map((f) => f.word).join(', ')})`);
       return new Float32Array(wv.dimension);
     }
     if (absentHere.length > 0) partly.push(`'${cls}' lacks ${absentHere.join(', ')}`);
@@ -145,8 +172,29 @@ export async function buildClassEmbeddings(
   if (!Array.isArray(sources) || sources.length === 0) {
     throw new Error('buildClassEmbeddings: expected at least one source { path, format }');
   }
-  const tables: EmbeddingTable[] = [];
-  for (const s of sources) tables.push(await buildSourceTable(classNames, s, opts));
+  const lookups: SourceLookup[] = [];
+  for (const s of sources) lookups.push(await lookupSource(classNames, s, opts));
+  // words that no source has: refused, or left out of every source (and recorded)
+  const skipped: Record<string, string[]> = {};
+  const unknown: string[] = [];
+  classNames.forEach((cls, ci) => {
+    lookups[0].found[ci].forEach((f, wi) => {
+      if (lookups.every((l) => l.found[ci][wi].spellings.length === 0)) {
+        (skipped[cls] ??= []).push(f.word);
+        unknown.push(`'${f.word}' (class '${cls}')`);
+      }
+    });
+  });
+  if (unknown.length > 0 && opts.unknownWords === 'error') {
+    throw new Error(
+      `buildClassEmbeddings: no source has the word${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (sources: ${sources.map((s) => `${s.path} (${s.format})`).join(', ')})`,
+    );
+  }
+  const empty = classNames.filter((cls, ci) => (skipped[cls]?.length ?? 0) === lookups[0].found[ci].length);
+  if (empty.length > 0) {
+    throw new Error(`buildClassEmbeddings: no source has any word of class${empty.length > 1 ? 'es' : ''} ${empty.map((c) => `'${c}'`).join(', ')}; add an alias or a fastText .bin model`);
+  }
+  const tables = lookups.map((l) => sourceTable(classNames, l, opts, skipped));
   const combined = combineSources(tables);
   return new EmbeddingTable({
     classNames: combined.classNames,
@@ -156,6 +204,7 @@ export async function buildClassEmbeddings(
       ...combined.provenance,
       classNameRule: 'normalizeClassName (lower-case; "/" alternatives; split on space, "_", "-")',
       aliases: opts.aliases ?? DEFAULT_CLASS_ALIASES,
+      ...(Object.keys(skipped).length > 0 ? { skippedWords: skipped } : {}),
     },
   }).validate({ classNames, dimension: combined.dimension });
 }

@@ -106,6 +106,25 @@ describe('buildClassEmbeddings', () => {
     expect(sources[1].words.potted_plant).toEqual(['potted', 'plant']);
   });
 
+  it('a word no source has: skipped and recorded, or refused with unknownWords: error', async () => {
+    const sources = [
+      { path: glove, format: 'glove' as const },
+      { path: w2v, format: 'word2vec-bin' as const },
+    ];
+    // 'concrete' is in the GloVe file only: kept there, left out of the word2vec mean (as before)
+    const t = await buildClassEmbeddings(['cow', 'wall concrete', 'giraffe cow'], sources);
+    expect(t.provenance.skippedWords).toEqual({ 'giraffe cow': ['giraffe'] });
+    expect(Array.from(t.vector('giraffe cow'))).toEqual(Array.from(t.vector('cow')));
+    const s = Math.SQRT1_2;
+    // wall concrete: glove mean([0,2,0],[0,0,2]) = [0,1,1]/√2; w2v: wall alone [0,1]
+    [0, 0.5, 0.5, 0, s].forEach((x, j) => expect(t.vector('wall concrete')[j]).toBeCloseTo(x, 6));
+    await expect(buildClassEmbeddings(['cow', 'giraffe cow', 'okapi wall'], sources, { unknownWords: 'error' })).rejects.toThrow(
+      `buildClassEmbeddings: no source has the words 'giraffe' (class 'giraffe cow'), 'okapi' (class 'okapi wall') (sources: ${glove} (glove), ${w2v} (word2vec-bin))`,
+    );
+    expect((await buildClassEmbeddings(['cow', 'wall concrete'], sources, { unknownWords: 'error' })).provenance.skippedWords).toBeUndefined();
+    await expect(buildClassEmbeddings(['cow', 'giraffe'], sources)).rejects.toThrow(/no source has any word of class 'giraffe'/);
+  });
+
   it('refuses empty inputs and unknown formats', async () => {
     await expect(buildClassEmbeddings([], [{ path: glove, format: 'glove' }])).rejects.toThrow(/non-empty list of class names/);
     await expect(buildClassEmbeddings(['cow'], [])).rejects.toThrow(/at least one source/);
