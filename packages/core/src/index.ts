@@ -4,8 +4,12 @@ export { addN, conv2d, conv1x1, dense, matMul, convGeometry, convImplementation,
 export type { Conv2dOptions, Conv2dPadding, ConvGeometry, ConvImplementation } from './ops';
 export { Rng, dropout } from './random';
 export { Module } from './module';
-export { Conv2d, Conv1x1, Linear, kaimingUniformA5, biasUniform } from './layers';
-export type { Conv2dConfig } from './layers';
+export { Conv2d, Conv1x1, Linear, FrozenBatchNorm, kaimingUniformA5, biasUniform } from './layers';
+export type { Conv2dConfig, FrozenBatchNormConfig } from './layers';
+export { maxPool2d, maxPoolOutputLength } from './pool';
+export type { MaxPool2dOptions } from './pool';
+export { fromTorchLayout, loadTorchStateDict } from './torch';
+export type { TorchKeyMapper, TorchLoadReport } from './torch';
 export {
   saveCheckpoint,
   loadCheckpoint,

@@ -39,6 +39,11 @@ export interface Conv2dConfig {
   padding?: 'same' | 'valid' | number;
   /** Default true. */
   bias?: boolean;
+  /**
+   * `'pytorch'` (default): kaiming_uniform(a=√5) kernel, U(±1/√fan_in) bias; `'zeros'`: all
+   * zero, for a layer whose values are loaded right after (skips drawing random numbers).
+   */
+  init?: 'pytorch' | 'zeros';
 }
 
 /**
@@ -67,10 +72,15 @@ export class Conv2d extends Module {
       dilation: pair(cfg.dilation, 1, 'Conv2d', 'dilation'),
       padding: cfg.padding ?? 'same',
       bias: cfg.bias ?? true,
+      init: cfg.init ?? 'pytorch',
     };
+    if (this.config.init !== 'pytorch' && this.config.init !== 'zeros') {
+      throw new Error(`Conv2d: init must be 'pytorch' or 'zeros', got ${JSON.stringify(cfg.init)}`);
+    }
     const fanIn = inC * kh * kw;
-    this.kernel = this.param('kernel', kaimingUniformA5(rng, [kh, kw, inC, outC], fanIn));
-    this.bias = this.config.bias ? this.param('bias', biasUniform(rng, outC, fanIn)) : null;
+    const zeros = this.config.init === 'zeros';
+    this.kernel = this.param('kernel', zeros ? tf.zeros([kh, kw, inC, outC]) : kaimingUniformA5(rng, [kh, kw, inC, outC], fanIn));
+    this.bias = this.config.bias ? this.param('bias', zeros ? tf.zeros([outC]) : biasUniform(rng, outC, fanIn)) : null;
   }
 
   /** x [n,h,w,inChannels] → [n,oh,ow,outChannels] */
@@ -95,13 +105,19 @@ export class Conv1x1 extends Module {
   readonly kernel: tf.Variable;
   readonly bias: tf.Variable | null;
 
-  constructor(rng: Rng, cfg: { inChannels: number; outChannels: number; bias?: boolean }) {
+  /** `init`: as {@link Conv2dConfig.init} ('pytorch' by default, or 'zeros'). */
+  constructor(rng: Rng, cfg: { inChannels: number; outChannels: number; bias?: boolean; init?: 'pytorch' | 'zeros' }) {
     super();
     checkRng(rng, 'Conv1x1');
     const inC = positiveInt(cfg.inChannels, 'Conv1x1', 'inChannels');
     const outC = positiveInt(cfg.outChannels, 'Conv1x1', 'outChannels');
-    this.kernel = this.param('kernel', kaimingUniformA5(rng, [inC, outC], inC));
-    this.bias = cfg.bias ?? true ? this.param('bias', biasUniform(rng, outC, inC)) : null;
+    const init = cfg.init ?? 'pytorch';
+    if (init !== 'pytorch' && init !== 'zeros') {
+      throw new Error(`Conv1x1: init must be 'pytorch' or 'zeros', got ${JSON.stringify(cfg.init)}`);
+    }
+    const zeros = init === 'zeros';
+    this.kernel = this.param('kernel', zeros ? tf.zeros([inC, outC]) : kaimingUniformA5(rng, [inC, outC], inC));
+    this.bias = cfg.bias ?? true ? this.param('bias', zeros ? tf.zeros([outC]) : biasUniform(rng, outC, inC)) : null;
   }
 
   /** x [n,h,w,inChannels] → [n,h,w,outChannels] */
@@ -134,5 +150,76 @@ export class Linear extends Module {
   /** x [batch,inFeatures] → [batch,outFeatures] */
   apply(x: tf.Tensor2D): tf.Tensor2D {
     return dense(x, this.kernel as tf.Tensor2D, (this.bias ?? undefined) as tf.Tensor1D | undefined);
+  }
+}
+
+/** Configuration of {@link FrozenBatchNorm}. */
+export interface FrozenBatchNormConfig {
+  /** Channels C (the last axis of the input). */
+  numFeatures: number;
+  /** Added to the running variance; default 1e-5 (PyTorch's BatchNorm2d default). */
+  eps?: number;
+}
+
+/**
+ * BatchNorm with frozen statistics (inference mode, what PyTorch's `BatchNorm2d` computes after
+ * `.eval()`): `y = (x − runningMean) / √(runningVar + eps) · weight + bias` per channel, over the
+ * last axis of an NHWC tensor. All four tensors are registered `frozen` (PyTorch buffers): they
+ * appear in `stateDict()` and load with `loadStateDict()`, but are never trainable, also after
+ * `setTrainable(true)`; gradients flow to the input only (a per-channel affine map).
+ *
+ * Parameters: `weight` [C] (init 1), `bias` [C] (0), `runningMean` [C] (0), `runningVar` [C] (1).
+ *
+ * @example
+ * const bn = new FrozenBatchNorm({ numFeatures: 64 });
+ * const y = bn.apply(x);   // x [n,h,w,64] → y [n,h,w,64]
+ */
+export class FrozenBatchNorm extends Module {
+  readonly weight: tf.Variable;
+  readonly bias: tf.Variable;
+  readonly runningMean: tf.Variable;
+  readonly runningVar: tf.Variable;
+  readonly numFeatures: number;
+  readonly eps: number;
+
+  constructor(cfg: FrozenBatchNormConfig) {
+    super();
+    const c = positiveInt(cfg?.numFeatures, 'FrozenBatchNorm', 'numFeatures');
+    const eps = cfg.eps ?? 1e-5;
+    if (!(typeof eps === 'number' && Number.isFinite(eps) && eps >= 0)) {
+      throw new Error(`FrozenBatchNorm: eps must be a non-negative number, got ${String(eps)}`);
+    }
+    this.numFeatures = c;
+    this.eps = eps;
+    this.weight = this.param('weight', tf.ones([c]), { frozen: true });
+    this.bias = this.param('bias', tf.zeros([c]), { frozen: true });
+    this.runningMean = this.param('runningMean', tf.zeros([c]), { frozen: true });
+    this.runningVar = this.param('runningVar', tf.ones([c]), { frozen: true });
+  }
+
+  /**
+   * The per-channel affine map the layer applies, `y = x·scale + shift`:
+   * `scale = weight / √(runningVar + eps)`, `shift = bias − runningMean·scale` (both [C]).
+   */
+  affine(): { scale: tf.Tensor1D; shift: tf.Tensor1D } {
+    return tf.tidy(() => {
+      const scale = tf.mul(this.weight, tf.rsqrt(tf.add(this.runningVar, this.eps))) as tf.Tensor1D;
+      const shift = tf.sub(this.bias, tf.mul(this.runningMean, scale)) as tf.Tensor1D;
+      return { scale, shift };
+    });
+  }
+
+  /** x [..., C] (NHWC: [n,h,w,C]) → same shape. */
+  apply(x: tf.Tensor): tf.Tensor {
+    if (!(x instanceof tf.Tensor) || x.rank < 1 || x.shape[x.rank - 1] !== this.numFeatures) {
+      const got = x instanceof tf.Tensor ? `[${x.shape.join(',')}]` : String(x);
+      throw new Error(
+        `FrozenBatchNorm.apply: expected x with ${this.numFeatures} channels on the last axis, got ${got}`,
+      );
+    }
+    return tf.tidy(() => {
+      const { scale, shift } = this.affine();
+      return tf.add(tf.mul(x, scale), shift);
+    });
   }
 }

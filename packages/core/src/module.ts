@@ -2,6 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/** Variables registered with `param(..., { frozen: true })`: never trainable, whatever setTrainable says. */
+const FROZEN = new WeakSet<tf.Variable>();
+
 /**
  * Base class of every trainable part: owns named parameters (tf.Variable) and child modules, and
  * exposes them under stable dotted paths ('encoder.branch1.kernel'), PyTorch-style.
@@ -25,14 +28,22 @@ export abstract class Module {
   /**
    * Registers a parameter. Takes ownership of `init` (it is disposed after being copied into the
    * variable). Names are single path segments: letters, digits, '_'.
+   *
+   * `frozen: true` registers what PyTorch calls a buffer (e.g. a frozen BatchNorm's running
+   * statistics): part of `namedParameters()` / `stateDict()` / `loadStateDict()`, but never
+   * trainable, also after `setTrainable(true)`.
    */
-  protected param(name: string, init: tf.Tensor, opts: { trainable?: boolean } = {}): tf.Variable {
+  protected param(name: string, init: tf.Tensor, opts: { trainable?: boolean; frozen?: boolean } = {}): tf.Variable {
     this.checkName(name, 'param');
     if (!(init instanceof tf.Tensor)) {
       throw new Error(`${this.constructor.name}.param('${name}'): init must be a tf.Tensor`);
     }
-    const v = tf.variable(init, opts.trainable ?? true);
+    if (opts.frozen && opts.trainable) {
+      throw new Error(`${this.constructor.name}.param('${name}'): a frozen parameter cannot be trainable`);
+    }
+    const v = tf.variable(init, opts.frozen ? false : (opts.trainable ?? true));
     init.dispose();
+    if (opts.frozen) FROZEN.add(v);
     this.params.set(name, v);
     return v;
   }
@@ -78,9 +89,12 @@ export abstract class Module {
     return [...this.namedParameters().values()].filter((v) => v.trainable);
   }
 
-  /** Freezes (false) or unfreezes (true) every parameter of this module and its children. */
+  /**
+   * Freezes (false) or unfreezes (true) every parameter of this module and its children, except
+   * those registered as `frozen`, which stay non-trainable.
+   */
   setTrainable(trainable: boolean): void {
-    for (const v of this.namedParameters().values()) v.trainable = trainable;
+    for (const v of this.namedParameters().values()) v.trainable = trainable && !FROZEN.has(v);
   }
 
   /** Sets training mode on this module and all children; returns this. */

@@ -219,7 +219,7 @@ export function conv1x1(x: tf.Tensor4D, kernel: tf.Tensor2D, bias?: tf.Tensor1D)
 // conv2d
 
 /** One tap's input window: xp[:, i*dh + a*sh, j*dw + b*sw, :] for a < oh, b < ow. */
-function tapSlice(xp: tf.Tensor4D, g: ConvGeometry, i: number, j: number): tf.Tensor4D {
+export function tapSlice(xp: tf.Tensor4D, g: ConvGeometry, i: number, j: number): tf.Tensor4D {
   const r0 = i * g.dh;
   const c0 = j * g.dw;
   const n = xp.shape[0];
@@ -352,7 +352,7 @@ function conv2dIm2col(x: tf.Tensor4D, kernel: tf.Tensor4D, g: ConvGeometry): tf.
 }
 
 /** Scatters one tap's input gradient [n,oh,ow,cin] into the padded input frame [n,hp,wp,cin]. */
-function scatterTap(d: tf.Tensor4D, g: ConvGeometry, i: number, j: number, hp: number, wp: number): tf.Tensor4D {
+export function scatterTap(d: tf.Tensor4D, g: ConvGeometry, i: number, j: number, hp: number, wp: number): tf.Tensor4D {
   const { n, cin, oh, ow, sh, sw } = g;
   let up = spreadToStride(d, sh, sw);
   const uh = oh * sh;
