@@ -12,8 +12,9 @@ export interface BackboneApplyOptions {
 /**
  * E of METHOD §2: maps images to a feature map.
  *
- * `apply(images [N,H,W,C]) → [N, ⌈H/s⌉, ⌈W/s⌉, D]` with `s = outputStride` and
- * `D = outputChannels`. Implementations are `Module`s, so their parameters have stable dotted
+ * `apply(images [N,H,W,C]) → [N, H', W', D]` with `D = outputChannels` and
+ * `[H', W'] = outputShape(H, W)`, about `⌈H/s⌉ × ⌈W/s⌉` for `s = outputStride` (exactly that for
+ * `'small'`; DeepLabv2's ceil-mode pool gives 65 for both 512 and 513). Implementations are `Module`s, so their parameters have stable dotted
  * paths (`namedParameters()`), can be frozen (`setTrainable(false)`) and saved (`stateDict()`).
  */
 export interface Backbone extends Module {
@@ -25,6 +26,8 @@ export interface Backbone extends Module {
   readonly outputChannels: number;
   /** s, the ratio of input to output resolution. */
   readonly outputStride: number;
+  /** [H', W'], the feature-map size `apply` gives for an `height × width` image. */
+  outputShape(height: number, width: number): [number, number];
   apply(images: tf.Tensor4D, opts: BackboneApplyOptions): tf.Tensor4D;
 }
 

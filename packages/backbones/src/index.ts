@@ -8,3 +8,11 @@ export {
   resolveSmallBackboneConfig,
 } from './small';
 export type { SmallBackboneConfig } from './small';
+export {
+  DEEPLABV2_DEFAULTS,
+  DeepLabV2ResNet101,
+  createDeepLabV2ResNet101,
+  deeplabReleaseKey,
+  resolveDeepLabV2Config,
+} from './deeplabv2-resnet101';
+export type { DeepLabV2Config } from './deeplabv2-resnet101';

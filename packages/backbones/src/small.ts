@@ -244,6 +244,11 @@ export class SmallBackbone extends Module implements Backbone {
     if (c.init === 'he') heInit(this, rng.fork('he-init'));
   }
 
+  /** `[⌈H/s⌉, ⌈W/s⌉]`: every stage rounds up. */
+  outputShape(height: number, width: number): [number, number] {
+    return [Math.ceil(height / this.outputStride), Math.ceil(width / this.outputStride)];
+  }
+
   /**
    * `images [N,H,W,C]` float32 → features `[N, ⌈H/s⌉, ⌈W/s⌉, D]`. Runs in `tf.tidy`.
    * `opts.rng` is unused (this backbone has no stochastic layers) but part of the interface.

@@ -20,6 +20,9 @@ class PoolBackbone extends Module implements Backbone {
     super();
     this.outputChannels = cfg.channels ?? 4;
   }
+  outputShape(height: number, width: number): [number, number] {
+    return [Math.ceil(height / 2), Math.ceil(width / 2)];
+  }
   apply(images: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => tf.tile(tf.avgPool(images, 2, 2, 'same'), [1, 1, 1, this.outputChannels]));
   }
@@ -30,8 +33,8 @@ beforeAll(async () => {
 });
 
 describe('backbone registry', () => {
-  it("ships 'small'; createBackbone passes rng and config through", () => {
-    expect(registry.names()).toEqual(['small']);
+  it("ships 'small' and 'deeplabv2-resnet101'; createBackbone passes rng and config through", () => {
+    expect(registry.names()).toEqual(['small', 'deeplabv2-resnet101']);
     expect(backboneRegistry).toBe(registry);
     const bb = createBackbone('small', new Rng(0), { channels: 12, outputStride: 2 });
     expect(bb).toBeInstanceOf(SmallBackbone);
@@ -40,9 +43,12 @@ describe('backbone registry', () => {
   });
 
   it('get on an unknown name throws and lists the known names', () => {
-    expect(() => registry.get('deeplabv2')).toThrow("unknown backbone 'deeplabv2'; known: small");
-    expect(() => createBackbone('smal', new Rng(0))).toThrow("unknown backbone 'smal' (did you mean 'small'?); known: small");
+    expect(() => registry.get('resnet50')).toThrow("unknown backbone 'resnet50'; known: small, deeplabv2-resnet101");
+    expect(() => createBackbone('smal', new Rng(0))).toThrow(
+      "unknown backbone 'smal' (did you mean 'small'?); known: small, deeplabv2-resnet101",
+    );
     expect(registry.has('small')).toBe(true);
+    expect(registry.has('deeplabv2-resnet101')).toBe(true);
     expect(registry.has('deeplabv2')).toBe(false);
   });
 
@@ -50,18 +56,20 @@ describe('backbone registry', () => {
     expect(Registry.shared('backbone')).toBe(registry);
     registry.register('pool', (rng, cfg) => new PoolBackbone(rng, cfg as { channels?: number }));
     try {
-      expect(registry.names()).toEqual(['small', 'pool']);
+      expect(registry.names()).toEqual(['small', 'deeplabv2-resnet101', 'pool']);
       const bb = createBackbone('pool', new Rng(0), { channels: 3 });
       const y = bb.apply(tf.ones([1, 4, 6, 1]), { training: false, rng: new Rng(0) });
       expect(y.shape).toEqual([1, 2, 3, 3]);
       expect(Array.from(y.dataSync())).toEqual(new Array(18).fill(1));
       y.dispose();
-      expect(() => registry.register('pool', () => bb)).toThrow("register backbone 'pool': the name is taken (known: small, pool)");
+      expect(() => registry.register('pool', () => bb)).toThrow(
+        "register backbone 'pool': the name is taken (known: small, deeplabv2-resnet101, pool)",
+      );
       expect(() => registry.register('', () => bb)).toThrow(/non-empty string/);
     } finally {
       registry.unregister('pool');
     }
-    expect(registry.names()).toEqual(['small']);
+    expect(registry.names()).toEqual(['small', 'deeplabv2-resnet101']);
   });
 });
 
