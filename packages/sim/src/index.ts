@@ -12,3 +12,21 @@ export {
   type PositionalKind,
   type NoiseMode,
 } from './sim';
+export { modulatedFeature, perPixelKl } from './feature';
+export { ReleaseGatedBlock, type ReleaseGatedBlockConfig } from './release-gated-block';
+export {
+  ReleaseSpatialInformationModule,
+  type ReleaseSimConfig,
+  type ReleaseSimVariant,
+  type ReleaseSimApplyOptions,
+  type ReleaseSimOutput,
+  type ReleasePositionalLatent,
+} from './release-sim';
+export { releaseSimKey, releaseSimConfigFromKeys } from './release-keys';
+export {
+  createSpatialInformationModule,
+  SIM_VARIANTS,
+  type SimConfig,
+  type SimModule,
+  type SimVariant,
+} from './variants';

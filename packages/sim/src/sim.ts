@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Conv1x1, Module, type Rng } from '@sign/core';
+import { modulatedFeature, perPixelKl } from './feature';
 import { GatedDilatedBlock } from './gated-block';
 import { absolutePositionalEncoding, relativePositionalEncoding } from './positional';
 
@@ -90,6 +91,8 @@ export interface SimOutput {
  * // feature, latent: [2, 7, 9, 8]; kl: [2, 7, 9]
  */
 export class SpatialInformationModule extends Module {
+  /** The variant switch of {@link createSpatialInformationModule}: this class is `'paper'`. */
+  readonly variant = 'paper' as const;
   readonly channels: number;
   readonly hidden: number;
   readonly dilations: number[];
@@ -224,7 +227,7 @@ export class SpatialInformationModule extends Module {
         `@sign/sim SpatialInformationModule.featureFromLatent: hPrime [${hPrime.shape.join(', ')}] and z [${z.shape.join(', ')}] differ in shape`,
       );
     }
-    return tf.tidy(() => tf.sigmoid(tf.add(hPrime, tf.mul(hPrime, tf.sigmoid(z)))) as tf.Tensor4D);
+    return modulatedFeature(hPrime, z);
   }
 
   /**
@@ -265,10 +268,7 @@ export class SpatialInformationModule extends Module {
         latent = noise === 'prior' ? eps : tf.add(mu, tf.mul(tf.exp(tf.mul(logvar, 0.5)), eps));
       }
       const feature = this.featureFromLatent(hPrime, latent);
-      const kl = tf.mul(
-        tf.sum(tf.sub(tf.add(1, logvar), tf.add(tf.square(mu), tf.exp(logvar))), 3),
-        -0.5,
-      ) as tf.Tensor3D;
+      const kl = perPixelKl(mu, logvar);
       return { feature, latent, mu, logvar, kl, hPrime };
     });
   }
