@@ -28,6 +28,10 @@ export interface ReleaseGatedBlockConfig {
  *
  * Parameters: `branch1.kernel` … `branchK.kernel` [3,3,·,hidden], `gate.kernel` [3,3,K·hidden,K],
  * `pool.kernel` [K·hidden, out].
+ *
+ * @example
+ * const block = new ReleaseGatedBlock(rng, { inChannels: 1200, outChannels: 600, hidden: 256, dilations: [1, 2, 5] });
+ * const p = block.apply(x);   // x [N,H,W,1200] → [N,H,W,600], ≥ 0
  */
 export class ReleaseGatedBlock extends Module {
   readonly config: Required<ReleaseGatedBlockConfig>;

@@ -12,16 +12,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '@sign/core';
-import { inputNhwc, loadFixtures } from './release-network/fixture';
+import { fixturesOrSkip, inputNhwc } from './release-network/fixture';
 import { expectSimRun } from './release-network/expect';
 import { buildBackbone, runSimAndHead } from './release-network/network';
 
-const { fixtures, missing } = loadFixtures();
-if (missing) console.warn(`release-network.cpu.test: skipped, ${missing}`);
-
-it.runIf(!!missing)(`skips the release-network parity: ${missing}`, () => {
-  expect(fixtures).toEqual([]);
-});
+const { fixtures, missing } = fixturesOrSkip('release-network.cpu.test');
 
 describe.skipIf(!!missing)(
   'the SIGN release network on cpu: the SIM stages (../shared/fixtures/release-network)',

@@ -11,16 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '@sign/core';
 import { expectNoLeaks } from '@sign/core/testing';
 import { releaseSimConfigFromKeys } from '../src/index';
-import { inputNhwc, loadFixtures } from './release-network/fixture';
+import { fixturesOrSkip, inputNhwc } from './release-network/fixture';
 import { expectSimRun, expectSummary } from './release-network/expect';
 import { buildBackbone, runSimAndHead } from './release-network/network';
 
-const { fixtures, missing } = loadFixtures();
-if (missing) console.warn(`release-network.wasm.test: skipped, ${missing}`);
-
-it.runIf(!!missing)(`skips the release-network parity: ${missing}`, () => {
-  expect(fixtures).toEqual([]);
-});
+const { fixtures, missing } = fixturesOrSkip('release-network.wasm.test');
 
 describe.skipIf(!!missing)(
   'the SIGN release network on wasm (../shared/fixtures/release-network)',

@@ -41,7 +41,12 @@ export const DEEPLABV2_DEFAULTS: Readonly<Required<DeepLabV2Config>> = Object.fr
 const isPositiveInt = (v: unknown): v is number =>
   typeof v === 'number' && Number.isInteger(v) && v >= 1;
 
-/** Checks a config and fills in the defaults. Unknown keys and bad values throw, naming the key. */
+/**
+ * Checks a config and fills in the defaults. Unknown keys and bad values throw, naming the key.
+ *
+ * @example
+ * resolveDeepLabV2Config({ blocks: [3, 4, 6, 3] }).channels;   // 600 (a ResNet-50 trunk, the rest default)
+ */
 export function resolveDeepLabV2Config(cfg: unknown = {}): Required<DeepLabV2Config> {
   const where = "backbone 'deeplabv2-resnet101'";
   if (cfg === null || typeof cfg !== 'object' || Array.isArray(cfg)) {

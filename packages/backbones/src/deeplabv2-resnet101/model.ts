@@ -195,7 +195,12 @@ export class DeepLabV2ResNet101 extends Module implements Backbone {
   }
 }
 
-/** Registry factory for `'deeplabv2-resnet101'`. */
+/**
+ * Registry factory for `'deeplabv2-resnet101'`.
+ *
+ * @example
+ * const bb = createDeepLabV2ResNet101(new Rng(0), { init: 'zeros' });   // then loadTorchStateDict(bb, tensors, deeplabReleaseKey)
+ */
 export function createDeepLabV2ResNet101(rng: Rng, cfg?: DeepLabV2Config): DeepLabV2ResNet101 {
   return new DeepLabV2ResNet101(rng, cfg ?? {});
 }

@@ -7,19 +7,10 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { expect, it } from 'vitest';
 
 /** ../shared/fixtures/release-network, seen from the repository root. */
-export const FIXTURE_DIR = resolve(
-  __dirname,
-  '..',
-  '..',
-  '..',
-  '..',
-  '..',
-  'shared',
-  'fixtures',
-  'release-network',
-);
+export const FIXTURE_DIR = resolve(__dirname, '../../../../../shared/fixtures/release-network');
 
 /** One summarised tensor (NCHW, as PyTorch holds it). */
 export interface TensorSummary {
@@ -72,6 +63,19 @@ export function loadFixtures(): { fixtures: ReleaseFixture[]; missing: string | 
     fixtures: paths.map((p, i) => ({ file: files[i], ...JSON.parse(readFileSync(p, 'utf8')) })),
     missing: null,
   };
+}
+
+/**
+ * The fixtures for a test file; where ../shared is absent, says so (a warning, and one test that
+ * states why the others are skipped) and returns `missing`.
+ */
+export function fixturesOrSkip(testFile: string): { fixtures: ReleaseFixture[]; missing: string | null } {
+  const r = loadFixtures();
+  if (r.missing) console.warn(`${testFile}: skipped, ${r.missing}`);
+  it.runIf(!!r.missing)(`skips the release-network parity: ${r.missing}`, () => {
+    expect(r.fixtures).toEqual([]);
+  });
+  return r;
 }
 
 /**
