@@ -15,7 +15,8 @@ import {
 } from '../src/index';
 
 function fixed(shape: number[], seed: number, scale = 1): tf.Tensor4D {
-  return tf.tensor(new Rng(seed).normalArray(shape.reduce((a, b) => a * b, 1), 0, scale), shape) as tf.Tensor4D;
+  const t: tf.Tensor = tf.tensor(new Rng(seed).normalArray(shape.reduce((a, b) => a * b, 1), 0, scale), shape);
+  return t as tf.Tensor4D;
 }
 function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
   return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
