@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { type ConvGeometry, scatterTap, tapSlice } from './ops';
+import { type ConvGeometry, addN, scatterTap, tapSlice } from './ops';
 import { assert, assertRank, pair } from './util';
 
 /** Options of {@link maxPool2d} (PyTorch's `nn.MaxPool2d` arguments). */
@@ -135,7 +135,7 @@ export function maxPool2d(x: tf.Tensor4D, opts: MaxPool2dOptions): tf.Tensor4D {
             parts.push(scatterTap(tf.where(first, dy, tf.zerosLike(dy)), g, i, j, hp, wp));
           }
         }
-        const dxp = parts.length === 1 ? parts[0] : tf.addN(parts);
+        const dxp = parts.length === 1 ? parts[0] : addN(parts); // 9 taps: chunked for webgpu
         return hp === h && wp === w ? dxp : tf.slice(dxp, [0, ph, pw, 0], [n, h, w, c]);
       },
     };

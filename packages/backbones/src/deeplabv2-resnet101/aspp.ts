@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Conv2d, Module, type Rng } from '@sign/core';
+import { Conv2d, Module, addN, type Rng } from '@sign/core';
 
 /** The four (or more) parallel dilated 3×3 convs of the ASPP, as `stages.c0` … (release names); zero until {@link Aspp} draws them. */
 class AsppStages extends Module {
@@ -60,7 +60,7 @@ export class Aspp extends Module {
   apply(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
       const outs = this.stages.convs.map((c) => c.apply(x));
-      return (outs.length === 1 ? outs[0] : tf.addN(outs)) as tf.Tensor4D;
+      return (outs.length === 1 ? outs[0] : addN(outs)) as tf.Tensor4D;
     });
   }
 }
