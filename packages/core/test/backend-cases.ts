@@ -1,10 +1,11 @@
 /**
  * The core ops as backend parity cases (compared with cpu by `expectMatchesCpu`): strided and
  * dilated convolutions forward and backward with every implementation, dense and matMul with
- * their gradients, and addN past the 7-input chunk.
+ * their gradients, addN past the 7-input chunk, max pooling in ceil mode and frozen BatchNorm
+ * with their input gradients.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { addN, conv2d, dense, matMul, Rng, setConvImplementation, type Conv2dPadding, type ConvImplementation } from '../src/index';
+import { addN, conv2d, dense, FrozenBatchNorm, matMul, maxPool2d, Rng, setConvImplementation, type Conv2dPadding, type ConvImplementation } from '../src/index';
 import { readAll, type HostValues, type ParityCase } from '../src/testing';
 
 interface ConvCase {
@@ -88,6 +89,39 @@ export const CORE_CASES: ParityCase[] = [
       const y = addN(xs);
       tf.dispose([...xs, ...grads.slice(1, 15)]);
       return readAll({ y, dfirst: grads[0], dlast: grads[15] });
+    },
+  },
+  {
+    name: 'maxPool2d 3×3/2 pad 1 ceil mode (an extra end window) and 2×2/2: y and dx',
+    compute: async () => {
+      const rng = new Rng(5);
+      const x = tf.tensor4d(rng.normalArray(2 * 10 * 9 * 3), [2, 10, 9, 3]);
+      const opts = [
+        { kernelSize: 3, stride: 2, padding: 1, ceilMode: true },
+        { kernelSize: 2, stride: 2 },
+      ];
+      const ys = opts.map((o) => maxPool2d(x, o));
+      const rs = ys.map((y) => tf.tensor(rng.normalArray(y.size), y.shape));
+      const dxs = opts.map((o, i) => tf.grad((v: tf.Tensor) => tf.sum(tf.mul(maxPool2d(v as tf.Tensor4D, o), rs[i])))(x));
+      tf.dispose([x, ...rs]);
+      return readAll({ yCeil: ys[0], y2x2: ys[1], dxCeil: dxs[0], dx2x2: dxs[1] });
+    },
+  },
+  {
+    name: 'FrozenBatchNorm: y and dx',
+    compute: async () => {
+      const rng = new Rng(6);
+      const bn = new FrozenBatchNorm({ numFeatures: 5 });
+      const stats = { weight: rng.normalArray(5), bias: rng.normalArray(5), runningMean: rng.normalArray(5), runningVar: rng.uniformArray(5, 0.5, 2) };
+      const dict = Object.fromEntries(Object.entries(stats).map(([k, v]) => [k, tf.tensor1d(v)]));
+      bn.loadStateDict(dict);
+      const x = tf.tensor4d(rng.normalArray(2 * 4 * 3 * 5), [2, 4, 3, 5]);
+      const r = tf.tensor4d(rng.normalArray(2 * 4 * 3 * 5), [2, 4, 3, 5]);
+      const y = bn.apply(x);
+      const dx = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(bn.apply(v), r)))(x);
+      tf.dispose([x, r, ...Object.values(dict)]);
+      bn.dispose();
+      return readAll({ y, dx });
     },
   },
 ];
