@@ -13,7 +13,7 @@ import { expectNoLeaks } from '@sign/core/testing';
 import { releaseSimConfigFromKeys } from '../src/index';
 import { fixturesOrSkip, inputNhwc } from './release-network/fixture';
 import { expectSimRun, expectSummary } from './release-network/expect';
-import { buildBackbone, runSimAndHead } from './release-network/network';
+import { buildBackbone, runSimAndHead, settle } from './release-network/network';
 
 const { fixtures, missing } = fixturesOrSkip('release-network.wasm.test');
 
@@ -32,11 +32,13 @@ describe.skipIf(!!missing)(
       );
       expect(fixtures[1].state_dict.slice(0, n)).toEqual(fixtures[0].state_dict.slice(0, n));
       const fx = fixtures[0];
-      const bb = buildBackbone(fx);
+      const bb = await buildBackbone(fx);
       const [b, c, h, w] = fx.input_shape_nchw;
       const x = tf.tensor4d(inputNhwc(fx.input_shape_nchw, fx.phase), [b, h, w, c]);
+      await settle();
       const trunk = await expectNoLeaks(() => bb.applyTrunk(x));
       layer5 = trunk.dataSync() as Float32Array;
+      await settle();
       aspp = await expectNoLeaks(() => bb.applyAspp(trunk));
       expect(bb.outputShape(h, w)).toEqual([aspp.shape[1], aspp.shape[2]]);
       tf.dispose([x, trunk]);

@@ -69,7 +69,10 @@ export function loadFixtures(): { fixtures: ReleaseFixture[]; missing: string | 
  * The fixtures for a test file; where ../shared is absent, says so (a warning, and one test that
  * states why the others are skipped) and returns `missing`.
  */
-export function fixturesOrSkip(testFile: string): { fixtures: ReleaseFixture[]; missing: string | null } {
+export function fixturesOrSkip(testFile: string): {
+  fixtures: ReleaseFixture[];
+  missing: string | null;
+} {
   const r = loadFixtures();
   if (r.missing) console.warn(`${testFile}: skipped, ${r.missing}`);
   it.runIf(!!r.missing)(`skips the release-network parity: ${r.missing}`, () => {

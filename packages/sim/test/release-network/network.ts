@@ -28,20 +28,31 @@ export function releaseHeadKey(key: string): string | undefined {
   return table[key];
 }
 
+/** Lets the event loop run (vitest's worker answers its RPC) between long synchronous stages. */
+export const tick = () => new Promise<void>((r) => setImmediate(r));
+
+/**
+ * Waits a moment before a long synchronous stage, so that vitest's pending RPC calls (task
+ * updates) complete first: one still in flight when the event loop is blocked for more than its
+ * 60 s timer fails the run, which happens on a loaded machine with the cpu backend.
+ */
+export const settle = () => new Promise<void>((r) => setTimeout(r, 1000));
+
 /**
  * Loads the state-dict entries that `mapKey` knows into `module`, one tensor at a time (the
- * backbone's 87M weights never exist twice), then checks that every parameter got exactly one
- * key: the mapping is one-to-one. Returns the number of tensors loaded.
+ * backbone's 87M weights never exist twice; the event loop runs between tensors), then checks
+ * that every parameter got exactly one key: the mapping is one-to-one. Returns the number of
+ * tensors loaded.
  */
-export function loadFromRule(
+export async function loadFromRule(
   module: import('@sign/core').Module,
   fx: ReleaseFixture,
   mapKey: (key: string) => string | null | undefined,
-): number {
+): Promise<number> {
   const paths: string[] = [];
-  fx.state_dict.forEach((e, k) => {
+  for (const [k, e] of fx.state_dict.entries()) {
     const path = mapKey(e.name);
-    if (path === undefined || path === null) return;
+    if (path === undefined || path === null) continue;
     const t = tf.tensor(ruleValues(e.name, e.shape, k, fx.phase)!, e.shape);
     try {
       loadTorchStateDict(module, { [e.name]: t }, mapKey, { strict: false });
@@ -49,7 +60,8 @@ export function loadFromRule(
       t.dispose();
     }
     paths.push(path);
-  });
+    await tick();
+  }
   const params = [...module.namedParameters().keys()].sort();
   const got = [...paths].sort();
   if (JSON.stringify(params) !== JSON.stringify(got)) {
@@ -63,29 +75,28 @@ export function loadFromRule(
 }
 
 /** The fixture's backbone (identical in both fixtures: the backbone's entries come first). */
-export function buildBackbone(fx: ReleaseFixture): DeepLabV2ResNet101 {
+export async function buildBackbone(fx: ReleaseFixture): Promise<DeepLabV2ResNet101> {
   const bb = new DeepLabV2ResNet101(new Rng(0), { init: 'zeros' });
-  loadFromRule(bb, fx, deeplabReleaseKey);
+  await loadFromRule(bb, fx, deeplabReleaseKey);
   return bb;
 }
 
 /** The fixture's SIM (variant detected from its keys) and classifier head. */
-export function buildSimAndHead(fx: ReleaseFixture): {
-  sim: ReleaseSpatialInformationModule;
-  head: Discriminator;
-} {
+export async function buildSimAndHead(
+  fx: ReleaseFixture,
+): Promise<{ sim: ReleaseSpatialInformationModule; head: Discriminator }> {
   const sim = new ReleaseSpatialInformationModule(new Rng(0), {
     ...releaseSimConfigFromKeys(fx.state_dict),
     init: 'zeros',
   });
-  loadFromRule(sim, fx, releaseSimKey);
+  await loadFromRule(sim, fx, releaseSimKey);
   const cls = fx.state_dict.find((e) => e.name === 'dis.cls.weight')!;
   const head = new Discriminator(new Rng(0), {
     featureDim: sim.channels,
     hidden: cls.shape[1],
     numClasses: cls.shape[0],
   });
-  loadFromRule(head, fx, releaseHeadKey);
+  await loadFromRule(head, fx, releaseHeadKey);
   return { sim, head };
 }
 
@@ -104,9 +115,6 @@ export interface SimRun {
   argmax?: Int32Array;
 }
 
-/** Lets the event loop run (vitest's worker answers its RPC) between long synchronous stages. */
-const tick = () => new Promise<void>((r) => setImmediate(r));
-
 /**
  * Runs the fixture's SIM (test path: z = mu) and head on the ASPP output `h` [1,H,W,D]:
  * `'all'` stages through `sim.apply`, `'split'` (the same stages one module at a time through
@@ -119,8 +127,9 @@ export async function runSimAndHead(
   h: tf.Tensor4D,
   stages: 'all' | 'split' | 'positional',
 ): Promise<SimRun> {
-  const { sim, head } = buildSimAndHead(fx);
+  const { sim, head } = await buildSimAndHead(fx);
   sim.eval();
+  await settle();
   const made: tf.Tensor[] = [];
   const keep = <T extends tf.Tensor>(t: T): T => (made.push(t), t);
   try {
@@ -139,10 +148,10 @@ export async function runSimAndHead(
       positional = p.positional;
       if (positional) made.push(...Object.values(positional));
       if (stages === 'positional') return { afterPositional: hPrime.dataSync() as Float32Array };
-      await tick();
+      await settle();
       rest = sim.contextualModule(hPrime, { noise: 'zero' });
       made.push(...Object.values(rest));
-      await tick();
+      await settle();
     }
     const { logits, gan } = head.applyMap(rest.feature, { training: false, rng: new Rng(0) });
     made.push(logits, gan);
