@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { dynamicImport, errorText } from './util';
 import { describeAdapter, loadWebgpu, releaseWebgpu, type WebgpuAdapterReport } from './webgpu';
 
 /** Which tfjs backend to run on. `'auto'` picks the fastest one that loads. */
@@ -36,14 +37,6 @@ const SPEC = {
   chainedOps: '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops.js',
 };
 
-function dynamicImport(spec: string): Promise<any> {
-  return import(/* @vite-ignore */ spec);
-}
-
-function errorText(e: unknown): string {
-  const msg = e instanceof Error ? e.message : String(e);
-  return msg.split('\n')[0].slice(0, 300);
-}
 
 /**
  * tfjs-core's per-file ES modules (the only place its gradient definitions ship) use

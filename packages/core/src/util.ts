@@ -29,3 +29,17 @@ export function pair(v: number | [number, number] | undefined, dflt: number, whe
   }
   return p;
 }
+
+/**
+ * `import(spec)` of a module named at run time: bundlers and the type checker leave optional
+ * packages alone; a missing one rejects here, where the caller can say why.
+ */
+export function dynamicImport(spec: string): Promise<any> {
+  return import(/* @vite-ignore */ spec);
+}
+
+/** The first line of an error's message (at most 300 characters), for one-line reasons. */
+export function errorText(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  return msg.split('\n')[0].slice(0, 300);
+}

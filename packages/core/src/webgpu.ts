@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { dynamicImport, errorText } from './util';
 
 /**
  * The WebGPU backend: `@tensorflow/tfjs-backend-webgpu` on the browser's `navigator.gpu`, or in
@@ -50,14 +51,6 @@ const SPEC = {
   dawn: 'webgpu',
 };
 
-function dynamicImport(spec: string): Promise<any> {
-  return import(/* @vite-ignore */ spec);
-}
-
-function firstLine(e: unknown): string {
-  const msg = e instanceof Error ? e.message : String(e);
-  return msg.split('\n')[0].slice(0, 300);
-}
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node;
 
@@ -429,7 +422,7 @@ export async function loadWebgpu(allowSoftware: boolean): Promise<WebgpuAdapterR
       dawn = await dynamicImport(SPEC.dawn);
     } catch (e) {
       throw new Error(
-        `${SPEC.dawn} (Dawn for Node) is not installed or failed to load: ${firstLine(e)}`,
+        `${SPEC.dawn} (Dawn for Node) is not installed or failed to load: ${errorText(e)}`,
       );
     }
     // GPUBufferUsage, GPUMapMode, … which tfjs-backend-webgpu reads as globals.
@@ -439,7 +432,7 @@ export async function loadWebgpu(allowSoftware: boolean): Promise<WebgpuAdapterR
   try {
     wg = await dynamicImport(SPEC.backend);
   } catch (e) {
-    throw new Error(`${SPEC.backend} is not installed: ${firstLine(e)}`);
+    throw new Error(`${SPEC.backend} is not installed: ${errorText(e)}`);
   }
   const WebGPUBackend = wg.WebGPUBackend ?? wg.default?.WebGPUBackend;
   if (typeof WebGPUBackend !== 'function')
@@ -474,7 +467,7 @@ export async function loadWebgpu(allowSoftware: boolean): Promise<WebgpuAdapterR
       gpu = browserGpu ?? dawn.create(c.flags);
       adapter = await gpu.requestAdapter(c.options);
     } catch (e) {
-      reasons.push(`${name}: ${firstLine(e)}`);
+      reasons.push(`${name}: ${errorText(e)}`);
       continue;
     }
     if (!adapter) {
@@ -497,7 +490,7 @@ export async function loadWebgpu(allowSoftware: boolean): Promise<WebgpuAdapterR
     try {
       ({ device, limits } = await requestDevice(adapter));
     } catch (e) {
-      reasons.push(`${name}: requestDevice failed: ${firstLine(e)}`);
+      reasons.push(`${name}: requestDevice failed: ${errorText(e)}`);
       continue;
     }
     const report: WebgpuAdapterReport = {
