@@ -1,12 +1,15 @@
 /**
- * Runs the package benchmarks (packages/<pkg>/bench/*.bench.ts) one after another with tsx.
+ * Runs the benchmarks one after another with tsx: each package's (packages/<pkg>/bench/*.bench.ts)
+ * and the workspace-level suites (bench/<suite>/*.bench.ts, e.g. `peer`: the PyTorch peer's
+ * workloads built from the public packages).
  *
- *   pnpm bench                      # every package's benches
+ *   pnpm bench                      # every benchmark
  *   pnpm bench core                 # only @sign/core's
+ *   pnpm bench peer                 # the peer workloads (JSON lines); `pnpm bench:peer` compares with PyTorch
  *   pnpm bench core -- --all        # pass arguments after `--` to each bench
  *
- * A bench folder with its own tsconfig.json (mapping @sign/* to sources) is run with it. The
- * exit code is non-zero if any bench failed.
+ * A bench folder with its own tsconfig.json (mapping @sign/* to sources) is run with it (the
+ * workspace suites use bench/tsconfig.json). The exit code is non-zero if any bench failed.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -19,19 +22,30 @@ const selected = dash === -1 ? argv : argv.slice(0, dash);
 const passThrough = dash === -1 ? [] : argv.slice(dash + 1);
 
 const packagesDir = join(root, 'packages');
-const known = readdirSync(packagesDir).filter((p) => existsSync(join(packagesDir, p, 'bench')));
+const suitesDir = join(root, 'bench');
+// name → [folder with *.bench.ts, tsconfig.json to run them with]
+const dirs = new Map<string, [string, string]>();
+for (const p of readdirSync(packagesDir)) {
+  const dir = join(packagesDir, p, 'bench');
+  if (existsSync(dir)) dirs.set(p, [dir, join(dir, 'tsconfig.json')]);
+}
+if (existsSync(suitesDir)) {
+  for (const s of readdirSync(suitesDir, { withFileTypes: true })) {
+    if (s.isDirectory()) dirs.set(s.name, [join(suitesDir, s.name), join(suitesDir, 'tsconfig.json')]);
+  }
+}
+const known = [...dirs.keys()];
 for (const s of selected) {
-  if (!known.includes(s)) {
-    console.error(`bench: no benchmarks for package '${s}' (packages with a bench/ folder: ${known.join(', ')})`);
+  if (!dirs.has(s)) {
+    console.error(`bench: no benchmarks named '${s}' (known: ${known.join(', ')})`);
     process.exit(2);
   }
 }
-const pkgs = selected.length ? selected : known;
+const names = selected.length ? selected : known;
 let failed = 0;
-for (const pkg of pkgs) {
-  const dir = join(packagesDir, pkg, 'bench');
+for (const name of names) {
+  const [dir, tsconfig] = dirs.get(name)!;
   const files = readdirSync(dir).filter((f) => f.endsWith('.bench.ts')).sort();
-  const tsconfig = join(dir, 'tsconfig.json');
   for (const f of files) {
     const file = join(dir, f);
     console.log(`\n=== ${relative(root, file)} ${passThrough.join(' ')}`);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { dynamicImport, errorText } from './util';
 import { describeAdapter, loadWebgpu, releaseWebgpu, type WebgpuAdapterReport } from './webgpu';
+import { accelerationInfo, installAcceleration, type AccelerationInfo, type BlasPreference } from './accel';
 
 /** Which tfjs backend to run on. `'auto'` picks the fastest one that loads. */
 export type BackendPreference = 'auto' | 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
@@ -19,6 +20,26 @@ export interface BackendReport {
   attempts: BackendAttempt[];
   /** The GPU adapter and device limits, when the backend is 'webgpu'. */
   adapter?: WebgpuAdapterReport;
+  /** The compute path: OpenBLAS or not, its library and threads (see `accelerationInfo`). */
+  acceleration: AccelerationInfo;
+}
+
+/** Options of `initBackend`. */
+export interface InitBackendOptions {
+  /**
+   * Native BLAS for the products and convolutions of the wasm and cpu backends: `'auto'`
+   * (default; used when the optional `koffi` package and an OpenBLAS library load), `'off'`, or
+   * `'require'` (throw when it cannot load). The `SIGN_BLAS` environment variable sets the
+   * default.
+   */
+  blas?: BlasPreference;
+  /** OpenBLAS threads (default: `SIGN_BLAS_THREADS`, else OpenBLAS's own: every core). */
+  blasThreads?: number;
+  /**
+   * Free saved tensors and intermediate gradients during the backward pass instead of at its
+   * end (default true; any backend). Same gradients, lower peak memory; see gradients.ts.
+   */
+  leanGradients?: boolean;
 }
 
 const AUTO_ORDER: Exclude<BackendPreference, 'auto'>[] = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
@@ -193,14 +214,19 @@ let lastAdapter: WebgpuAdapterReport | null = null;
  * which falls back to wasm. The report lists every attempt and why it was skipped, and for webgpu
  * the adapter and the device limits it was given (`report.adapter`).
  *
+ * On wasm and cpu it then installs the speed-ups of `accelerationInfo` (wasm's shared-memory
+ * Identity and blocked Transpose; OpenBLAS for products and convolutions when the optional
+ * `koffi` package and an OpenBLAS library load, unless `opts.blas` is `'off'`).
+ *
  * @example
  * const report = await initBackend('auto');
  * console.log(report.backend);            // 'wasm' on a machine without libtensorflow
  * for (const a of report.attempts) console.log(a.name, a.ok, a.reason ?? '');
+ * console.log(report.acceleration.summary);   // 'wasm + OpenBLAS (libopenblas.so.0, 2 threads)'
  * const gpu = await initBackend('webgpu'); // Vulkan → OpenGL ES → wasm, saying why at each step
  * if (gpu.adapter) console.log(gpu.adapter.description, gpu.adapter.limits.maxStorageBuffersPerShaderStage);
  */
-export async function initBackend(preference: BackendPreference = 'auto'): Promise<BackendReport> {
+export async function initBackend(preference: BackendPreference = 'auto', opts: InitBackendOptions = {}): Promise<BackendReport> {
   if (!PREFERENCES.includes(preference)) {
     throw new Error(`initBackend: unknown backend '${String(preference)}'; expected one of ${PREFERENCES.join(', ')}`);
   }
@@ -212,13 +238,16 @@ export async function initBackend(preference: BackendPreference = 'auto'): Promi
     lastAdapter = null;
     try {
       await attempt(name, preference);
-      attempts.push(lastNote ? { name, ok: true, reason: lastNote } : { name, ok: true });
-      const report: BackendReport = { backend: tf.getBackend(), attempts };
-      if (lastAdapter) report.adapter = lastAdapter;
-      return report;
     } catch (e) {
       attempts.push({ name, ok: false, reason: errorText(e) });
+      continue;
     }
+    attempts.push(lastNote ? { name, ok: true, reason: lastNote } : { name, ok: true });
+    const adapter = lastAdapter;
+    await installAcceleration(tf.getBackend(), opts);
+    const report: BackendReport = { backend: tf.getBackend(), attempts, acceleration: accelerationInfo() };
+    if (adapter) report.adapter = adapter;
+    return report;
   }
   const detail = attempts.map((a) => `${a.name}: ${a.reason}`).join('; ');
   throw new Error(`initBackend('${preference}'): no backend could be loaded (${detail})`);

@@ -1,8 +1,14 @@
 export { initBackend, currentBackend, registerGradients } from './backend';
-export type { BackendPreference, BackendAttempt, BackendReport } from './backend';
-export { addN, conv2d, conv1x1, dense, matMul, convGeometry, convImplementation, setConvImplementation } from './ops';
+export type { BackendPreference, BackendAttempt, BackendReport, InitBackendOptions } from './backend';
+export { accelerationInfo } from './accel';
+export { defineKernel, runKernel } from './kernels';
+export type { KernelDefinition } from './kernels';
+export { hostIo } from './host-kernels';
+export type { HostIo } from './host-kernels';
+export type { AccelerationInfo, BlasPreference } from './accel';
+export { addN, conv2d, conv1x1, dense, leakyRelu, matMul, convGeometry, convImplementation, setConvImplementation } from './ops';
 export type { Conv2dOptions, Conv2dPadding, ConvGeometry, ConvImplementation } from './ops';
-export { Rng, dropout } from './random';
+export { Rng, dropout, randomNormal, randomUniform } from './random';
 export { Module } from './module';
 export { Conv2d, Conv1x1, Linear, FrozenBatchNorm, kaimingUniformA5, biasUniform } from './layers';
 export type { Conv2dConfig, FrozenBatchNormConfig } from './layers';

@@ -1,4 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { blasActive, blasContext } from './accel';
+import {
+  blasBatchMatMul,
+  blasConv2d,
+  blasConv2dBackpropFilter,
+  blasConv2dBackpropInput,
+  hostIo,
+} from './host-kernels';
+import { defineKernel, runKernel } from './kernels';
 import { assert, assertRank, pair } from './util';
 
 /** Padding of a convolution: TF-style 'same'/'valid', a symmetric amount, or [[top,bottom],[left,right]]. */
@@ -96,47 +105,153 @@ export function convGeometry(
 }
 
 // ---------------------------------------------------------------------------------------------
-// matMul with explicit-transpose gradients
+// Kernels
+//
+// The products and convolutions below are tfjs kernels of their own ('SignMatMul',
+// 'SignConv2D', 'SignConv2DBackpropInput', 'SignConv2DBackpropFilter') with registered
+// gradients, rather than tf.customGrad functions: tfjs then asks a gradient only for the inputs
+// that lead to the variables being differentiated (a customGrad computes every input's gradient,
+// e.g. a first layer's gradient with respect to its constant data). Each kernel takes
+// OpenBLAS's sgemm on the tensors' memory when `initBackend` installed it for the backend (see
+// accel.ts), and otherwise a portable path built from tfjs ops.
 
-type Saver = tf.GradSaveFunc;
+const MATMUL = 'SignMatMul';
+const CONV = 'SignConv2D';
+const CONV_DX = 'SignConv2DBackpropInput';
+const CONV_DK = 'SignConv2DBackpropFilter';
 
-/**
- * a·b with a custom gradient that transposes explicitly: dA = dY·transpose(B), dB = transpose(A)·dY.
- * tfjs' own BatchMatMul gradient multiplies with transposeA/transposeB flags, which the wasm
- * backend runs 10–30x slower than a plain product.
- */
-const matMulPlain = tf.customGrad(((a: tf.Tensor2D, b: tf.Tensor2D, save: Saver) => {
-  save([a, b]);
-  return {
-    value: tf.matMul(a, b),
-    gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
-      const [sa, sb] = saved as tf.Tensor2D[];
-      return matMulGrads(sa, sb, dy);
-    },
-  };
-}) as any) as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
+interface MatMulAttrs {
+  transposeA: boolean;
+  transposeB: boolean;
+}
 
-/**
- * Gradients of y = a·b [m,n] given dy: dA = dy·bᵀ [m,k], dB = aᵀ·dy [k,n], using plain products
- * and explicit transposes. A transpose costs about as much as reading the matrix a few times
- * (wasm's transpose is not cache-blocked), so for each product we transpose whichever side moves
- * fewer elements: dB = aᵀ·dy transposes a (m·k), while (dyᵀ·a)ᵀ transposes dy and the result
- * (m·n + k·n).
- */
-export function matMulGrads(a: tf.Tensor2D, b: tf.Tensor2D, dy: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] {
-  const [m, k] = a.shape;
-  const n = b.shape[1];
-  let dyT: tf.Tensor2D | null = null;
-  const getDyT = (): tf.Tensor2D => (dyT ??= tf.transpose(dy));
-  const da = k * n <= m * n + m * k ? tf.matMul(dy, tf.transpose(b)) : tf.transpose(tf.matMul(b, getDyT()));
-  const db = m * k <= m * n + k * n ? tf.matMul(tf.transpose(a), dy) : tf.transpose(tf.matMul(getDyT(), a));
-  return [da as tf.Tensor2D, db as tf.Tensor2D];
+interface ConvAttrs {
+  strides: [number, number];
+  dilations: [number, number];
+  pads: [[number, number], [number, number]];
+}
+
+/** op(a)·op(b) (+ bias) through the SignMatMul kernel (op = transpose when the flag is set). */
+function runMatMul(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: boolean, bias?: tf.Tensor): tf.Tensor2D {
+  return runKernel(MATMUL, bias ? { a, b, bias } : { a, b }, { transposeA, transposeB });
 }
 
 /**
+ * op(a)·op(b) with plain products and explicit transposes: tfjs' transposed products run on a slow
+ * path on wasm (0.2–3 GFLOP/s instead of 10–20). Either the transposed operands are formed, or the
+ * product is computed as (op(b)ᵀ·op(a)ᵀ)ᵀ, whichever transposes fewer elements (a transpose costs
+ * about as much as reading the matrix a few times).
+ */
+function plainMatMul(a: tf.Tensor2D, b: tf.Tensor2D, transposeA: boolean, transposeB: boolean): tf.Tensor2D {
+  const [m, k] = transposeA ? [a.shape[1], a.shape[0]] : a.shape;
+  const n = transposeB ? b.shape[0] : b.shape[1];
+  const direct = (transposeA ? m * k : 0) + (transposeB ? k * n : 0);
+  if (direct === 0) return tf.matMul(a, b);
+  const swapped = (transposeA ? 0 : m * k) + (transposeB ? 0 : k * n) + m * n;
+  if (direct <= swapped) return tf.matMul(transposeA ? tf.transpose(a) : a, transposeB ? tf.transpose(b) : b);
+  return tf.transpose(tf.matMul(transposeB ? b : tf.transpose(b), transposeA ? a : tf.transpose(a))) as tf.Tensor2D;
+}
+
+function matMulKernel(backendName: string): tf.KernelFunc {
+  return ({ inputs, attrs, backend }) => {
+    const { a, b, bias } = inputs as { a: tf.Tensor2D; b: tf.Tensor2D; bias?: tf.Tensor1D };
+    const { transposeA, transposeB } = attrs as unknown as MatMulAttrs;
+    const ctx = blasContext(backend, backendName);
+    if (ctx && a.dtype === 'float32' && b.dtype === 'float32' && (!bias || bias.dtype === 'float32')) {
+      const out = blasBatchMatMul(ctx.io, ctx.blas, a, b, transposeA, transposeB, bias);
+      if (out) return out;
+    }
+    return tf.tidy(() => {
+      const y = plainMatMul(a, b, transposeA, transposeB);
+      return bias ? tf.add(y, bias) : y;
+    });
+  };
+}
+
+/** Geometry of a SignConv2D* kernel call from its attributes. */
+function attrGeometry(xShape: number[], kShape: number[], attrs: ConvAttrs): ConvGeometry {
+  return convGeometry(xShape, kShape, attrs.strides, attrs.dilations, attrs.pads, 'conv2d');
+}
+
+function convKernel(backendName: string, which: 'forward' | 'input' | 'filter'): tf.KernelFunc {
+  return ({ inputs, attrs, backend }) => {
+    const a = attrs as unknown as ConvAttrs & { inputShape?: number[]; filterShape?: number[] };
+    let g: ConvGeometry;
+    let first: tf.Tensor4D;
+    let second: tf.Tensor4D;
+    const bias = (inputs as { bias?: tf.Tensor1D }).bias;
+    if (which === 'forward') {
+      ({ x: first, filter: second } = inputs as { x: tf.Tensor4D; filter: tf.Tensor4D });
+      g = attrGeometry(first.shape, second.shape, a);
+    } else if (which === 'input') {
+      ({ dy: first, filter: second } = inputs as { dy: tf.Tensor4D; filter: tf.Tensor4D });
+      g = attrGeometry(a.inputShape!, second.shape, a);
+    } else {
+      ({ x: first, dy: second } = inputs as { x: tf.Tensor4D; dy: tf.Tensor4D });
+      g = attrGeometry(first.shape, a.filterShape!, a);
+    }
+    const impl = implementationFor(backendName);
+    const ctx = impl === 'blas' ? blasContext(backend, backendName) : null;
+    if (ctx && first.dtype === 'float32' && second.dtype === 'float32' && (!bias || bias.dtype === 'float32')) {
+      if (which === 'forward') return blasConv2d(ctx.io, ctx.blas, first, second, g, bias);
+      if (which === 'input') return blasConv2dBackpropInput(ctx.io, ctx.blas, first, second, g);
+      return blasConv2dBackpropFilter(ctx.io, ctx.blas, first, second, g);
+    }
+    const fns = PORTABLE[impl === 'blas' ? 'native' : impl];
+    return tf.tidy(() => {
+      if (which === 'input') return fns.input(first, second, g);
+      if (which === 'filter') return fns.filter(first, second, g);
+      const y = fns.forward(first, second, g);
+      return bias ? tf.add(y, bias) : y;
+    });
+  };
+}
+
+defineKernel({
+  name: MATMUL,
+  kernelFunc: matMulKernel,
+  gradient: {
+    inputsToSave: ['a', 'b'],
+    gradFunc: (dy, saved, attrs) => {
+      const [a, b] = saved;
+      const { transposeA: ta, transposeB: tb } = attrs as unknown as MatMulAttrs;
+      const d = dy as tf.Tensor;
+      const bias = () => tf.sum(d, 0);
+      // y = op(a)·op(b) (+ bias): the four cases of tfjs' own BatchMatMul gradient.
+      if (!ta && !tb) return { a: () => runMatMul(d, b, false, true), b: () => runMatMul(a, d, true, false), bias };
+      if (ta && !tb) return { a: () => runMatMul(b, d, false, true), b: () => runMatMul(a, d, false, false), bias };
+      if (!ta && tb) return { a: () => runMatMul(d, b, false, false), b: () => runMatMul(d, a, true, false), bias };
+      return { a: () => runMatMul(b, d, true, true), b: () => runMatMul(d, a, true, true), bias };
+    },
+  },
+});
+defineKernel({
+  name: CONV,
+  kernelFunc: (b) => convKernel(b, 'forward'),
+  gradient: {
+    inputsToSave: ['x', 'filter'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x, filter] = saved;
+      const a = attrs as unknown as ConvAttrs;
+      return {
+        x: () => runKernel(CONV_DX, { dy: dy as tf.Tensor, filter }, { ...a, inputShape: x.shape }),
+        filter: () => runKernel(CONV_DK, { x, dy: dy as tf.Tensor }, { ...a, filterShape: filter.shape }),
+        bias: () => tf.sum(dy as tf.Tensor, [0, 1, 2]),
+      };
+    },
+  },
+});
+defineKernel({ name: CONV_DX, kernelFunc: (b) => convKernel(b, 'input') });
+defineKernel({ name: CONV_DK, kernelFunc: (b) => convKernel(b, 'filter') });
+
+// ---------------------------------------------------------------------------------------------
+// matMul, dense, conv1x1
+
+/**
  * Matrix product `a·b` (optionally transposing either operand first) whose forward and backward
- * run at full speed on every backend: transposes are explicit `tf.transpose` ops, never the
- * transposeA/B flags of `tf.matMul`.
+ * run at full speed on every backend: on wasm/cpu with OpenBLAS the transposes are sgemm flags;
+ * otherwise they are explicit `tf.transpose` ops (never the transposeA/B flags of `tf.matMul`,
+ * slow on wasm). Gradients are computed only for the operands that need one.
  *
  * @param a [m,k] (or [k,m] with transposeA)
  * @param b [k,n] (or [n,k] with transposeB)
@@ -154,11 +269,7 @@ export function matMul(a: tf.Tensor2D, b: tf.Tensor2D, transposeA = false, trans
     'matMul',
     `inner dimensions differ: a [${a.shape}]${transposeA ? 'ᵀ' : ''} · b [${b.shape}]${transposeB ? 'ᵀ' : ''}`,
   );
-  return tf.tidy(() => {
-    const aa = transposeA ? tf.transpose(a) : a;
-    const bb = transposeB ? tf.transpose(b) : b;
-    return matMulPlain(aa, bb);
-  });
+  return runMatMul(a, b, transposeA, transposeB);
 }
 
 function checkBias(bias: tf.Tensor | undefined, n: number, where: string): void {
@@ -180,16 +291,9 @@ function checkBias(bias: tf.Tensor | undefined, n: number, where: string): void 
 export function dense(x: tf.Tensor2D, kernel: tf.Tensor2D, bias?: tf.Tensor1D): tf.Tensor2D {
   assertRank(x, 2, 'dense', 'x');
   assertRank(kernel, 2, 'dense', 'kernel');
-  assert(
-    x.shape[1] === kernel.shape[0],
-    'dense',
-    `x has ${x.shape[1]} features but kernel [${kernel.shape}] expects ${kernel.shape[0]}`,
-  );
+  assert(x.shape[1] === kernel.shape[0], 'dense', `x has ${x.shape[1]} features but kernel [${kernel.shape}] expects ${kernel.shape[0]}`);
   checkBias(bias, kernel.shape[1], 'dense');
-  return tf.tidy(() => {
-    const y = matMulPlain(x, kernel);
-    return bias ? tf.add(y, bias) : y;
-  });
+  return runMatMul(x, kernel, false, false, bias);
 }
 
 /**
@@ -208,15 +312,11 @@ export function conv1x1(x: tf.Tensor4D, kernel: tf.Tensor2D, bias?: tf.Tensor1D)
   const [n, h, w, c] = x.shape;
   assert(c === kernel.shape[0], 'conv1x1', `x has ${c} channels but kernel [${kernel.shape}] expects ${kernel.shape[0]}`);
   checkBias(bias, kernel.shape[1], 'conv1x1');
-  return tf.tidy(() => {
-    let y = matMulPlain(tf.reshape(x, [n * h * w, c]), kernel);
-    if (bias) y = tf.add(y, bias);
-    return tf.reshape(y, [n, h, w, kernel.shape[1]]);
-  });
+  return tf.tidy(() => tf.reshape(runMatMul(tf.reshape(x, [n * h * w, c]), kernel, false, false, bias), [n, h, w, kernel.shape[1]]));
 }
 
 // ---------------------------------------------------------------------------------------------
-// conv2d
+// conv2d: the portable implementations (tfjs ops; forward, input gradient, filter gradient)
 
 /** One tap's input window: xp[:, i*dh + a*sh, j*dw + b*sw, :] for a < oh, b < ow. */
 export function tapSlice(xp: tf.Tensor4D, g: ConvGeometry, i: number, j: number): tf.Tensor4D {
@@ -242,6 +342,18 @@ function padInput(x: tf.Tensor4D, g: ConvGeometry): tf.Tensor4D {
     [l, r],
     [0, 0],
   ]);
+}
+
+/** The padded frame size [hp, wp] of a geometry. */
+function paddedSize(g: ConvGeometry): [number, number] {
+  return [g.h + g.pads[0][0] + g.pads[0][1], g.w + g.pads[1][0] + g.pads[1][1]];
+}
+
+/** Crops the padded-frame gradient [n,hp,wp,cin] to the input [n,h,w,cin]. */
+function cropPadding(dxp: tf.Tensor4D, g: ConvGeometry): tf.Tensor4D {
+  const [hp, wp] = paddedSize(g);
+  if (hp === g.h && wp === g.w) return dxp;
+  return tf.slice(dxp, [0, g.pads[0][0], g.pads[1][0], 0], [g.n, g.h, g.w, g.cin]);
 }
 
 /** im2col matrix [n*oh*ow, kh*kw*cin], columns ordered (i, j, c) like a reshaped kernel. */
@@ -301,8 +413,7 @@ export function addN<T extends tf.Tensor>(xs: T[]): T {
 function col2im(dcols: tf.Tensor2D, g: ConvGeometry): tf.Tensor4D {
   const { n, cin, oh, ow, sh, sw } = g;
   const k = g.kh * g.kw;
-  const hp = g.h + g.pads[0][0] + g.pads[0][1];
-  const wp = g.w + g.pads[1][0] + g.pads[1][1];
+  const [hp, wp] = paddedSize(g);
   const up = spreadToStride(tf.reshape(dcols, [n, oh, ow, k * cin]) as tf.Tensor4D, sh, sw);
   const uh = oh * sh;
   const uw = ow * sw;
@@ -325,30 +436,7 @@ function col2im(dcols: tf.Tensor2D, g: ConvGeometry): tf.Tensor4D {
       );
     }
   }
-  const dxp = parts.length === 1 ? parts[0] : addN(parts);
-  const [[pt], [pl]] = g.pads;
-  if (hp === g.h && wp === g.w) return dxp;
-  return tf.slice(dxp, [0, pt, pl, 0], [n, g.h, g.w, cin]);
-}
-
-/** conv2d as im2col + one matMul, with an explicit-transpose custom gradient (any backend). */
-function conv2dIm2col(x: tf.Tensor4D, kernel: tf.Tensor4D, g: ConvGeometry): tf.Tensor4D {
-  const f = tf.customGrad(((xx: tf.Tensor4D, kk: tf.Tensor4D, save: Saver) => {
-    const cols = im2col(xx, g);
-    const k2 = tf.reshape(kk, [g.kh * g.kw * g.cin, g.cout]) as tf.Tensor2D;
-    save([cols, k2]);
-    const y = tf.matMul(cols, k2);
-    return {
-      value: tf.reshape(y, [g.n, g.oh, g.ow, g.cout]),
-      gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
-        const [scols, sk2] = saved as tf.Tensor2D[];
-        const dy2 = tf.reshape(dy, [g.n * g.oh * g.ow, g.cout]) as tf.Tensor2D;
-        const [dcols, dk2] = matMulGrads(scols, sk2, dy2);
-        return [col2im(dcols, g), tf.reshape(dk2, [g.kh, g.kw, g.cin, g.cout])];
-      },
-    };
-  }) as any) as (x: tf.Tensor4D, k: tf.Tensor4D) => tf.Tensor4D;
-  return f(x, kernel);
+  return cropPadding(parts.length === 1 ? parts[0] : addN(parts), g);
 }
 
 /** Scatters one tap's input gradient [n,oh,ow,cin] into the padded input frame [n,hp,wp,cin]. */
@@ -370,57 +458,6 @@ export function scatterTap(d: tf.Tensor4D, g: ConvGeometry, i: number, j: number
   ]);
 }
 
-/**
- * conv2d as a sum over the kh·kw kernel taps of (shifted input window)·(kernel slice), each a
- * plain matMul; the custom gradient does the same per tap, so no large im2col matrix is built or
- * transposed (any backend).
- */
-function conv2dTaps(x: tf.Tensor4D, kernel: tf.Tensor4D, g: ConvGeometry): tf.Tensor4D {
-  const { n, cin, cout, oh, ow, kh, kw } = g;
-  const p = n * oh * ow;
-  const hp = g.h + g.pads[0][0] + g.pads[0][1];
-  const wp = g.w + g.pads[1][0] + g.pads[1][1];
-  const window = (xp: tf.Tensor4D, i: number, j: number) => tf.reshape(tapSlice(xp, g, i, j), [p, cin]) as tf.Tensor2D;
-  const f = tf.customGrad(((xx: tf.Tensor4D, kk: tf.Tensor4D, save: Saver) => {
-    const xp = padInput(xx, g);
-    const k3 = tf.reshape(kk, [kh * kw, cin, cout]);
-    const parts: tf.Tensor2D[] = [];
-    for (let i = 0; i < kh; i++) {
-      for (let j = 0; j < kw; j++) {
-        const kt = tf.reshape(tf.slice(k3, [i * kw + j, 0, 0], [1, cin, cout]), [cin, cout]) as tf.Tensor2D;
-        parts.push(tf.matMul(window(xp, i, j), kt));
-      }
-    }
-    save([xp, k3]);
-    const y = parts.length === 1 ? parts[0] : addN(parts);
-    return {
-      value: tf.reshape(y, [n, oh, ow, cout]),
-      gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
-        const [sxp, sk3] = saved as [tf.Tensor4D, tf.Tensor3D];
-        const dy2 = tf.reshape(dy, [p, cout]) as tf.Tensor2D;
-        const dyT = tf.transpose(dy2);
-        // [kh*kw, cout, cin]: every tap's kernel slice, transposed once.
-        const kT = tf.transpose(sk3, [0, 2, 1]);
-        const dks: tf.Tensor2D[] = [];
-        const dxs: tf.Tensor4D[] = [];
-        for (let i = 0; i < kh; i++) {
-          for (let j = 0; j < kw; j++) {
-            const t = i * kw + j;
-            dks.push(tf.matMul(dyT, window(sxp, i, j))); // [cout, cin]
-            const kTt = tf.reshape(tf.slice(kT, [t, 0, 0], [1, cout, cin]), [cout, cin]) as tf.Tensor2D;
-            dxs.push(scatterTap(tf.reshape(tf.matMul(dy2, kTt), [n, oh, ow, cin]), g, i, j, hp, wp));
-          }
-        }
-        const dk = tf.reshape(tf.transpose(tf.stack(dks), [0, 2, 1]), [kh, kw, cin, cout]);
-        const dxp = dxs.length === 1 ? dxs[0] : addN(dxs);
-        const dx = hp === g.h && wp === g.w ? dxp : tf.slice(dxp, [0, g.pads[0][0], g.pads[1][0], 0], [n, g.h, g.w, cin]);
-        return [dx, dk];
-      },
-    };
-  }) as any) as (x: tf.Tensor4D, k: tf.Tensor4D) => tf.Tensor4D;
-  return f(x, kernel);
-}
-
 /** Zero-inserts a gradient [n,oh,ow,c] at stride spacing: [n,(oh-1)*sh+1,(ow-1)*sw+1,c] (spreadToStride less its trailing zeros). */
 function upsampleStride(d: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D {
   if (sh === 1 && sw === 1) return d;
@@ -435,15 +472,88 @@ function pads4(ph: [number, number], pw: [number, number]): [[0, 0], [number, nu
 
 /**
  * kernel [kh,kw,cin,cout] rotated 180° with in/out swapped: [kh,kw,cout,cin], out[i,j,o,c] =
- * k[kh-1-i, kw-1-j, c, o]. Flipping both spatial axes reverses the flat tap index, done here by
- * unstack/stack: wasm's Reverse kernel is ~25x slower than that on a [3,3,600,256] kernel.
+ * k[kh-1-i, kw-1-j, c, o]. Flipping both spatial axes reverses the flat tap index: one gather of
+ * the taps in reverse order (wasm's Reverse kernel is ~25x slower on a [3,3,600,256] kernel, and
+ * unstack/stack slices the whole kernel once per tap).
  */
 function flipKernel(k: tf.Tensor4D): tf.Tensor4D {
   const [kh, kw, cin, cout] = k.shape;
-  const taps = tf.unstack(tf.transpose(tf.reshape(k, [kh * kw, cin, cout]), [0, 2, 1]));
-  taps.reverse();
-  return tf.reshape(taps.length === 1 ? taps[0] : tf.stack(taps), [kh, kw, cout, cin]);
+  const t = kh * kw;
+  const reversed = tf.tensor1d(Int32Array.from({ length: t }, (_, i) => t - 1 - i), 'int32');
+  const taps = tf.gather(tf.reshape(k, [t, cin, cout]), reversed);
+  return tf.reshape(tf.transpose(taps, [0, 2, 1]), [kh, kw, cout, cin]);
 }
+
+/** One portable conv2d implementation: forward, input gradient, filter gradient (tfjs ops, no tape). */
+interface PortableConv {
+  /** x [n,h,w,cin], k [kh,kw,cin,cout] → y [n,oh,ow,cout] */
+  forward(x: tf.Tensor4D, k: tf.Tensor4D, g: ConvGeometry): tf.Tensor4D;
+  /** dy [n,oh,ow,cout], k → dx [n,h,w,cin] */
+  input(dy: tf.Tensor4D, k: tf.Tensor4D, g: ConvGeometry): tf.Tensor4D;
+  /** x, dy → dk [kh,kw,cin,cout] */
+  filter(x: tf.Tensor4D, dy: tf.Tensor4D, g: ConvGeometry): tf.Tensor4D;
+}
+
+/** The taps' kernel slices [kh*kw, cin, cout] and the input windows [p, cin] of tap (i, j). */
+function tapWindow(xp: tf.Tensor4D, g: ConvGeometry, i: number, j: number): tf.Tensor2D {
+  return tf.reshape(tapSlice(xp, g, i, j), [g.n * g.oh * g.ow, g.cin]) as tf.Tensor2D;
+}
+
+function tapKernel(k: tf.Tensor4D, g: ConvGeometry, t: number): tf.Tensor2D {
+  return tf.reshape(tf.slice(tf.reshape(k, [g.kh * g.kw, g.cin, g.cout]), [t, 0, 0], [1, g.cin, g.cout]), [g.cin, g.cout]) as tf.Tensor2D;
+}
+
+/**
+ * conv2d as a sum over the kh·kw kernel taps of (shifted input window)·(kernel slice), each a
+ * plain product; its gradients do the same per tap, so no large im2col matrix is built.
+ */
+const TAPS: PortableConv = {
+  forward(x, k, g) {
+    const xp = padInput(x, g);
+    const parts: tf.Tensor2D[] = [];
+    for (let i = 0; i < g.kh; i++) for (let j = 0; j < g.kw; j++) parts.push(tf.matMul(tapWindow(xp, g, i, j), tapKernel(k, g, i * g.kw + j)));
+    const y = parts.length === 1 ? parts[0] : addN(parts);
+    return tf.reshape(y, [g.n, g.oh, g.ow, g.cout]);
+  },
+  input(dy, k, g) {
+    const [hp, wp] = paddedSize(g);
+    const dy2 = tf.reshape(dy, [g.n * g.oh * g.ow, g.cout]) as tf.Tensor2D;
+    const dxs: tf.Tensor4D[] = [];
+    for (let i = 0; i < g.kh; i++) {
+      for (let j = 0; j < g.kw; j++) {
+        const d = plainMatMul(dy2, tapKernel(k, g, i * g.kw + j), false, true);
+        dxs.push(scatterTap(tf.reshape(d, [g.n, g.oh, g.ow, g.cin]), g, i, j, hp, wp));
+      }
+    }
+    return cropPadding(dxs.length === 1 ? dxs[0] : addN(dxs), g);
+  },
+  filter(x, dy, g) {
+    const xp = padInput(x, g);
+    const dyT = tf.transpose(tf.reshape(dy, [g.n * g.oh * g.ow, g.cout]));
+    const dks: tf.Tensor2D[] = [];
+    for (let i = 0; i < g.kh; i++) for (let j = 0; j < g.kw; j++) dks.push(tf.matMul(dyT, tapWindow(xp, g, i, j))); // [cout, cin]
+    return tf.reshape(tf.transpose(tf.stack(dks), [0, 2, 1]), [g.kh, g.kw, g.cin, g.cout]);
+  },
+};
+
+/** conv2d as one im2col matrix and one product (kept for comparison). */
+const IM2COL: PortableConv = {
+  forward(x, k, g) {
+    const y = tf.matMul(im2col(x, g), tf.reshape(k, [g.kh * g.kw * g.cin, g.cout]) as tf.Tensor2D);
+    return tf.reshape(y, [g.n, g.oh, g.ow, g.cout]);
+  },
+  input(dy, k, g) {
+    const dy2 = tf.reshape(dy, [g.n * g.oh * g.ow, g.cout]) as tf.Tensor2D;
+    return col2im(plainMatMul(dy2, tf.reshape(k, [g.kh * g.kw * g.cin, g.cout]) as tf.Tensor2D, false, true), g);
+  },
+  filter(x, dy, g) {
+    const dy2 = tf.reshape(dy, [g.n * g.oh * g.ow, g.cout]) as tf.Tensor2D;
+    return tf.reshape(plainMatMul(im2col(x, g), dy2, true, false), [g.kh, g.kw, g.cin, g.cout]);
+  },
+};
+
+/** tf.conv2d refuses stride > 1 together with dilation > 1; those use the taps implementation. */
+const nativeRefuses = (g: ConvGeometry): boolean => (g.sh > 1 || g.sw > 1) && (g.dh > 1 || g.dw > 1);
 
 /**
  * conv2d whose forward and both gradients are themselves forward convolutions (tf.conv2d), so
@@ -451,58 +561,57 @@ function flipKernel(k: tf.Tensor4D): tf.Tensor4D {
  * - dx = conv2d(zero-inserted dy, kernel rotated 180° with in/out swapped, dilation d), the
  *   "full" correlation, cropped to the unpadded input;
  * - dk = conv2d(x with batch and channels swapped, dy as the kernel, stride d, dilation s).
- * tf.conv2d refuses stride > 1 together with dilation > 1, so callers fall back to `conv2dTaps`.
  */
-function conv2dNative(x: tf.Tensor4D, kernel: tf.Tensor4D, g: ConvGeometry): tf.Tensor4D {
-  const { kh, kw, sh, sw, dh, dw, oh, ow, h, w } = g;
-  const f = tf.customGrad(((xx: tf.Tensor4D, kk: tf.Tensor4D, save: Saver) => {
-    save([xx, kk]);
-    const y = tf.conv2d(xx, kk, [sh, sw], pads4(g.pads[0], g.pads[1]), 'NHWC', [dh, dw]);
-    return {
-      value: y,
-      gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
-        const [sx, sk] = saved as tf.Tensor4D[];
-        // dx: full correlation of the stride-upsampled dy with the flipped kernel.
-        const u = upsampleStride(dy, sh, sw);
-        const lu = [(oh - 1) * sh + 1, (ow - 1) * sw + 1];
-        const before = [(kh - 1) * dh - g.pads[0][0], (kw - 1) * dw - g.pads[1][0]];
-        const after = [h - before[0] - lu[0] + (kh - 1) * dh, w - before[1] - lu[1] + (kw - 1) * dw];
-        const kflip = flipKernel(sk);
-        let dx: tf.Tensor4D;
-        if (Math.min(before[0], before[1], after[0], after[1]) >= 0) {
-          const ph: [number, number] = [before[0], after[0]];
-          const pw: [number, number] = [before[1], after[1]];
-          dx = tf.conv2d(u, kflip, 1, pads4(ph, pw), 'NHWC', [dh, dw]);
-        } else {
-          // Padding beyond the kernel's reach: compute the whole padded frame, then crop.
-          const hp = h + g.pads[0][0] + g.pads[0][1];
-          const wp = w + g.pads[1][0] + g.pads[1][1];
-          const ph: [number, number] = [(kh - 1) * dh, hp - lu[0]];
-          const pw: [number, number] = [(kw - 1) * dw, wp - lu[1]];
-          const dxp = tf.conv2d(u, kflip, 1, pads4(ph, pw), 'NHWC', [dh, dw]);
-          dx = tf.slice(dxp, [0, g.pads[0][0], g.pads[1][0], 0], [g.n, h, w, g.cin]);
-        }
-        // dk[i,j,c,o] = Σ_{n,a,b} xp[n, a*sh + i*dh, b*sw + j*dw, c] · dy[n,a,b,o]
-        const xT = tf.transpose(sx, [3, 1, 2, 0]) as tf.Tensor4D; // [cin, h, w, n]
-        const dyK = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D; // [oh, ow, n, cout]
-        let dkT = tf.conv2d(xT, dyK, [dh, dw], pads4(g.pads[0], g.pads[1]), 'NHWC', [sh, sw]); // [cin, >=kh, >=kw, cout]
-        if (dkT.shape[1] !== kh || dkT.shape[2] !== kw) dkT = tf.slice(dkT, [0, 0, 0, 0], [g.cin, kh, kw, g.cout]);
-        const dk = tf.transpose(dkT, [1, 2, 0, 3]);
-        return [dx, dk];
-      },
-    };
-  }) as any) as (x: tf.Tensor4D, k: tf.Tensor4D) => tf.Tensor4D;
-  return f(x, kernel);
-}
+const NATIVE: PortableConv = {
+  forward(x, k, g) {
+    if (nativeRefuses(g)) return TAPS.forward(x, k, g);
+    return tf.conv2d(x, k, [g.sh, g.sw], pads4(g.pads[0], g.pads[1]), 'NHWC', [g.dh, g.dw]);
+  },
+  input(dy, k, g) {
+    const { kh, kw, sh, sw, dh, dw, oh, ow, h, w } = g;
+    // dx: full correlation of the stride-upsampled dy with the flipped kernel.
+    const u = upsampleStride(dy, sh, sw);
+    const lu = [(oh - 1) * sh + 1, (ow - 1) * sw + 1];
+    const before = [(kh - 1) * dh - g.pads[0][0], (kw - 1) * dw - g.pads[1][0]];
+    const after = [h - before[0] - lu[0] + (kh - 1) * dh, w - before[1] - lu[1] + (kw - 1) * dw];
+    const kflip = flipKernel(k);
+    if (Math.min(before[0], before[1], after[0], after[1]) >= 0) {
+      return tf.conv2d(u, kflip, 1, pads4([before[0], after[0]], [before[1], after[1]]), 'NHWC', [dh, dw]);
+    }
+    // Padding beyond the kernel's reach: compute the whole padded frame, then crop.
+    const [hp, wp] = paddedSize(g);
+    const dxp = tf.conv2d(u, kflip, 1, pads4([(kh - 1) * dh, hp - lu[0]], [(kw - 1) * dw, wp - lu[1]]), 'NHWC', [dh, dw]);
+    return cropPadding(dxp, g);
+  },
+  filter(x, dy, g) {
+    if (nativeRefuses(g)) return TAPS.filter(x, dy, g);
+    const { kh, kw, sh, sw, dh, dw } = g;
+    // dk[i,j,c,o] = Σ_{n,a,b} xp[n, a*sh + i*dh, b*sw + j*dw, c] · dy[n,a,b,o]
+    const xT = tf.transpose(x, [3, 1, 2, 0]) as tf.Tensor4D; // [cin, h, w, n]
+    const dyK = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D; // [oh, ow, n, cout]
+    let dkT = tf.conv2d(xT, dyK, [dh, dw], pads4(g.pads[0], g.pads[1]), 'NHWC', [sh, sw]); // [cin, >=kh, >=kw, cout]
+    if (dkT.shape[1] !== kh || dkT.shape[2] !== kw) dkT = tf.slice(dkT, [0, 0, 0, 0], [g.cin, kh, kw, g.cout]);
+    return tf.transpose(dkT, [1, 2, 0, 3]);
+  },
+};
 
-/** How conv2d is computed: see `setConvImplementation`. */
-export type ConvImplementation = 'im2col' | 'taps' | 'native';
-const IMPLS: ConvImplementation[] = ['im2col', 'taps', 'native'];
+const PORTABLE: Record<Exclude<ConvImplementation, 'blas'>, PortableConv> = { native: NATIVE, taps: TAPS, im2col: IM2COL };
+
+// ---------------------------------------------------------------------------------------------
+// conv2d
+
+/**
+ * How conv2d is computed: 'blas' (OpenBLAS sgemm on the tensors' memory, wasm and cpu when
+ * `initBackend` loaded it), or one of the portable implementations built from tfjs ops.
+ */
+export type ConvImplementation = 'blas' | 'native' | 'taps' | 'im2col';
+const IMPLS: ConvImplementation[] = ['blas', 'im2col', 'taps', 'native'];
 let convImplOverride: ConvImplementation | null = null;
 
 /**
  * Forces one conv2d implementation on every backend ('auto' restores the per-backend choice).
- * For benchmarks and debugging; results agree to float32 rounding.
+ * For benchmarks and debugging; results agree to float32 rounding. 'blas' falls back to
+ * 'native' on a backend where OpenBLAS is not in use.
  */
 export function setConvImplementation(impl: ConvImplementation | 'auto'): void {
   if (impl !== 'auto' && !IMPLS.includes(impl)) {
@@ -511,19 +620,26 @@ export function setConvImplementation(impl: ConvImplementation | 'auto'): void {
   convImplOverride = impl === 'auto' ? null : impl;
 }
 
+function implementationFor(backendName: string): ConvImplementation {
+  const impl = convImplOverride ?? 'blas';
+  return impl === 'blas' && !blasActive(backendName) ? 'native' : impl;
+}
+
 /**
- * The conv2d implementation used on the current backend: 'native' everywhere (measured fastest
- * for a training step on wasm and cpu; see the package README), unless overridden with
- * `setConvImplementation`. Convolutions with stride > 1 *and* dilation > 1, which tf.conv2d
- * refuses, use 'taps'.
+ * The conv2d implementation used on the current backend: 'blas' where `initBackend` installed
+ * OpenBLAS (wasm, cpu), else 'native' (measured fastest of the portable ones for a training step
+ * on wasm and cpu; see the package README), unless overridden with `setConvImplementation`.
+ * Within 'native', convolutions with stride > 1 *and* dilation > 1, which tf.conv2d refuses, use
+ * 'taps'.
  */
 export function convImplementation(): ConvImplementation {
-  return convImplOverride ?? 'native';
+  return implementationFor(tf.getBackend());
 }
 
 /**
  * 2-D convolution (NHWC) with stride, dilation, padding and bias whose forward and backward work
  * on every backend (wasm has no conv backprop kernels; tfjs has no dilated-conv gradient).
+ * Gradients are computed only for the inputs that need one (no input gradient for constant data).
  *
  * @param x [n, h, w, cin]
  * @param kernel [kh, kw, cin, cout]
@@ -545,12 +661,67 @@ export function conv2d(x: tf.Tensor4D, kernel: tf.Tensor4D, opts: Conv2dOptions 
   const strides = pair(opts.strides, 1, 'conv2d', 'strides');
   const dilations = pair(opts.dilations, 1, 'conv2d', 'dilations');
   const g = convGeometry(x.shape, kernel.shape, strides, dilations, opts.padding ?? 'same');
-  return tf.tidy(() => {
-    let impl = convImplementation();
-    // tf.conv2d (hence 'native') refuses stride > 1 together with dilation > 1.
-    if (impl === 'native' && (g.sh > 1 || g.sw > 1) && (g.dh > 1 || g.dw > 1)) impl = 'taps';
-    const y =
-      impl === 'native' ? conv2dNative(x, kernel, g) : impl === 'taps' ? conv2dTaps(x, kernel, g) : conv2dIm2col(x, kernel, g);
-    return opts.bias ? tf.add(y, opts.bias) : y;
-  });
+  const attrs: ConvAttrs = { strides, dilations, pads: g.pads };
+  return runKernel<tf.Tensor4D>(CONV, opts.bias ? { x, filter: kernel, bias: opts.bias } : { x, filter: kernel }, attrs);
+}
+
+// ---------------------------------------------------------------------------------------------
+// leakyRelu
+
+const LEAKY = 'SignLeakyRelu';
+const LEAKY_GRAD = 'SignLeakyReluGrad';
+
+defineKernel({
+  name: LEAKY,
+  kernelFunc: (backendName) => (args) => {
+    const { x } = args.inputs as { x: tf.Tensor };
+    const { alpha } = args.attrs as unknown as { alpha: number };
+    const io = x.dtype === 'float32' ? hostIo(args.backend, backendName) : null;
+    if (!io) return tf.leakyRelu(x, alpha);
+    const out = io.alloc(x.shape);
+    const xv = io.view(x);
+    const yv = io.view(out);
+    // Branch-free (signs are random: a branch mispredicts half the time): v·[alpha, 1][v > 0].
+    const factor = new Float64Array([Math.fround(alpha), 1]);
+    for (let i = 0; i < xv.length; i++) {
+      const v = xv[i];
+      yv[i] = v * factor[((v > 0) as unknown as number) | 0];
+    }
+    return out;
+  },
+  gradient: {
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => ({ x: () => runKernel(LEAKY_GRAD, { dy: dy as tf.Tensor, x: saved[0] }, attrs) }),
+  },
+});
+
+defineKernel({
+  name: LEAKY_GRAD,
+  kernelFunc: (backendName) => (args) => {
+    const { dy, x } = args.inputs as { dy: tf.Tensor; x: tf.Tensor };
+    const { alpha } = args.attrs as unknown as { alpha: number };
+    const io = x.dtype === 'float32' && dy.dtype === 'float32' ? hostIo(args.backend, backendName) : null;
+    if (!io) return tf.tidy(() => tf.where(tf.greater(x, 0), dy, tf.mul(dy, alpha)));
+    const out = io.alloc(x.shape);
+    const xv = io.view(x);
+    const dv = io.view(dy);
+    const gv = io.view(out);
+    const factor = new Float64Array([Math.fround(alpha), 1]);
+    for (let i = 0; i < xv.length; i++) gv[i] = dv[i] * factor[((xv[i] > 0) as unknown as number) | 0];
+    return out;
+  },
+});
+
+/**
+ * LeakyReLU, max(x, alpha·x) for 0 ≤ alpha ≤ 1 (tf.leakyRelu's definition), whose forward and
+ * gradient are one pass each over host memory on wasm and cpu (tfjs' gradient is three ops).
+ *
+ * @param x any shape, float32
+ * @example
+ * const y = leakyRelu(tf.tensor1d([-2, 3]), 0.2);   // [-0.4, 3]
+ */
+export function leakyRelu<T extends tf.Tensor>(x: T, alpha = 0.2): T {
+  if (!(x instanceof tf.Tensor)) assertRank(x, 0, 'leakyRelu', 'x');
+  assert(typeof alpha === 'number' && Number.isFinite(alpha), 'leakyRelu', `alpha must be a finite number, got ${String(alpha)}`);
+  return runKernel<T>(LEAKY, { x }, { alpha });
 }

@@ -1,5 +1,24 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { defineKernel, runKernel } from './kernels';
 import { assertRank } from './util';
+
+/**
+ * x·mask for a constant mask: unlike tf.mul, whose gradient keeps both inputs alive until the
+ * backward pass, only the mask is saved (the gradient is dy·mask).
+ */
+defineKernel({
+  name: 'SignDropout',
+  kernelFunc: () => ({ inputs }) => tf.mul(inputs.x as tf.Tensor, inputs.mask as tf.Tensor),
+  gradient: {
+    inputsToSave: ['mask'],
+    gradFunc: (dy, saved) => ({
+      x: () => tf.mul(dy as tf.Tensor, saved[0]),
+      mask: () => {
+        throw new Error('dropout: the mask is not differentiable');
+      },
+    }),
+  },
+});
 
 /** 32-bit FNV-1a hash of a string, followed by a murmur3 finaliser (good avalanche). */
 function hashString(s: string, seed: number): number {
@@ -128,15 +147,81 @@ export class Rng {
 
   /** Float32Array of `n` draws from U(lo, hi). */
   uniformArray(n: number, lo = 0, hi = 1): Float32Array {
-    const out = new Float32Array(n);
-    for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * this.uniform();
-    return out;
+    return this.fillUniform(new Float32Array(n), lo, hi);
   }
 
   /** Float32Array of `n` draws from N(mean, std²). */
   normalArray(n: number, mean = 0, std = 1): Float32Array {
-    const out = new Float32Array(n);
-    for (let i = 0; i < n; i++) out[i] = mean + std * this.normal();
+    return this.fillNormal(new Float32Array(n), mean, std);
+  }
+
+  /**
+   * Fills `out` with draws of U(lo, hi): the numbers `uniform()` would return one by one, in a
+   * loop that keeps the generator's state in locals (about 5 ns a number).
+   */
+  fillUniform(out: Float32Array, lo = 0, hi = 1): Float32Array {
+    let { a, b, c, d } = this;
+    const span = hi - lo;
+    for (let i = 0; i < out.length; i++) {
+      const t = (((a + b) | 0) + d) | 0;
+      d = (d + 1) | 0;
+      a = b ^ (b >>> 9);
+      b = (c + (c << 3)) | 0;
+      c = (c << 21) | (c >>> 11);
+      c = (c + t) | 0;
+      out[i] = lo + span * ((t >>> 0) / 4294967296);
+    }
+    this.a = a >>> 0;
+    this.b = b >>> 0;
+    this.c = c >>> 0;
+    this.d = d >>> 0;
+    return out;
+  }
+
+  /** Fills `out` with draws of N(mean, std²): the numbers `normal()` would return one by one. */
+  fillNormal(out: Float32Array, mean = 0, std = 1): Float32Array {
+    const n = out.length;
+    let i = 0;
+    if (n > 0 && this.spare !== null) {
+      out[i++] = mean + std * this.spare;
+      this.spare = null;
+    }
+    for (; i + 1 < n; i += 2) {
+      let u = 0;
+      while (u === 0) u = this.uniform();
+      const v = this.uniform();
+      const r = Math.sqrt(-2 * Math.log(u));
+      out[i] = mean + std * (r * Math.cos(2 * Math.PI * v));
+      out[i + 1] = mean + std * (r * Math.sin(2 * Math.PI * v));
+    }
+    if (i < n) out[i] = mean + std * this.normal();
+    return out;
+  }
+
+  /**
+   * Fills `out` with an inverted-dropout mask: `scale` where the next 32-bit draw u is
+   * ≥ 2·⌊rate·2³¹⌋ (probability 1 − rate, the rate rounded down to a multiple of 2⁻³¹), else 0.
+   * Branch-free: the comparison is done on the draws' top 31 bits.
+   */
+  fillDropoutMask(out: Float32Array, rate: number, scale: number): Float32Array {
+    if (!(rate >= 0 && rate < 1)) throw new Error(`Rng.fillDropoutMask: rate must be in [0, 1), got ${rate}`);
+    let { a, b, c, d } = this;
+    // keep ⟺ u ≥ 2·k ⟺ ⌊u/2⌋ ≥ k; compared as signed 31-bit values (u ^ 2³¹ orders like u).
+    const k = Math.floor(rate * 2147483648);
+    const kSigned = k - 1073741824;
+    for (let i = 0; i < out.length; i++) {
+      const t = (((a + b) | 0) + d) | 0;
+      d = (d + 1) | 0;
+      a = b ^ (b >>> 9);
+      b = (c + (c << 3)) | 0;
+      c = (c << 21) | (c >>> 11);
+      c = (c + t) | 0;
+      out[i] = scale * (1 + ((((t ^ -2147483648) >> 1) - kSigned) >> 31));
+    }
+    this.a = a >>> 0;
+    this.b = b >>> 0;
+    this.c = c >>> 0;
+    this.d = d >>> 0;
     return out;
   }
 
@@ -148,8 +233,9 @@ export class Rng {
 
 /**
  * Inverted dropout: in training, zeroes each element with probability `rate` and scales the rest
- * by 1/(1−rate); in eval (or with rate 0) returns `x` unchanged. The mask comes from `rng`, so a
- * seeded run repeats.
+ * by 1/(1−rate); in eval (or with rate 0) returns `x` unchanged. The mask is drawn on the host by
+ * a generator seeded with one 32-bit draw of `rng` (so `rng` advances by one draw per call), and
+ * applied with a single multiplication: a seed gives the same mask on every backend.
  *
  * @param x any shape
  * @example
@@ -162,9 +248,33 @@ export function dropout<T extends tf.Tensor>(x: T, rate: number, rng: Rng, train
   }
   if (!(rng instanceof Rng)) throw new Error('dropout: rng must be an Rng');
   if (!training || rate === 0) return x;
-  const seed = rng.tfSeed();
-  return tf.tidy(() => {
-    const keep = tf.cast(tf.greaterEqual(tf.randomUniform(x.shape, 0, 1, 'float32', seed), rate), x.dtype);
-    return tf.mul(x, tf.mul(keep, 1 / (1 - rate))) as T;
-  });
+  const mask = new Rng(rng.nextUint32()).fillDropoutMask(new Float32Array(x.size), rate, 1 / (1 - rate));
+  return tf.tidy(() => runKernel<T>('SignDropout', { x, mask: tf.tensor(mask, x.shape, 'float32') }));
+}
+
+/**
+ * A tensor of N(mean, std²) draws made on the host by a generator seeded with one 32-bit draw
+ * of `rng` (a seed gives the same numbers on every backend; tfjs' own `tf.randomNormal` is also
+ * drawn on the host, by a slower generator, and no tfjs 4 backend draws random numbers itself).
+ *
+ * @param shape any shape
+ * @example
+ * const eps = randomNormal([2, 41, 41, 600], rng.fork('eps'));
+ */
+export function randomNormal(shape: number[], rng: Rng, mean = 0, std = 1): tf.Tensor {
+  if (!(rng instanceof Rng)) throw new Error('randomNormal: rng must be an Rng');
+  const n = shape.reduce((p, q) => p * q, 1);
+  return tf.tensor(new Rng(rng.nextUint32()).fillNormal(new Float32Array(n), mean, std), shape, 'float32');
+}
+
+/**
+ * A tensor of U(lo, hi) draws made on the host, like {@link randomNormal}.
+ *
+ * @example
+ * const u = randomUniform([4096, 600], rng.fork('noise'));   // in [0, 1)
+ */
+export function randomUniform(shape: number[], rng: Rng, lo = 0, hi = 1): tf.Tensor {
+  if (!(rng instanceof Rng)) throw new Error('randomUniform: rng must be an Rng');
+  const n = shape.reduce((p, q) => p * q, 1);
+  return tf.tensor(new Rng(rng.nextUint32()).fillUniform(new Float32Array(n), lo, hi), shape, 'float32');
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { conv2d, convImplementation, initBackend, Rng, setConvImplementation, type Conv2dPadding } from '../src/index';
+import { accelerationInfo, conv2d, convImplementation, initBackend, Rng, setConvImplementation, type Conv2dPadding } from '../src/index';
 import { expectNoLeaks, forEachBackend } from '../src/testing';
 import { expectGradsMatchFiniteDifferences, maxAbsDiff, randTensor } from './helpers';
 
@@ -118,8 +118,8 @@ function fdCheck(xs: number[], ks: number[], s: number, d: number, p: Conv2dPadd
 
 forEachBackend(['wasm', 'cpu'], (backend) => {
   describe(`conv2d gradients vs finite differences (${backend}, default implementation)`, () => {
-    it('uses the implementation chosen for this backend', () => {
-      expect(convImplementation()).toBe('native');
+    it('uses the implementation chosen for this backend: OpenBLAS where it loaded, else native', () => {
+      expect(convImplementation()).toBe(accelerationInfo().blas ? 'blas' : 'native');
     });
     for (const d of [1, 2, 5]) {
       for (const s of [1, 2]) {
@@ -134,7 +134,7 @@ forEachBackend(['wasm', 'cpu'], (backend) => {
       fdCheck([1, 5, 4, 2], [3, 2, 2, 2], 1, 1, [[4, 1], [0, 3]], 9);
     });
   });
-  for (const impl of ['im2col', 'taps', 'native'] as const) {
+  for (const impl of ['im2col', 'taps', 'native', 'blas'] as const) {
     describe(`conv2d gradients vs finite differences (${backend}, forced '${impl}')`, () => {
       beforeAll(() => setConvImplementation(impl));
       afterAll(() => setConvImplementation('auto'));

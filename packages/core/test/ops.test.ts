@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { Conv2d, Module, Rng, conv1x1, dense, matMul } from '../src/index';
+import { Conv2d, Module, Rng, conv1x1, dense, leakyRelu, matMul } from '../src/index';
 import { expectNoLeaks, forEachBackend } from '../src/testing';
 import { expectGradsMatchFiniteDifferences, maxAbsDiff, randTensor } from './helpers';
 
@@ -142,6 +142,29 @@ forEachBackend(['wasm', 'cpu'], (backend) => {
       opt.dispose();
       net.dispose();
       tf.dispose([x, blocks, labels]);
+    });
+  });
+});
+
+forEachBackend(['wasm', 'cpu'], (backend) => {
+  describe(`leakyRelu (${backend})`, () => {
+    it('matches tf.leakyRelu, forward and gradient, and leaks nothing', async () => {
+      const rng = new Rng(8);
+      const x = tf.tensor(Float32Array.from(rng.normalArray(1000), (v, i) => (i % 97 === 0 ? 0 : v)), [10, 100]);
+      const dy = randTensor(rng, [10, 100]);
+      for (const alpha of [0.2, 0.01, 0]) {
+        const y = await expectNoLeaks(() => leakyRelu(x, alpha));
+        const ref = tf.leakyRelu(x, alpha);
+        // equal up to the rounding of alpha·x (float32 alpha on wasm, float64 on cpu)
+        expect(maxAbsDiff(y.dataSync(), ref.dataSync())).toBeLessThan(1e-7);
+        const g = await expectNoLeaks(() => tf.grad((t: tf.Tensor) => leakyRelu(t, alpha))(x, dy));
+        const gRef = tf.grad((t: tf.Tensor) => tf.leakyRelu(t, alpha))(x, dy);
+        expect(maxAbsDiff(g.dataSync(), gRef.dataSync())).toBeLessThan(1e-7);
+        tf.dispose([y, ref, g, gRef]);
+      }
+      expect(leakyRelu(tf.tensor1d([-2, 3]), 0.5).arraySync()).toEqual([-1, 3]);
+      expect(() => leakyRelu(x, NaN)).toThrow(/leakyRelu: alpha must be a finite number/);
+      tf.dispose([x, dy]);
     });
   });
 });

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { Rng, dropout } from '../src/index';
+import { Rng, dropout, randomNormal, randomUniform } from '../src/index';
 import { expectNoLeaks, forEachBackend } from '../src/testing';
 
 const draw = (r: Rng, n: number) => Array.from({ length: n }, () => r.nextUint32());
@@ -57,7 +57,58 @@ describe('Rng', () => {
   });
 });
 
+describe('Rng bulk fills', () => {
+  it('fillUniform and fillNormal give exactly the numbers uniform() and normal() give one by one', () => {
+    for (const n of [0, 1, 2, 7, 1000]) {
+      const a = new Rng(11);
+      const b = new Rng(11);
+      const bulk = a.fillUniform(new Float32Array(n), -2, 3);
+      const single = Float32Array.from({ length: n }, () => -2 + 5 * b.uniform());
+      expect(Array.from(bulk)).toEqual(Array.from(single));
+      expect(a.nextUint32()).toBe(b.nextUint32()); // same state afterwards
+    }
+    for (const [first, n] of [[0, 5], [1, 4], [1, 5], [3, 1000]]) {
+      const a = new Rng(12);
+      const b = new Rng(12);
+      // an odd number of normal() calls before leaves a cached second value to use first
+      for (let i = 0; i < first; i++) expect(a.normal()).toBe(b.normal());
+      const bulk = a.fillNormal(new Float32Array(n), 1, 2);
+      const single = Float32Array.from({ length: n }, () => 1 + 2 * b.normal());
+      expect(Array.from(bulk)).toEqual(Array.from(single));
+      expect(a.normal()).toBe(b.normal());
+    }
+  });
+
+  it('fillDropoutMask keeps a draw u exactly when u >= 2·floor(rate·2^31)', () => {
+    for (const rate of [0, 0.1, 0.5, 0.9, 1 - 2 ** -20]) {
+      const a = new Rng(13);
+      const b = new Rng(13);
+      const mask = a.fillDropoutMask(new Float32Array(5000), rate, 3);
+      const k2 = 2 * Math.floor(rate * 2 ** 31);
+      const ref = Float32Array.from({ length: 5000 }, () => (b.nextUint32() >= k2 ? 3 : 0));
+      expect(Array.from(mask)).toEqual(Array.from(ref));
+      if (rate === 0.5) expect(Math.abs(mask.filter((v) => v === 0).length / 5000 - 0.5)).toBeLessThan(0.03);
+    }
+    expect(() => new Rng(1).fillDropoutMask(new Float32Array(2), 1, 1)).toThrow(/rate must be in \[0, 1\), got 1/);
+  });
+});
+
 forEachBackend(['wasm', 'cpu'], (backend) => {
+  describe(`randomNormal / randomUniform (${backend})`, () => {
+    it('draw from a generator seeded by one draw of the rng: the same numbers on every backend', async () => {
+      const rng = new Rng(21);
+      const z = await expectNoLeaks(() => randomNormal([3, 4], rng, 1, 2));
+      const u = randomUniform([5], rng, -1, 1);
+      const check = new Rng(21);
+      expect(Array.from(z.dataSync())).toEqual(Array.from(new Rng(check.nextUint32()).normalArray(12, 1, 2)));
+      expect(Array.from(u.dataSync())).toEqual(Array.from(new Rng(check.nextUint32()).uniformArray(5, -1, 1)));
+      expect(rng.nextUint32()).toBe(check.nextUint32()); // one draw per call
+      expect(z.shape).toEqual([3, 4]);
+      tf.dispose([z, u]);
+      expect(() => randomNormal([2], {} as Rng)).toThrow(/randomNormal: rng must be an Rng/);
+    });
+  });
+
   describe(`dropout (${backend})`, () => {
     it('is the identity in eval mode and with rate 0', () => {
       const x = tf.ones([10, 10]);
@@ -76,6 +127,9 @@ forEachBackend(['wasm', 'cpu'], (backend) => {
       expect(Array.from(again.dataSync())).toEqual(Array.from(v));
       const other = dropout(x, 0.3, new Rng(6), true);
       expect(Array.from(other.dataSync())).not.toEqual(Array.from(v));
+      // the mask is the host mask of a generator seeded by one draw of the rng (backend-independent)
+      const mask = new Rng(new Rng(5).nextUint32()).fillDropoutMask(new Float32Array(10000), 0.3, 1 / 0.7);
+      expect(Array.from(v)).toEqual(Array.from(mask, (m) => Math.fround(2 * m)));
       tf.dispose([x, y, again, other]);
     });
     it('passes gradients through the kept entries only', () => {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { dropout, Linear, Module, type Rng } from '@sign/core';
+import { dropout, leakyRelu, Linear, Module, randomUniform, type Rng } from '@sign/core';
 import type { GenerateOptions, Generator, GeneratorConfig, GeneratorInput } from './types';
 import { checkBaseConfig, checkInput, checkPositiveInt, checkRate } from './validate';
 
@@ -59,11 +59,10 @@ export class GmmnGenerator extends Module implements Generator {
    */
   generate(input: GeneratorInput, opts: GenerateOptions): tf.Tensor2D {
     const p = checkInput(`'${this.name}'`, input, this.embeddingDim, null);
-    const noiseSeed = opts.rng.tfSeed();
     return tf.tidy(() => {
-      const u = tf.randomUniform([p, this.noiseDim], 0, 1, 'float32', noiseSeed);
+      const u = randomUniform([p, this.noiseDim], opts.rng);
       const x = tf.concat([input.embeddings, u], 1) as tf.Tensor2D;
-      let y = tf.leakyRelu(this.layer1.apply(x), this.leakySlope);
+      let y = leakyRelu(this.layer1.apply(x), this.leakySlope);
       y = dropout(y, this.dropoutRate, opts.rng, opts.training) as tf.Tensor2D;
       return this.out.apply(y);
     });

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { dropout, Linear, Module, type Rng } from '@sign/core';
+import { dropout, leakyRelu, Linear, Module, type Rng } from '@sign/core';
 import type { GenerateOptions, Generator, GeneratorConfig, GeneratorInput, LatentSource } from './types';
 import { checkBaseConfig, checkInput, checkPositiveInt, checkRate } from './validate';
 
@@ -73,7 +73,7 @@ export class LatentMlpGenerator extends Module implements Generator {
     return tf.tidy(() => {
       let x = tf.concat([input.embeddings, input.latent as tf.Tensor2D], 1) as tf.Tensor2D;
       this.layers.forEach((layer, i) => {
-        x = tf.leakyRelu(layer.apply(x), this.leakySlope);
+        x = leakyRelu(layer.apply(x), this.leakySlope);
         x = dropout(x, this.dropoutRates[i], opts.rng, opts.training) as tf.Tensor2D;
       });
       return tf.sigmoid(this.out.apply(x));

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { addN } from '@sign/core';
 import { assertClassId, assertFloat, assertInt32, assertRank } from './internal/checks';
+import { gaussianKernelMean } from './internal/gaussian-kernel';
 import { gatherRows, matMulTransposeB, safeSqrt } from './internal/ops';
 
 /** The kernel widths σ of SIGN's class-wise MMD (METHOD §3). */
@@ -77,11 +78,13 @@ export function mmdLoss(
  * the MMD of each class's real rows against its fake rows ({@link mmdLoss}) is averaged over the
  * classes present. Returns 0 (with zero gradient) when no row has a class.
  *
- * The labels are read to the host to form the groups; gradients flow to `real` and `fake`.
+ * The groups are formed on the host: pass the labels as an `Int32Array` when the caller has them
+ * there (the trainer samples its pixels on the host), otherwise a tensor is read back. Gradients
+ * flow to `real` and `fake`.
  *
  * @param real real features, [P, D] float32 (one row per labelled pixel)
  * @param fake generated features for the same pixels, [P, D] float32
- * @param labels class id of each row, [P] int32
+ * @param labels class id of each row, [P] int32 (tensor or Int32Array)
  * @param opts `sigmas` (default [2, 5, 10, 20, 40, 60]), `ignoreIndex` (default 255)
  * @returns scalar
  *
@@ -94,23 +97,23 @@ export function mmdLoss(
 export function classwiseMmdLoss(
   real: tf.Tensor2D,
   fake: tf.Tensor2D,
-  labels: tf.Tensor1D,
+  labels: tf.Tensor1D | Int32Array,
   opts: ClasswiseMmdOptions = {},
 ): tf.Scalar {
   const fn = 'classwiseMmdLoss';
   assertRank(fn, 'real', real, 2, '[P, D]');
   assertRank(fn, 'fake', fake, 2, '[P, D]');
-  assertRank(fn, 'labels', labels, 1, '[P]');
+  const onHost = labels instanceof Int32Array;
+  if (!onHost) {
+    assertRank(fn, 'labels', labels, 1, '[P] (or an Int32Array)');
+    assertInt32(fn, 'labels', labels);
+  }
   assertFloat(fn, 'real', real);
   assertFloat(fn, 'fake', fake);
-  assertInt32(fn, 'labels', labels);
-  if (
-    real.shape[0] !== fake.shape[0] ||
-    real.shape[1] !== fake.shape[1] ||
-    labels.shape[0] !== real.shape[0]
-  ) {
+  const numLabels = onHost ? labels.length : labels.shape[0];
+  if (real.shape[0] !== fake.shape[0] || real.shape[1] !== fake.shape[1] || numLabels !== real.shape[0]) {
     throw new Error(
-      `${fn}: real [${real.shape.join(', ')}], fake [${fake.shape.join(', ')}] and labels [${labels.shape.join(', ')}] must be [P, D], [P, D] and [P]`,
+      `${fn}: real [${real.shape.join(', ')}], fake [${fake.shape.join(', ')}] and labels [${numLabels}] must be [P, D], [P, D] and [P]`,
     );
   }
   const sigmas = opts.sigmas ?? DEFAULT_SIGMAS;
@@ -118,19 +121,30 @@ export function classwiseMmdLoss(
   const ignoreIndex = opts.ignoreIndex ?? 255;
   assertClassId(fn, 'opts.ignoreIndex', ignoreIndex);
 
-  const groups = groupRowsByClass(labels.dataSync() as Int32Array, ignoreIndex);
+  const groups = groupRowsByClass(onHost ? labels : (labels.dataSync() as Int32Array), ignoreIndex);
   return tf.tidy(() => {
     if (groups.length === 0) {
       // No class present: a zero that is still connected to both inputs, so gradients are 0.
       // (x·0 can be −0; adding +0 makes it +0.)
       return tf.add(tf.add(tf.mul(tf.sum(real), 0), tf.mul(tf.sum(fake), 0)), 0) as tf.Scalar;
     }
-    const perClass = groups.map(({ rows }) => {
-      const all = rows.length === real.shape[0];
-      const x = all ? real : gatherRows(real, rows);
-      const y = all ? fake : gatherRows(fake, rows);
-      return mmdUnchecked(x, y, sigmas);
-    });
+    // The rows in class order (one gather, none when they already are), split into classes:
+    // the gradient of a split is one concatenation, not one full-size scatter per class.
+    const order = new Int32Array(groups.reduce((n, g) => n + g.rows.length, 0));
+    let at = 0;
+    for (const g of groups) {
+      order.set(g.rows, at);
+      at += g.rows.length;
+    }
+    const inOrder = order.length === real.shape[0] && order.every((r, i) => r === i);
+    const sizes = groups.map((g) => g.rows.length);
+    const split = (t: tf.Tensor2D) => {
+      const rows = inOrder ? t : gatherRows(t, order);
+      return sizes.length === 1 ? [rows] : (tf.split(rows, sizes, 0) as tf.Tensor2D[]);
+    };
+    const xs = split(real);
+    const ys = split(fake);
+    const perClass = xs.map((x, c) => mmdUnchecked(x, ys[c], sigmas));
     return tf.div(addN(perClass), perClass.length) as tf.Scalar; // one term per class: may exceed webgpu's 7-input AddN
   });
 }
@@ -185,17 +199,13 @@ function mmdUnchecked(x: tf.Tensor2D, y: tf.Tensor2D, sigmas: readonly number[])
   return safeSqrt(squared) as tf.Scalar;
 }
 
-/** mean over all pairs (a ∈ A, b ∈ B) of Σ_σ exp(max(−‖a−b‖²/(2σ), floor)). */
+/**
+ * mean over all pairs (a ∈ A, b ∈ B) of Σ_σ exp(max(−‖a−b‖²/(2σ), floor)), with
+ * ‖a−b‖² = max(0, ‖a‖² + ‖b‖² − 2a·b): one product, then one fused kernel (gaussian-kernel.ts).
+ */
 function meanKernel(a: tf.Tensor2D, b: tf.Tensor2D, sigmas: readonly number[]): tf.Scalar {
-  const sqA = tf.sum(tf.square(a), 1);
-  const sqB = a === b ? sqA : tf.sum(tf.square(b), 1);
+  const sqA = tf.sum(tf.square(a), 1) as tf.Tensor1D;
+  const sqB = a === b ? sqA : (tf.sum(tf.square(b), 1) as tf.Tensor1D);
   const cross = matMulTransposeB(a, b);
-  const d2 = tf.relu(
-    tf.sub(tf.add(tf.reshape(sqA, [-1, 1]), tf.reshape(sqB, [1, -1])), tf.mul(cross, 2)),
-  );
-  const terms = sigmas.map((s) =>
-    tf.exp(tf.maximum(tf.mul(d2, -1 / (2 * s)), KERNEL_EXPONENT_FLOOR)),
-  );
-  const k = addN(terms);
-  return tf.mean(k);
+  return gaussianKernelMean(sqA, sqB, cross, sigmas, KERNEL_EXPONENT_FLOOR);
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Conv1x1, Conv2d, Module, type Rng } from '@sign/core';
+import { Conv1x1, Conv2d, Module, conv1x1, conv2d, type Rng } from '@sign/core';
 
 /** Configuration of {@link GatedDilatedBlock}. */
 export interface GatedDilatedBlockConfig {
@@ -16,7 +16,7 @@ export interface GatedDilatedBlockConfig {
  * (METHOD §2): 3×3 conv + ReLU layers in sequence, one per dilation (each takes the previous
  * one's output); a 1×1 conv over their concatenation with a sigmoid gives one gate per branch;
  * each branch output is multiplied by its gate; a 1×1 conv ("pool") maps the gated
- * concatenation to `outChannels`.
+ * concatenation to `outChannels`. Computed without concatenating (see {@link apply}).
  *
  * Parameters: `branch1.kernel`, `branch1.bias`, …, `gate.kernel`, `gate.bias`, `pool.kernel`,
  * `pool.bias`.
@@ -69,33 +69,71 @@ export class GatedDilatedBlock extends Module {
   }
 
   /**
-   * @param x [N, H, W, inChannels]
+   * The block on the channel concatenation of `x`'s parts, without building it: the first conv
+   * is the sum of one conv per part over its slice of the kernel's input channels, so a part may
+   * have batch size 1 and is then broadcast over the batch (the positional encoding, identical
+   * for every image, is convolved once). Likewise the gate and pool 1×1 convs over the branch
+   * concatenation are sums of per-branch 1×1 convs over row slices of their kernels, so neither
+   * concatenation (nor its gradient's split) is materialised. Equal to the concatenated form up
+   * to float32 rounding.
+   *
+   * @param x [N, H, W, inChannels], or parts [N or 1, H, W, c_k] with Σ c_k = inChannels
    * @returns [N, H, W, outChannels]
+   * @example
+   * const y = block.apply([sigmoid(h), pe]);   // h [N,H,W,D], pe [1,H,W,D], inChannels = 2D
    */
-  apply(x: tf.Tensor4D): tf.Tensor4D {
-    if (x.rank !== 4 || x.shape[3] !== this.config.inChannels) {
-      throw new Error(
-        `@sign/sim GatedDilatedBlock.apply: expected x of shape [N, H, W, ${this.config.inChannels}], got [${x.shape.join(', ')}]`,
-      );
-    }
+  apply(x: tf.Tensor4D | tf.Tensor4D[]): tf.Tensor4D {
+    const parts = Array.isArray(x) ? x : [x];
+    this.checkParts(parts);
     return tf.tidy(() => {
       const outs: tf.Tensor4D[] = [];
-      let cur = x;
       for (const conv of this.branches) {
-        cur = tf.relu(conv.apply(cur));
-        outs.push(cur);
+        outs.push(tf.relu(outs.length === 0 ? firstConv(conv, parts) : conv.apply(outs[outs.length - 1])));
       }
-      const cat = tf.concat(outs, 3);
-      const gates = tf.sigmoid(this.gate.apply(cat)); // [N, H, W, n]
       const n = outs.length;
-      const gated =
-        n === 1
-          ? tf.mul(outs[0], gates)
-          : tf.concat(
-              outs.map((o, i) => tf.mul(o, tf.slice(gates, [0, 0, 0, i], [-1, -1, -1, 1]))),
-              3,
-            );
-      return this.pool.apply(gated as tf.Tensor4D);
+      // Row blocks of the 1×1 kernels, one per branch (split: its gradient is one concatenation).
+      const rows = (w: tf.Variable) => (n === 1 ? [w as tf.Tensor2D] : (tf.split(w, n, 0) as tf.Tensor2D[]));
+      const gateRows = rows(this.gate.kernel);
+      const poolRows = rows(this.pool.kernel);
+      let gateLogits = conv1x1(outs[0], gateRows[0], this.gate.bias as tf.Tensor1D);
+      for (let i = 1; i < n; i++) gateLogits = tf.add(gateLogits, conv1x1(outs[i], gateRows[i]));
+      const gates = tf.sigmoid(gateLogits); // [N, H, W, n]
+      const gate = n === 1 ? [gates] : tf.split(gates, n, 3);
+      let y = conv1x1(tf.mul(outs[0], gate[0]) as tf.Tensor4D, poolRows[0], this.pool.bias as tf.Tensor1D);
+      for (let i = 1; i < n; i++) y = tf.add(y, conv1x1(tf.mul(outs[i], gate[i]) as tf.Tensor4D, poolRows[i]));
+      return y;
     });
   }
+
+  private checkParts(parts: tf.Tensor4D[]): void {
+    const shapes = parts.map((p) => `[${p.shape.join(', ')}]`).join(' + ');
+    const where = '@sign/sim GatedDilatedBlock.apply';
+    if (parts.length === 0) throw new Error(`${where}: expected x of shape [N, H, W, ${this.config.inChannels}], got no parts`);
+    const n = Math.max(...parts.map((p) => p.shape[0]));
+    const [, h, w] = parts[0].shape;
+    const channels = parts.reduce((s, p) => s + (p.rank === 4 ? p.shape[3] : NaN), 0);
+    const ok = parts.every((p) => p.rank === 4 && (p.shape[0] === n || p.shape[0] === 1) && p.shape[1] === h && p.shape[2] === w);
+    if (!ok || channels !== this.config.inChannels) {
+      throw new Error(
+        parts.length === 1
+          ? `${where}: expected x of shape [N, H, W, ${this.config.inChannels}], got ${shapes}`
+          : `${where}: expected parts [N or 1, H, W, c] with the same H, W and ${this.config.inChannels} channels in all, got ${shapes}`,
+      );
+    }
+  }
+}
+
+/** The first branch conv over the concatenation of `parts` (see GatedDilatedBlock.apply). */
+function firstConv(conv: Conv2d, parts: tf.Tensor4D[]): tf.Tensor4D {
+  if (parts.length === 1) return conv.apply(parts[0]);
+  const opts = { dilations: conv.config.dilation, strides: conv.config.stride, padding: conv.config.padding };
+  // The kernel's input channels, one block per part (split: its gradient is one concatenation).
+  const kernels = tf.split(conv.kernel, parts.map((p) => p.shape[3]), 2) as tf.Tensor4D[];
+  // The bias goes with the full-batch part, so the broadcast sum of the others adds no pass.
+  const full = parts.findIndex((p) => p.shape[0] === Math.max(...parts.map((q) => q.shape[0])));
+  let sum = conv2d(parts[full], kernels[full], { ...opts, bias: (conv.bias ?? undefined) as tf.Tensor1D | undefined });
+  parts.forEach((part, i) => {
+    if (i !== full) sum = tf.add(sum, conv2d(part, kernels[i], opts));
+  });
+  return sum;
 }

@@ -42,7 +42,7 @@ function linspace(end: number, n: number): Float64Array {
  * float64 on the host (the arguments reach ~511 rad, where float32 arithmetic would lose ~1e-5)
  * and handed to tfjs as float32.
  */
-function encode(channels: number, xs: Float64Array, ys: Float64Array): tf.Tensor3D {
+function encodeTable(channels: number, xs: Float64Array, ys: Float64Array): Float32Array {
   const height = ys.length;
   const width = xs.length;
   const half = channels / 2;
@@ -76,7 +76,11 @@ function encode(channels: number, xs: Float64Array, ys: Float64Array): tf.Tensor
       }
     }
   }
-  return tf.tensor3d(out, [height, width, channels], 'float32');
+  return out;
+}
+
+function encode(channels: number, xs: Float64Array, ys: Float64Array): tf.Tensor3D {
+  return tf.tensor3d(encodeTable(channels, xs, ys), [ys.length, xs.length, channels], 'float32');
 }
 
 /**
@@ -125,4 +129,21 @@ export function absolutePositionalEncoding(channels: number, height: number, wid
   const xs = new Float64Array(width).map((_, i) => i);
   const ys = new Float64Array(height).map((_, i) => i);
   return tf.tidy(() => encode(channels, xs, ys));
+}
+
+/**
+ * The values of {@link relativePositionalEncoding} (or, with `absolute`, of
+ * {@link absolutePositionalEncoding}) as a host array [H·W·C] (for caching; internal).
+ */
+export function positionalTable(kind: 'relative' | 'absolute', channels: number, height: number, width: number, standardLength = 512): Float32Array {
+  if (kind === 'relative') {
+    checkArgs('relativePositionalEncoding', channels, height, width);
+    return encodeTable(channels, linspace(standardLength - 1, width), linspace(standardLength - 1, height));
+  }
+  checkArgs('absolutePositionalEncoding', channels, height, width);
+  return encodeTable(
+    channels,
+    new Float64Array(width).map((_, i) => i),
+    new Float64Array(height).map((_, i) => i),
+  );
 }

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Conv1x1, Module, type Rng } from '@sign/core';
+import { Conv1x1, Module, randomNormal, type Rng } from '@sign/core';
 import { modulatedFeature, perPixelKl } from './feature';
 import { GatedDilatedBlock } from './gated-block';
-import { absolutePositionalEncoding, relativePositionalEncoding } from './positional';
+import { positionalTable } from './positional';
 
 /** Which positional encoding the encoding module concatenates to sigmoid(h). */
 export type PositionalKind = 'relative' | 'absolute' | 'none';
@@ -49,6 +49,8 @@ export interface SimApplyOptions {
   noise?: NoiseMode;
   /** an explicit eps [N, H, W, D]: z = mu + exp(logvar/2)·eps (overrides `noise`) */
   eps?: tf.Tensor4D;
+  /** compute the per-pixel KL map (default: when training; inference needs none) */
+  kl?: boolean;
 }
 
 /** Outputs of {@link SpatialInformationModule.apply}; the caller disposes them. */
@@ -63,9 +65,10 @@ export interface SimOutput {
   logvar: tf.Tensor4D;
   /**
    * Per-pixel KL divergence to N(0, I), `-1/2 · Σ_c (1 + logvar - mu² - exp(logvar))`,
-   * [N, H, W]; the trainer averages it over labelled pixels (METHOD §2).
+   * [N, H, W]; the trainer averages it over labelled pixels (METHOD §2). Present when the
+   * `kl` option is true (by default, when training).
    */
-  kl: tf.Tensor3D;
+  kl?: tf.Tensor3D;
   /** h' = h + pool(...), the output of the encoding module, [N, H, W, D] */
   hPrime: tf.Tensor4D;
 }
@@ -104,6 +107,8 @@ export class SpatialInformationModule extends Module {
   private readonly muConv: Conv1x1;
   private readonly logvarConv: Conv1x1;
   private readonly noiseRng: Rng;
+  /** Positional encoding values by map size (host arrays, a few sizes: no tensors are kept). */
+  private readonly peCache = new Map<string, Float32Array>();
 
   constructor(rng: Rng, config: SpatialInformationModuleConfig) {
     super();
@@ -180,14 +185,32 @@ export class SpatialInformationModule extends Module {
    * (null for `'none'`).
    */
   positionalEncoding(n: number, height: number, width: number): tf.Tensor4D | null {
+    const pe = this.cachedEncoding(height, width);
+    if (!pe || n === 1) return pe;
+    const tiled = tf.tile(pe, [n, 1, 1, 1]) as tf.Tensor4D;
+    pe.dispose();
+    return tiled;
+  }
+
+  /**
+   * The encoding [1, H, W, D] for one map size; its values are computed once per size and kept
+   * on the host (a copy into a tensor per call, not the sin/cos table).
+   */
+  private cachedEncoding(height: number, width: number): tf.Tensor4D | null {
     if (this.positional === 'none') return null;
-    return tf.tidy(() => {
-      const pe =
-        this.positional === 'relative'
-          ? relativePositionalEncoding(this.channels, height, width, { standardLength: this.standardLength })
-          : absolutePositionalEncoding(this.channels, height, width);
-      return tf.tile(tf.expandDims(pe, 0), [n, 1, 1, 1]) as tf.Tensor4D;
-    });
+    const key = `${height}x${width}`;
+    let table = this.peCache.get(key);
+    if (!table) {
+      table = positionalTable(this.positional, this.channels, height, width, this.standardLength);
+      if (this.peCache.size >= PE_CACHE_SIZE) this.peCache.delete(this.peCache.keys().next().value as string);
+      this.peCache.set(key, table);
+    }
+    return tf.tensor4d(table, [1, height, width, this.channels], 'float32');
+  }
+
+  override dispose(): void {
+    this.peCache.clear();
+    super.dispose();
   }
 
   /**
@@ -201,11 +224,12 @@ export class SpatialInformationModule extends Module {
     if (!this.encoder) return tf.clone(h);
     const encoder = this.encoder;
     return tf.tidy(() => {
-      const [n, height, width] = h.shape;
+      const [, height, width] = h.shape;
       const s = tf.sigmoid(h);
-      const pe = this.positionalEncoding(n, height, width);
-      const input = pe ? (tf.concat([s, pe], 3) as tf.Tensor4D) : s;
-      return tf.add(h, encoder.apply(input));
+      // concat(sigmoid(h), P) without concatenating: P [1, H, W, D] is convolved once and
+      // broadcast over the batch (see GatedDilatedBlock.apply).
+      const pe = this.cachedEncoding(height, width);
+      return tf.add(h, encoder.apply(pe ? [s, pe] : s));
     });
   }
 
@@ -259,20 +283,32 @@ export class SpatialInformationModule extends Module {
       const mu = this.muConv.apply(c);
       const logvar = this.logvarConv.apply(c);
       let latent: tf.Tensor4D;
+      // σ = exp(logvar/2), also giving exp(logvar) = σ² to the KL (one exponential, not two).
+      let std: tf.Tensor4D | null = null;
+      const sigma = () => tf.exp(tf.mul(logvar, 0.5)) as tf.Tensor4D;
       if (opts.eps) {
-        latent = tf.add(mu, tf.mul(tf.exp(tf.mul(logvar, 0.5)), opts.eps));
+        std = sigma();
+        latent = tf.add(mu, tf.mul(std, opts.eps));
       } else if (noise === 'zero') {
         latent = tf.clone(mu);
       } else {
-        const eps = tf.randomNormal(mu.shape, 0, 1, 'float32', rng.tfSeed()) as tf.Tensor4D;
-        latent = noise === 'prior' ? eps : tf.add(mu, tf.mul(tf.exp(tf.mul(logvar, 0.5)), eps));
+        const eps = randomNormal(mu.shape, rng) as tf.Tensor4D;
+        if (noise === 'prior') latent = eps;
+        else {
+          std = sigma();
+          latent = tf.add(mu, tf.mul(std, eps));
+        }
       }
       const feature = this.featureFromLatent(hPrime, latent);
-      const kl = perPixelKl(mu, logvar);
+      if (!(opts.kl ?? training)) return { feature, latent, mu, logvar, hPrime };
+      const kl = perPixelKl(mu, logvar, std ? tf.square(std) : undefined);
       return { feature, latent, mu, logvar, kl, hPrime };
     });
   }
 }
+
+/** How many map sizes' positional encodings a module keeps. */
+const PE_CACHE_SIZE = 8;
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);

@@ -26,16 +26,16 @@ function simForwardBackward(positional: PositionalKind): () => Promise<HostValue
       const loss = () =>
         tf.tidy(() => {
           const out = sim.apply(x, { eps });
-          return tf.addN(KEYS.map((k) => tf.sum(tf.mul(out[k], weights[k])))) as tf.Scalar;
+          return tf.addN(KEYS.map((k) => tf.sum(tf.mul(out[k]!, weights[k])))) as tf.Scalar;
         });
       const { value, grads } = tf.variableGrads(loss, params.map(([, v]) => v));
       const dx = tf.grad((xx: tf.Tensor) => {
         const out = sim.apply(xx as tf.Tensor4D, { eps });
-        return tf.addN(KEYS.map((k) => tf.sum(tf.mul(out[k], weights[k])))) as tf.Scalar;
+        return tf.addN(KEYS.map((k) => tf.sum(tf.mul(out[k]!, weights[k])))) as tf.Scalar;
       })(x);
       const out = sim.apply(x, { eps });
       const named: Record<string, tf.Tensor> = { value, dx };
-      for (const k of KEYS) named[k] = out[k];
+      for (const k of KEYS) named[k] = out[k]!;
       for (const [name, v] of params) named[`d ${name}`] = grads[v.name];
       tf.dispose([x, eps, ...Object.values(weights)]);
       return await readAll(named);

@@ -39,12 +39,12 @@ for (const backend of ['wasm', 'cpu'] as const) {
           KEYS.map((k) => [k, tf.tensor(Float32Array.from(w[k]), k === 'kl' ? shape.slice(0, 3) : shape)]),
         );
         const lossT = (out: SimOutput) =>
-          tf.addN(KEYS.map((k) => tf.sum(tf.mul(out[k], wT[k])))) as tf.Scalar;
+          tf.addN(KEYS.map((k) => tf.sum(tf.mul(out[k]!, wT[k])))) as tf.Scalar;
         const lossHost = (inp: tf.Tensor4D): number => {
           const out = sim.apply(inp, { eps });
           let s = 0;
           for (const k of KEYS) {
-            const v = out[k].dataSync();
+            const v = out[k]!.dataSync();
             const wk = w[k];
             for (let i = 0; i < v.length; i++) s += v[i] * wk[i];
           }

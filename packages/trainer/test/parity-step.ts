@@ -191,7 +191,7 @@ export function parityStep(model: ParityModel, opt: ParityOptimizers, batch: Par
       latent = keep(tf.keep(tf.reshape(out.latent, [P, D]) as tf.Tensor2D));
       const logits = tf.reshape(model.disc.apply(flat, { training: true, rng: rng.fork('d-real') }).logits, [n, f, f, K]);
       const ce = weightedCrossEntropy(logits as tf.Tensor4D, labelMap(), mask);
-      return tf.add(ce, tf.mul(maskedMean(out.kl, mask), 0.1)) as tf.Scalar;
+      return tf.add(ce, tf.mul(maskedMean(out.kl!, mask), 0.1)) as tf.Scalar;
     }, encDiscVars);
     const real = keep(tf.gather(flat!, idx) as tf.Tensor2D);
     const z = keep(tf.gather(latent!, idx) as tf.Tensor2D);

@@ -1,0 +1,196 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { accelerationInfo, conv2d, dense, initBackend, matMul, Rng } from '../src/index';
+import { reducePermutation } from '../src/host-kernels';
+import { expectNoLeaks, forEachBackend } from '../src/testing';
+import { maxAbsDiff, randTensor } from './helpers';
+
+/** Plain-loop reference transpose (any permutation). */
+function naiveTranspose(x: ArrayLike<number>, shape: number[], perm: number[]): number[] {
+  const outShape = perm.map((p) => shape[p]);
+  const n = outShape.reduce((a, b) => a * b, 1);
+  const inStrides = shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
+  const out = new Array<number>(n);
+  const idx = new Array(outShape.length).fill(0);
+  for (let o = 0; o < n; o++) {
+    let src = 0;
+    for (let d = 0; d < idx.length; d++) src += idx[d] * inStrides[perm[d]];
+    out[o] = x[src];
+    for (let d = idx.length - 1; d >= 0; d--) {
+      if (++idx[d] < outShape[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
+describe('reducePermutation', () => {
+  it('merges axes that stay neighbours and drops size-1 axes', () => {
+    expect(reducePermutation([2, 3, 4, 5], [0, 2, 3, 1])).toEqual({ shape: [2, 3, 20], perm: [0, 2, 1] });
+    expect(reducePermutation([6, 7], [1, 0])).toEqual({ shape: [6, 7], perm: [1, 0] });
+    expect(reducePermutation([2, 1, 3], [1, 0, 2])).toEqual({ shape: [6], perm: [0] });
+    expect(reducePermutation([4, 1, 5], [2, 1, 0])).toEqual({ shape: [4, 5], perm: [1, 0] });
+    expect(reducePermutation([2, 3, 4, 5], [3, 1, 2, 0])).toEqual({ shape: [2, 12, 5], perm: [2, 1, 0] });
+  });
+});
+
+describe('wasm kernel replacements', () => {
+  beforeAll(async () => {
+    await initBackend('wasm');
+  });
+
+  it('Identity (tf.clone, and every tensor a gradient saves) shares memory instead of copying', () => {
+    const x = tf.tensor1d([1, 2, 3]);
+    const before = tf.memory().numBytes;
+    const y = tf.clone(x);
+    const backend = tf.backend() as unknown as { getMemoryOffset(id: object): number };
+    expect(backend.getMemoryOffset(y.dataId)).toBe(backend.getMemoryOffset(x.dataId));
+    x.dispose();
+    expect(Array.from(y.dataSync())).toEqual([1, 2, 3]); // still alive through its own reference
+    y.dispose();
+    expect(tf.memory().numBytes).toBe(before - 12);
+  });
+
+  it('Transpose matches a plain loop for swaps, batched swaps, copies and other permutations', () => {
+    const rng = new Rng(1);
+    const cases: [number[], number[]][] = [
+      [[37, 70], [1, 0]],
+      [[3, 33, 65], [0, 2, 1]],
+      [[2, 5, 6, 7], [0, 2, 3, 1]],
+      [[2, 5, 6, 7], [3, 1, 2, 0]], // not a batched swap: the wasm kernel
+      [[4, 1, 9], [2, 1, 0]],
+      [[3, 4], [0, 1]],
+    ];
+    for (const [shape, perm] of cases) {
+      for (const dtype of ['float32', 'int32'] as const) {
+        const data = rng.normalArray(shape.reduce((a, b) => a * b, 1), 0, 100);
+        const x = tf.tensor(dtype === 'int32' ? Int32Array.from(data, Math.round) : data, shape, dtype);
+        const y = tf.transpose(x, perm);
+        expect(y.shape).toEqual(perm.map((p) => shape[p]));
+        expect(Array.from(y.dataSync())).toEqual(naiveTranspose(x.dataSync(), shape, perm));
+        tf.dispose([x, y]);
+      }
+    }
+  });
+
+  it('Sum and Mean over leading axes (bias gradients) match hand-computed values; other axes unchanged', () => {
+    const x = tf.tensor3d([[[1, 2], [3, 4]], [[5, 6], [7, 8]]]); // [2,2,2]
+    expect(tf.sum(x, [0, 1]).arraySync()).toEqual([16, 20]);
+    expect(tf.sum(x, 0).arraySync()).toEqual([[6, 8], [10, 12]]);
+    expect(tf.sum(x, [1, 0], true).arraySync()).toEqual([[[16, 20]]]);
+    expect(tf.mean(x, [0, 1]).arraySync()).toEqual([4, 5]);
+    expect(tf.sum(x, 2).arraySync()).toEqual([[3, 7], [11, 15]]);
+    expect(tf.sum(x, [0, 2]).arraySync()).toEqual([14, 22]);
+    expect(tf.sum(x).arraySync()).toBe(36);
+    const bias = tf.tensor1d([1, -1]);
+    const g = tf.grad((b: tf.Tensor) => tf.sum(tf.mul(tf.add(x, b), x)))(bias);
+    expect(g.arraySync()).toEqual([16, 20]);
+    tf.dispose([x, bias, g]);
+  });
+});
+
+const blas = process.env.SIGN_BLAS === 'off' ? null : 'auto';
+
+describe('initBackend acceleration options', () => {
+  afterAll(async () => {
+    await initBackend('wasm');
+  });
+  it("reports the compute path; blas: 'off' turns OpenBLAS off and 'auto' turns it back on", async () => {
+    const off = await initBackend('wasm', { blas: 'off' });
+    expect(off.acceleration.blas).toBe(false);
+    expect(off.acceleration.summary).toMatch(/^wasm \(single-threaded; no BLAS: turned off\)/);
+    const auto = await initBackend('wasm', { blas: 'auto' });
+    expect(auto.acceleration).toEqual(accelerationInfo());
+    if (auto.acceleration.blas) {
+      expect(auto.acceleration.summary).toMatch(/^wasm \+ OpenBLAS \(.*libopenblas.*, \d+ threads?\)$/);
+      expect(auto.acceleration.threads).toBeGreaterThanOrEqual(1);
+    } else {
+      expect(auto.acceleration.detail).toMatch(/koffi|OpenBLAS/);
+    }
+  });
+});
+
+forEachBackend(['wasm', 'cpu'], (backend) => {
+  describe(`OpenBLAS products (${backend})`, () => {
+    it.skipIf(blas === null)('tf.matMul with transposes and broadcast batches matches a plain loop (when OpenBLAS loaded)', () => {
+      if (!accelerationInfo().blas) return; // no OpenBLAS on this machine: nothing to compare
+      const rng = new Rng(2);
+      const ref = (a: Float32Array, b: Float32Array, m: number, k: number, n: number, ta: boolean, tb: boolean) => {
+        const out = new Float64Array(m * n);
+        for (let i = 0; i < m; i++)
+          for (let j = 0; j < n; j++) {
+            let s = 0;
+            for (let q = 0; q < k; q++) s += (ta ? a[q * m + i] : a[i * k + q]) * (tb ? b[j * k + q] : b[q * n + j]);
+            out[i * n + j] = s;
+          }
+        return out;
+      };
+      for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+        const [m, k, n] = [5, 7, 3];
+        const a = randTensor(rng, ta ? [k, m] : [m, k]);
+        const b = randTensor(rng, tb ? [n, k] : [k, n]);
+        const y = tf.matMul(a, b, ta, tb);
+        expect(maxAbsDiff(y.dataSync(), ref(a.dataSync() as Float32Array, b.dataSync() as Float32Array, m, k, n, ta, tb))).toBeLessThan(1e-5);
+        tf.dispose([a, b, y]);
+      }
+      // [2,3,4]·[1,4,5] (broadcast batch) and [3,4]·[2,4,5]
+      const a3 = randTensor(rng, [2, 3, 4]);
+      const b3 = randTensor(rng, [1, 4, 5]);
+      const y3 = tf.matMul(a3, b3);
+      const av = a3.dataSync() as Float32Array;
+      const bv = b3.dataSync() as Float32Array;
+      for (let t = 0; t < 2; t++) {
+        const want = ref(av.subarray(t * 12, t * 12 + 12), bv, 3, 4, 5, false, false);
+        expect(maxAbsDiff((y3.dataSync() as Float32Array).subarray(t * 15, t * 15 + 15), want)).toBeLessThan(1e-5);
+      }
+      tf.dispose([a3, b3, y3]);
+    });
+  });
+
+  describe(`gradients only for the inputs that need one (${backend})`, () => {
+    async function kernelCounts(f: () => void): Promise<Map<string, number>> {
+      const info = await tf.profile(f);
+      const counts = new Map<string, number>();
+      for (const k of info.kernels) counts.set(k.name, (counts.get(k.name) ?? 0) + 1);
+      return counts;
+    }
+
+    it('a layer on constant data computes its weight gradient but not its input gradient', async () => {
+      const rng = new Rng(3);
+      const x = randTensor(rng, [6, 4]) as tf.Tensor2D;
+      const w = tf.variable(randTensor(rng, [4, 3]));
+      const img = randTensor(rng, [1, 5, 5, 2]) as tf.Tensor4D;
+      const k = tf.variable(randTensor(rng, [3, 3, 2, 3]));
+      const onlyWeights = await kernelCounts(() => {
+        const { value, grads } = tf.variableGrads(() => tf.add(tf.sum(dense(x, w as tf.Tensor2D)), tf.sum(conv2d(img, k as tf.Tensor4D, { dilations: 2 }))), [w, k]);
+        tf.dispose([value, ...Object.values(grads)]);
+      });
+      expect(onlyWeights.get('SignMatMul')).toBe(2); // forward + dW
+      expect(onlyWeights.get('SignConv2D')).toBe(1);
+      expect(onlyWeights.get('SignConv2DBackpropFilter')).toBe(1);
+      expect(onlyWeights.has('SignConv2DBackpropInput')).toBe(false);
+      const both = await kernelCounts(() => {
+        const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.add(tf.sum(dense(a as tf.Tensor2D, w as tf.Tensor2D)), tf.sum(conv2d(b as tf.Tensor4D, k as tf.Tensor4D))))([x, img]);
+        tf.dispose(g);
+      });
+      expect(both.get('SignMatMul')).toBe(2); // forward + dx (w is not differentiated here)
+      expect(both.get('SignConv2DBackpropInput')).toBe(1);
+      expect(both.has('SignConv2DBackpropFilter')).toBe(false);
+      tf.dispose([x, w, img, k]);
+    });
+
+    it('matMul gradients leak nothing and match tfjs’ own for every transpose combination', async () => {
+      const rng = new Rng(4);
+      for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+        const a = randTensor(rng, ta ? [5, 3] : [3, 5]);
+        const b = randTensor(rng, tb ? [4, 5] : [5, 4]);
+        const dy = randTensor(rng, [3, 4]);
+        const ours = await expectNoLeaks(() => tf.grads((p, q) => matMul(p as tf.Tensor2D, q as tf.Tensor2D, ta, tb))([a, b], dy));
+        const ref = tf.grads((p, q) => tf.matMul(p, q, ta, tb))([a, b], dy);
+        expect(maxAbsDiff(ours[0].dataSync(), ref[0].dataSync())).toBeLessThan(1e-5);
+        expect(maxAbsDiff(ours[1].dataSync(), ref[1].dataSync())).toBeLessThan(1e-5);
+        tf.dispose([a, b, dy, ...ours, ...ref]);
+      }
+    });
+  });
+});
