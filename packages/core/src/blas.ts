@@ -3,9 +3,10 @@
  * OpenBLAS's `cblas_sgemm`, called through the `koffi` FFI package (prebuilt binaries from npm,
  * nothing to compile) directly on tensor memory (the wasm heap, or the cpu backend's arrays).
  *
- * Nothing here is imported by the main entry at load time: `loadBlas` is called by `initBackend`
- * under Node only, and a missing `koffi` or library is a reason in the report, not an error.
+ * `koffi` is imported only when `loadBlas` runs (called by `initBackend`, under Node only), and a
+ * missing `koffi` or library is a reason in the report, not an error.
  */
+import { dynamicImport, errorText } from './util';
 
 /** The sgemm entry point, row-major, on Float32Array views (offsets are in elements). */
 export interface Blas {
@@ -52,10 +53,6 @@ const ROW_MAJOR = 101;
 const NO_TRANS = 111;
 const TRANS = 112;
 
-function errorText(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split('\n')[0].slice(0, 200);
-}
-
 /**
  * Loads koffi and OpenBLAS. Returns the sgemm wrapper, or the reason it is unavailable.
  * `SIGN_BLAS_LIB` names the library file to use instead of the search list; `threads` (default:
@@ -65,8 +62,7 @@ export async function loadBlas(opts: { threads?: number } = {}): Promise<Blas | 
   if (typeof process === 'undefined' || !process.versions?.node) return { reason: 'not Node' };
   let koffi: any;
   try {
-    const spec = 'koffi';
-    const mod: any = await import(/* @vite-ignore */ spec);
+    const mod: any = await dynamicImport('koffi');
     koffi = mod.default ?? mod;
   } catch (e) {
     return { reason: `the optional package koffi is not installed (${errorText(e)})` };

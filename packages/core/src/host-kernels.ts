@@ -11,6 +11,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Blas } from './blas';
+import type { ConvGeometry } from './ops';
 
 type TensorInfo = tf.TensorInfo;
 
@@ -153,23 +154,8 @@ function fillRows(c: Float32Array, row: Float32Array, rows: number): void {
 // ---------------------------------------------------------------------------------------------
 // Convolution
 
-/** The geometry of one NHWC convolution with explicit pads (see ops.ts convGeometry). */
-export interface HostConvGeometry {
-  n: number;
-  h: number;
-  w: number;
-  cin: number;
-  kh: number;
-  kw: number;
-  cout: number;
-  sh: number;
-  sw: number;
-  dh: number;
-  dw: number;
-  pads: [[number, number], [number, number]];
-  oh: number;
-  ow: number;
-}
+/** The geometry of one NHWC convolution with explicit pads (ops.ts `convGeometry`). */
+export type HostConvGeometry = ConvGeometry;
 
 interface Frame {
   hp: number;

@@ -157,7 +157,9 @@ export class Rng {
 
   /**
    * Fills `out` with draws of U(lo, hi): the numbers `uniform()` would return one by one, in a
-   * loop that keeps the generator's state in locals (about 5 ns a number).
+   * loop that keeps the generator's state in locals (about 5 ns a number). The generator step is
+   * written out here and in fillDropoutMask on purpose: one shared loop (a mode flag, or raw
+   * draws in blocks) measured 1.3–1.7× slower on 17.8M draws, a generator step's dropout masks.
    */
   fillUniform(out: Float32Array, lo = 0, hi = 1): Float32Array {
     let { a, b, c, d } = this;

