@@ -16,9 +16,10 @@
  */
 import { z } from 'zod';
 import { parseEmbeddings } from '../embeddings';
-import { joinPath, type DatasetIo } from '../io';
 import { DatasetError } from '../errors';
-import type { DataConfig, Dataset, DatasetDefinition, DatasetMeta, DatasetSplit, Normalization, Sample } from '../types';
+import { errorMessage as message, extOf, identityLabels, openPairedDataset, type FilePair } from '../files';
+import { joinPath, type DatasetIo } from '../io';
+import type { DataConfig, DatasetDefinition, DatasetMeta, Normalization } from '../types';
 
 /** Samples up to which `validate: 'auto'` decodes every file when opening. */
 export const FULL_VALIDATION_LIMIT = 500;
@@ -54,35 +55,6 @@ const classesSchema = z.strictObject({
   ignoreIndex: z.number().int().min(0).max(255).default(255),
 });
 
-interface Pair {
-  stem: string;
-  image: string;
-  label: string;
-}
-
-/** Runs `fn` over `items` with at most `limit` calls in flight; results in order. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
-
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-function extOf(name: string): string {
-  const dot = name.lastIndexOf('.');
-  return dot > 0 ? name.slice(dot).toLowerCase() : '';
-}
-
 async function readClasses(io: DatasetIo, root: string): Promise<{ classNames: string[]; background: number | null; ignoreIndex: number }> {
   const path = joinPath(root, 'classes.json');
   let text: string;
@@ -113,7 +85,7 @@ async function readClasses(io: DatasetIo, root: string): Promise<{ classNames: s
 }
 
 /** Pairs `images/<split>` with `labels/<split>` by file stem; problems name the files. */
-async function pairSplit(io: DatasetIo, root: string, split: string, problems: string[]): Promise<Pair[]> {
+async function pairSplit(io: DatasetIo, root: string, split: string, problems: string[]): Promise<FilePair[]> {
   const imageDir = joinPath(root, 'images', split);
   const labelDir = joinPath(root, 'labels', split);
   let imageNames: string[] = [];
@@ -154,91 +126,15 @@ async function pairSplit(io: DatasetIo, root: string, split: string, problems: s
     }
     labels.set(name.slice(0, name.length - ext.length), path);
   }
-  const pairs: Pair[] = [];
+  const pairs: FilePair[] = [];
   for (const [stem, image] of images) {
     const label = labels.get(stem);
     if (!label) problems.push(`${image}: image without a label (expected ${joinPath(labelDir, `${stem}.png`)})`);
-    else pairs.push({ stem, image, label });
+    else pairs.push({ id: stem, image, label });
   }
   for (const [stem, label] of labels) if (!images.has(stem)) problems.push(`${label}: label without an image (expected ${joinPath(imageDir, stem)}.png, .jpg or .jpeg)`);
-  pairs.sort((a, b) => (a.stem < b.stem ? -1 : a.stem > b.stem ? 1 : 0));
+  pairs.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return pairs;
-}
-
-/** Header checks of one pair: readable, within the pixel limit, label format, equal sizes. */
-async function checkHeaders(io: DatasetIo, p: Pair): Promise<string[]> {
-  const problems: string[] = [];
-  const [img, lab] = await Promise.all([io.imageInfo(p.image).catch((e: unknown) => message(e)), io.imageInfo(p.label).catch((e: unknown) => message(e))]);
-  if (typeof img === 'string') problems.push(img);
-  else if (img.width * img.height > io.maxPixels) problems.push(`${p.image}: ${img.width}×${img.height} = ${img.width * img.height} pixels is over the decoding limit of ${io.maxPixels}`);
-  if (typeof lab === 'string') problems.push(lab);
-  else if (lab.format !== 'png') problems.push(`${p.label}: a ${lab.format} file; label maps must be PNG`);
-  else if (!lab.palette && lab.channels !== 1) problems.push(`${p.label}: a label map must be an 8-bit grey or a palette PNG whose value (or index) is the class id, got ${lab.channels} channels${lab.channels >= 3 ? ' (colour-coded labels must be converted to class ids first)' : ''}`);
-  else if (lab.bitDepth > 8) problems.push(`${p.label}: a ${lab.bitDepth}-bit label PNG; label maps must be 8-bit (or less) grey or palette`);
-  if (typeof img !== 'string' && typeof lab !== 'string' && (img.width !== lab.width || img.height !== lab.height))
-    problems.push(`${p.image} is ${img.width}×${img.height} but its label ${p.label} is ${lab.width}×${lab.height}`);
-  return problems;
-}
-
-/** Label values that are neither a class id nor the ignore index, with counts, as a message; '' when none. */
-function badLabelValues(data: Uint8Array, classes: number, ignoreIndex: number): string {
-  const counts = new Map<number, number>();
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i]!;
-    if (v >= classes && v !== ignoreIndex) counts.set(v, (counts.get(v) ?? 0) + 1);
-  }
-  if (counts.size === 0) return '';
-  const list = [...counts].sort((a, b) => a[0] - b[0]).map(([v, n]) => `${v} (${n} pixel${n > 1 ? 's' : ''})`);
-  return `label value${counts.size > 1 ? 's' : ''} ${list.join(', ')} ${counts.size > 1 ? 'are' : 'is'} not a class id of classes.json (0..${classes - 1}) nor the ignore index ${ignoreIndex}`;
-}
-
-/** RGB → grey as OpenCV's COLOR_RGB2GRAY on uint8: (4899·R + 9617·G + 1868·B + 2^13) >> 14. */
-function rgbToGrey(data: Uint8Array, px: number): Uint8Array {
-  const out = new Uint8Array(px);
-  for (let i = 0; i < px; i++) out[i] = (4899 * data[3 * i]! + 9617 * data[3 * i + 1]! + 1868 * data[3 * i + 2]! + 8192) >> 14;
-  return out;
-}
-
-function greyToRgb(data: Uint8Array, px: number): Uint8Array {
-  const out = new Uint8Array(px * 3);
-  for (let i = 0; i < px; i++) out[3 * i] = out[3 * i + 1] = out[3 * i + 2] = data[i]!;
-  return out;
-}
-
-/** Decodes and checks one pair; throws naming the file. */
-async function readPair(io: DatasetIo, p: Pair, meta: DatasetMeta): Promise<Sample> {
-  const [img, lab] = await Promise.all([io.decodeImage(p.image), io.decodeLabel(p.label)]);
-  if (img.width !== lab.width || img.height !== lab.height) throw new Error(`${p.image} is ${img.width}×${img.height} but its label ${p.label} is ${lab.width}×${lab.height}`);
-  const bad = badLabelValues(lab.data, meta.classNames.length, meta.ignoreIndex);
-  if (bad) throw new Error(`${p.label}: ${bad}`);
-  const px = img.width * img.height;
-  const image = img.channels === meta.channels ? img.data : meta.channels === 3 ? greyToRgb(img.data, px) : rgbToGrey(img.data, px);
-  return { id: p.stem, height: img.height, width: img.width, channels: meta.channels, image, label: lab.data };
-}
-
-/** Decodes every pair (4 at a time), returning one problem per bad file. */
-async function fullCheck(io: DatasetIo, pairs: readonly Pair[], meta: DatasetMeta): Promise<string[]> {
-  const problems: string[] = [];
-  await mapLimit(pairs, 4, async (p) => {
-    try {
-      await readPair(io, p, meta);
-    } catch (err) {
-      problems.push(message(err));
-    }
-  });
-  return problems;
-}
-
-function splitOf(io: DatasetIo, name: string, pairs: readonly Pair[], meta: DatasetMeta): DatasetSplit {
-  return {
-    name,
-    size: pairs.length,
-    get(index: number) {
-      const p = pairs[index];
-      if (!p) return Promise.reject(new Error(`folder split '${name}': index ${index} is out of range [0, ${pairs.length})`));
-      return readPair(io, p, meta);
-    },
-  };
 }
 
 /**
@@ -268,42 +164,34 @@ export const folderDataset: DatasetDefinition<FolderConfig> = {
     for (const s of candidates) if (await io.exists(joinPath(root, 'images', s))) present.push(s);
     const trainSplit = config.trainSplit ?? 'train';
     if (!present.includes(trainSplit)) throw new DatasetError([`${joinPath(root, 'images', trainSplit)}: no such folder (the training split; found: ${present.map((s) => `images/${s}`).join(', ') || 'no split folders'})`]);
-    const pairs: Record<string, Pair[]> = {};
+    const pairs: Record<string, FilePair[]> = {};
     for (const s of present) pairs[s] = await pairSplit(io, root, s, problems);
-    const all = present.flatMap((s) => pairs[s]!);
-    for (const list of await mapLimit(all, 8, (p) => checkHeaders(io, p))) problems.push(...list);
-
+    const count = present.reduce((n, s) => n + pairs[s]!.length, 0);
     const meta: DatasetMeta = { type: 'folder', classNames, background, ignoreIndex, channels, normalization, splits: present };
-    const full = config.validate === 'full' || (config.validate === 'auto' && all.length <= FULL_VALIDATION_LIMIT);
-    if (full && problems.length === 0) problems.push(...(await fullCheck(io, all, meta)));
 
     let embeddings = null;
+    const later: string[] = [];
     const embPath = joinPath(root, 'embeddings.json');
     if (await io.exists(embPath)) {
       try {
         embeddings = parseEmbeddings(await io.readText(embPath), embPath, classNames);
       } catch (err) {
-        problems.push(message(err));
+        later.push(message(err));
       }
     }
-    if (problems.length > 0) throw new DatasetError(problems, `${root}: ${problems.length} problem${problems.length > 1 ? 's' : ''} in the folder dataset`);
-
-    const splits = Object.fromEntries(present.map((s) => [s, splitOf(io, s, pairs[s]!, meta)]));
-    const dataset: Dataset = {
+    const full = config.validate === 'full' || (config.validate === 'auto' && count <= FULL_VALIDATION_LIMIT);
+    return openPairedDataset({
+      io,
+      root,
+      what: 'folder dataset',
       meta,
-      split(name) {
-        const s = splits[name];
-        if (!s) throw new Error(`${root} has no split '${name}' (no images/${name}/); known: ${present.join(', ')}`);
-        return s;
-      },
-      async embeddings() {
-        return embeddings;
-      },
-      async validate() {
-        const found = await fullCheck(io, all, meta);
-        if (found.length > 0) throw new DatasetError(found, `${root}: ${found.length} bad file${found.length > 1 ? 's' : ''} in the folder dataset`);
-      },
-    };
-    return dataset;
+      splits: pairs,
+      labels: identityLabels(classNames.length, ignoreIndex, `a class id of classes.json (0..${classNames.length - 1})`),
+      check: full ? 'full' : 'headers',
+      embeddings,
+      problems,
+      laterProblems: later,
+      unknownSplit: (name, known) => `${root} has no split '${name}' (no images/${name}/); known: ${known.join(', ')}`,
+    });
   },
 };
