@@ -17,7 +17,8 @@ export { DEFAULT_MAX_PIXELS, checkPixelLimit, joinPath } from './io';
 export type { DatasetIo, DecodedImage, DecodedLabel, ImageInfo } from './io';
 export { resize, scaledSize } from './transforms/resize';
 export type { PixelArray, Interpolation, ResizeOptions } from './transforms/resize';
-export { checkNormalization, compose, flip, normalize, pad, randomCrop, randomScale, resizeLongSide } from './transforms/transforms';
+export { checkNormalization, compose, flip, normalize, pad, randomCrop, randomScale, randomScaleCrop, resizeLongSide, resizeTo } from './transforms/transforms';
+export type { LongSideRounding } from './transforms/transforms';
 export type { Transform } from './transforms/transforms';
 export { TRANSFORM_TYPES, buildPipeline, transformConfigSchema } from './transforms/pipeline';
 export type { PipelineContext } from './transforms/pipeline';
@@ -29,3 +30,15 @@ export { createDataModule, unseenIds } from './module';
 export { FULL_VALIDATION_LIMIT, GREY_NORMALIZATION, IMAGENET_NORMALIZATION, folderDataset, folderSchema } from './folder/index';
 export type { FolderConfig } from './folder/index';
 export type { DataModuleOptions } from './module';
+export {
+  CAFFE_BGR_NORMALIZATION,
+  RELEASE_BASE_SIZE,
+  RELEASE_CROP,
+  RELEASE_TEST_PIPELINE,
+  RELEASE_VOC_SELF_TRAINING_CROP,
+  labelsToGrid,
+  releaseEvalInput,
+  releasePipelines,
+  releaseTrainPipeline,
+} from './release-protocol';
+export type { ReleaseEvalOptions, ReleasePipelines, ReleaseTrainOptions } from './release-protocol';

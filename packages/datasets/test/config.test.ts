@@ -37,7 +37,7 @@ describe('validateDataConfig', () => {
     expect(validateDataConfig({ type: 'tyo', unseen: [] }, opts).errors).toEqual(["data.type: unknown dataset 'tyo' (did you mean 'toy'?); known: toy, other"]);
     expect(validateDataConfig({ unseen: [] }, opts).errors).toEqual(['data.type: missing; one of toy, other']);
     expect(validateDataConfig({ type: 'toy', unseen: [], test: { pipeline: [{ type: 'resise', longSide: 5 }] } }, opts).errors).toEqual([
-      'data.test.pipeline[0].type: unknown value "resise" (did you mean \'resize\'?); known: resize, randomScale, randomCrop, flip, pad, normalize',
+      'data.test.pipeline[0].type: unknown value "resise" (did you mean \'resize\'?); known: resize, randomScale, randomCrop, randomScaleCrop, flip, pad, normalize',
     ]);
     expect(validateDataConfig([1], opts).errors).toEqual(["data: expected an object with a 'type' key"]);
     expect(validateDataConfig({ type: 'other', unseen: [] }, { ...opts, prefix: 'x.data' }).errors).toEqual(['x.data.root: missing (expected string)']);

@@ -36,19 +36,50 @@ function resizeSample(s: Sample, height: number, width: number, fx?: number, fy?
   };
 }
 
+/** How {@link resizeLongSide} rounds the shorter side. */
+export type LongSideRounding = 'round' | 'floor';
+
 /**
- * Resizes so that the longer side is `longSide` (aspect ratio kept; the other side is
- * `⌊side·scale + 0.5⌋`, as mmsegmentation's keep-ratio resize), image bilinear, labels nearest.
+ * Resizes so that the longer side is `longSide` (aspect ratio kept), image bilinear, labels
+ * nearest. The shorter side is, with `rounding`:
+ * - `'round'` (default): `⌊side·s + 0.5⌋` with `s = longSide / longer side` (mmsegmentation's
+ *   keep-ratio resize);
+ * - `'floor'`: `⌊longSide · shorter / longer⌋`, the SIGN release's loader with `warp` off
+ *   (`int(base_size * w / h)`), computed in the same float64 order.
  *
  * @example
- * resizeLongSide(512)(sample, rng) // a 480×640 sample becomes 384×512
+ * resizeLongSide(512)(sample, rng)          // a 480×640 sample becomes 384×512
+ * resizeLongSide(513, 'floor')(sample, rng) // a 333×500 sample becomes 341×513
  */
-export function resizeLongSide(longSide: number): Transform {
+export function resizeLongSide(longSide: number, rounding: LongSideRounding = 'round'): Transform {
   positiveInt('resize: longSide', longSide);
+  if (rounding !== 'round' && rounding !== 'floor') throw new Error(`resize: rounding must be 'round' or 'floor', got '${String(rounding)}'`);
   return (s) => {
     checkSample('resize', s);
+    if (rounding === 'floor') {
+      const { height: h, width: w } = s;
+      if (h > w) return resizeSample(s, longSide, Math.max(1, Math.floor((longSide * w) / h)));
+      return resizeSample(s, Math.max(1, Math.floor((longSide * h) / w)), longSide);
+    }
     const scale = longSide / Math.max(s.height, s.width);
     return resizeSample(s, Math.max(1, Math.floor(s.height * scale + 0.5)), Math.max(1, Math.floor(s.width * scale + 0.5)));
+  };
+}
+
+/**
+ * Resizes to exactly `height`×`width` whatever the aspect ratio (the SIGN release's `warp`:
+ * every image and label map becomes 513×513), image bilinear, labels nearest, as
+ * `cv2.resize(x, (width, height))`.
+ *
+ * @example
+ * resizeTo(513, 513)(sample, rng) // a 333×500 sample becomes 513×513
+ */
+export function resizeTo(height: number, width: number): Transform {
+  positiveInt('resize: height', height);
+  positiveInt('resize: width', width);
+  return (s) => {
+    checkSample('resize', s);
+    return resizeSample(s, height, width);
   };
 }
 
@@ -84,6 +115,37 @@ function padTo(s: Sample, height: number, width: number, ignoreIndex: number): S
   return { ...s, height: H, width: W, image, label };
 }
 
+/** The sample padded to at least `height`×`width`, centred: ⌊pad/2⌋ above and left, the rest below and right. */
+function padCentred(s: Sample, height: number, width: number, ignoreIndex: number): Sample {
+  const H = Math.max(height, s.height);
+  const W = Math.max(width, s.width);
+  if (H === s.height && W === s.width) return s;
+  const top = Math.floor((H - s.height) / 2);
+  const left = Math.floor((W - s.width) / 2);
+  const c = s.channels;
+  const image = s.image instanceof Uint8Array ? new Uint8Array(H * W * c) : new Float32Array(H * W * c);
+  const label = new Uint8Array(H * W).fill(ignoreIndex);
+  for (let y = 0; y < s.height; y++) {
+    image.set(s.image.subarray(y * s.width * c, (y + 1) * s.width * c), ((top + y) * W + left) * c);
+    label.set(s.label.subarray(y * s.width, (y + 1) * s.width), (top + y) * W + left);
+  }
+  return { ...s, height: H, width: W, image, label };
+}
+
+/** The `height`×`width` window of `s` at (`top`, `left`) (inside `s`). */
+function window(s: Sample, top: number, left: number, height: number, width: number): Sample {
+  if (s.height === height && s.width === width) return s;
+  const c = s.channels;
+  const image = s.image instanceof Uint8Array ? new Uint8Array(height * width * c) : new Float32Array(height * width * c);
+  const label = new Uint8Array(height * width);
+  for (let y = 0; y < height; y++) {
+    const row = (top + y) * s.width + left;
+    image.set(s.image.subarray(row * c, (row + width) * c), y * width * c);
+    label.set(s.label.subarray(row, row + width), y * width);
+  }
+  return { ...s, height, width, image, label };
+}
+
 /**
  * Pads at the bottom and right to at least `height`×`width`: image with 0, labels with
  * `ignoreIndex` (255). Larger samples pass unchanged.
@@ -116,16 +178,34 @@ export function randomCrop(height: number, width: number, ignoreIndex: number = 
     const s = padTo(s0, height, width, ignoreIndex);
     const top = rng.int(s.height - height + 1);
     const left = rng.int(s.width - width + 1);
-    if (s.height === height && s.width === width) return s;
-    const c = s.channels;
-    const image = s.image instanceof Uint8Array ? new Uint8Array(height * width * c) : new Float32Array(height * width * c);
-    const label = new Uint8Array(height * width);
-    for (let y = 0; y < height; y++) {
-      const row = (top + y) * s.width + left;
-      image.set(s.image.subarray(row * c, (row + width) * c), y * width * c);
-      label.set(s.label.subarray(row, row + width), y * width);
-    }
-    return { ...s, height, width, image, label };
+    return window(s, top, left, height, width);
+  };
+}
+
+/**
+ * The SIGN release's scale–pad–crop step (its data loader, for each training image): rescale by
+ * a factor `f` drawn uniformly from [min, max] (as `cv2.resize(x, None, fx=f, fy=f)`), pad
+ * centred (⌊pad/2⌋ above and left, the rest below and right; image 0, labels `ignoreIndex`) to
+ * at least `max(size before scaling, crop size)` in each direction, then take a random
+ * `height`×`width` window (three draws: f, row, column). Padding back to the size before
+ * scaling, not only to the crop, is what makes a shrunken image sit in a border of ignore.
+ *
+ * @example
+ * randomScaleCrop(0.5, 1.5, 368, 368)(sample, rng) // a 513×513 sample: 368×368, f ~ U[0.5, 1.5]
+ */
+export function randomScaleCrop(min: number, max: number, height: number, width: number, ignoreIndex: number = IGNORE_INDEX): Transform {
+  if (!(min > 0) || !(max >= min) || !Number.isFinite(max)) throw new Error(`randomScaleCrop: need 0 < min ≤ max, got min=${min}, max=${max}`);
+  positiveInt('randomScaleCrop: height', height);
+  positiveInt('randomScaleCrop: width', width);
+  return (s0, rng) => {
+    checkSample('randomScaleCrop', s0);
+    const f = min + (max - min) * rng.uniform();
+    const size = scaledSize(s0.height, s0.width, f);
+    const scaled = resizeSample(s0, size.height, size.width, f, f);
+    const s = padCentred(scaled, Math.max(s0.height, height), Math.max(s0.width, width), ignoreIndex);
+    const top = rng.int(s.height - height + 1);
+    const left = rng.int(s.width - width + 1);
+    return window(s, top, left, height, width);
   };
 }
 
