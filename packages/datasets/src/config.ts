@@ -14,7 +14,8 @@ const pipeline = z.strictObject({ pipeline: z.array(transformConfigSchema).descr
 
 /** The keys every dataset's config has (see {@link DataConfig}); a dataset's own keys may not reuse them. */
 export const commonDataKeys = {
-  unseen: z.array(z.string().min(1)).describe('unseen class names: their pixels become ignore (255) in training'),
+  unseen: z.array(z.string().min(1)).optional().describe('unseen class names: their pixels become ignore (255) in training (or name a set with unseenSplit)'),
+  unseenSplit: z.string().min(1).optional().describe("a named set of unseen classes the dataset knows (e.g. 'cagnet', 'zs3net-4'); fills unseen"),
   trainSplit: z.string().min(1).optional().describe("split to train on (default 'train')"),
   testSplit: z.string().min(1).optional().describe("split to test on (default 'test', else 'val')"),
   train: pipeline.optional().describe('training augmentation'),
@@ -156,6 +157,35 @@ export function formatIssues(error: z.ZodError, schema: z.ZodType, input: unknow
   return out;
 }
 
+/**
+ * Fills `config.unseen` from `config.unseenSplit` (a set the dataset names: its definition's
+ * `unseenSplits(config)`), in place; returns the problem, naming the key, or '' when fine:
+ * neither key given, an unknown split (with "did you mean" and the known ones), or both given
+ * and different.
+ */
+function resolveUnseenSplit(config: DataConfig, def: DatasetDefinition, prefix: string): string {
+  const split = config.unseenSplit;
+  if (split === undefined) {
+    if (config.unseen === undefined) return `${prefix}.unseen: missing (the unseen class names, or ${prefix}.unseenSplit naming a set the dataset knows)`;
+    return '';
+  }
+  const sets = def.unseenSplits?.(config) ?? {};
+  const known = Object.keys(sets);
+  const names = sets[split];
+  if (!names) {
+    if (known.length === 0) return `${prefix}.unseenSplit: the '${config.type}' dataset names no unseen sets; list the classes in ${prefix}.unseen`;
+    const near = closestName(split, known);
+    return `${prefix}.unseenSplit: unknown set '${split}'${near ? ` (did you mean '${near}'?)` : ''}; known: ${known.join(', ')}`;
+  }
+  if (config.unseen !== undefined) {
+    const same = config.unseen.length === names.length && names.every((n) => config.unseen!.includes(n));
+    if (!same) return `${prefix}.unseen (${config.unseen.join(', ')}) differs from ${prefix}.unseenSplit '${split}' (${names.join(', ')}); give one of them`;
+    return '';
+  }
+  config.unseen = [...names];
+  return '';
+}
+
 /** Options of {@link validateDataConfig}. */
 export interface ValidateDataConfigOptions {
   /** Path prefix of the messages. Default 'data'. */
@@ -165,9 +195,10 @@ export interface ValidateDataConfigOptions {
 }
 
 /**
- * Validates a `data` section: `{ config }` (with the schema's defaults filled in) when it is
- * valid, else `{ errors }`, one message per problem, each naming the key path. Checks keys and
- * types only; class names (`unseen`) are checked against the opened dataset by
+ * Validates a `data` section: `{ config }` (with the schema's defaults filled in, and `unseen`
+ * filled from `unseenSplit` when the config names a set) when it is valid, else `{ errors }`, one
+ * message per problem, each naming the key path. Checks keys and types (and that `unseen` or
+ * `unseenSplit` is there); class names (`unseen`) are checked against the opened dataset by
  * `createDataModule`.
  *
  * @example
@@ -181,7 +212,11 @@ export function validateDataConfig(input: unknown, opts: ValidateDataConfigOptio
   if (registry.names().length === 0) return { errors: [`${prefix}.type: ${registry.unknownMessage((input as { type?: unknown }).type)}`] };
   const schema = dataConfigSchema(registry);
   const r = schema.safeParse(input);
-  if (r.success) return { config: r.data as DataConfig, errors: [] };
+  if (r.success) {
+    const config = r.data as DataConfig;
+    const problem = resolveUnseenSplit(config, registry.get(config.type), prefix);
+    return problem ? { errors: [problem] } : { config, errors: [] };
+  }
   const errors = formatIssues(r.error, schema, input, {
     prefix,
     unknownType: (path, value) => (path.length === 1 && path[0] === 'type' && value !== undefined ? registry.unknownMessage(value) : undefined),

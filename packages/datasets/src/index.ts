@@ -42,3 +42,27 @@ export {
   releaseTrainPipeline,
 } from './release-protocol';
 export type { ReleaseEvalOptions, ReleasePipelines, ReleaseTrainOptions } from './release-protocol';
+export { PASCAL_VOC12_CLASSES, PASCAL_VOC12_PIPELINES, PASCAL_VOC12_UNSEEN_SPLITS, pascalVoc12Dataset, pascalVoc12Schema, zs3netSets } from './pascal-voc12/index';
+export type { PascalVoc12Config } from './pascal-voc12/index';
+export {
+  PASCAL_CONTEXT33_CLASSES,
+  PASCAL_CONTEXT33_UNSEEN_SPLITS,
+  PASCAL_CONTEXT59_CLASSES,
+  PASCAL_CONTEXT59_FCN_ORDER,
+  PASCAL_CONTEXT59_UNSEEN_SPLITS,
+  PASCAL_CONTEXT_PIPELINES,
+  context33To59Name,
+  context59Mapping,
+  pascalContextDataset,
+  pascalContextSchema,
+} from './pascal-context/index';
+export type { PascalContextConfig } from './pascal-context/index';
+export { COCO_STUFF_CLASSES, COCO_STUFF_PIPELINES, COCO_STUFF_UNSEEN_SPLITS, cocoStuff164kDataset, cocoStuff164kSchema } from './coco-stuff164k/index';
+export type { CocoStuff164kConfig } from './coco-stuff164k/index';
+export { SIGN_RELEASE_BENCHMARKS, signReleaseDataset, signReleaseSchema } from './sign-release/index';
+export type { ReleaseBenchmark, SignReleaseConfig } from './sign-release/index';
+export { parseNpy } from './sign-release/npy';
+export type { NpyArray } from './sign-release/npy';
+export { PAPER_FULL_VALIDATION_LIMIT } from './paper';
+export { identityLabels, openPairedDataset } from './files';
+export type { FilePair, LabelMapping, PairCheck, PairedDatasetParts } from './files';

@@ -121,6 +121,12 @@ export interface DatasetDefinition<C extends DataConfig = DataConfig> {
   readonly schema: z.ZodObject;
   /** Opens the dataset described by a validated config (common keys included). */
   open(config: C, context: OpenContext): Promise<Dataset>;
+  /**
+   * The named unseen-class sets for a config of this type (the same as the opened dataset's
+   * `meta.unseenSplits`), known without opening anything, so that `data.unseenSplit` resolves
+   * when the config is validated. Optional: a type without named sets leaves it out.
+   */
+  unseenSplits?(config: C): Record<string, string[]>;
 }
 
 /**
@@ -130,8 +136,13 @@ export interface DatasetDefinition<C extends DataConfig = DataConfig> {
 export interface DataConfig {
   /** Registry name of the dataset type. */
   type: string;
-  /** Unseen class names (their pixels become ignore in training). */
+  /**
+   * Unseen class names (their pixels become ignore in training). Filled by `validateDataConfig`
+   * from `unseenSplit` when the config names a set instead.
+   */
   unseen: string[];
+  /** A named set of unseen classes of the dataset (`DatasetMeta.unseenSplits`, e.g. 'cagnet', 'zs3net-4'). */
+  unseenSplit?: string;
   /** Split names to train and test on (defaults: the dataset's 'train' and its test split). */
   trainSplit?: string;
   testSplit?: string;
