@@ -11,6 +11,7 @@ import { Rng } from '@sign/core';
 import { writeFileAtomic } from '@sign/core/node';
 import { encode as encodePng } from 'fast-png';
 import sharp from 'sharp';
+import { SIGN_RELEASE_BENCHMARKS } from './sign-release/index';
 
 /** The shapes and colours of the generated classes. */
 export const SHAPES = ['circle', 'square', 'triangle'] as const;
@@ -171,4 +172,177 @@ export async function writeShapesFolder(dir: string, opts: ShapesFolderOptions =
   writeFileAtomic(join(dir, 'classes.json'), JSON.stringify({ classes: SHAPES_CLASSES, background: 0, ignoreIndex: 255 }, null, 2) + '\n');
   if (opts.embeddings ?? true) writeFileAtomic(join(dir, 'embeddings.json'), JSON.stringify(Object.fromEntries(SHAPES_CLASSES.map((c) => [c, shapesEmbedding(c)]))) + '\n');
   return { root: dir, classNames: [...SHAPES_CLASSES], seen: SHAPES_CLASSES.filter((c) => c !== 'background' && !SHAPES_UNSEEN.includes(c)), unseen: [...SHAPES_UNSEEN], counts };
+}
+
+/** The layouts {@link writePaperTree} writes. */
+export type PaperLayout = 'pascal-voc12' | 'pascal-context' | 'coco-stuff164k' | 'sign-release-voc12' | 'sign-release-context' | 'sign-release-cocostuff';
+
+/** Options of {@link writePaperTree}. */
+export interface PaperTreeOptions {
+  /** Same seed, same files. Default 0. */
+  seed?: number;
+  /** Samples in the training and the test split. Defaults 4 and 3. */
+  trainCount?: number;
+  testCount?: number;
+  /** Image sides are drawn from [minSide, maxSide] (odd and even, mixed aspect ratios). Defaults 23, 61. */
+  minSide?: number;
+  maxSide?: number;
+  /** pascal-context: write the label PNGs in FCN's / ZS3Net's classes-59 order instead of mmsegmentation's. */
+  fcnOrder?: boolean;
+}
+
+/** What {@link writePaperTree} wrote. */
+export interface PaperTree {
+  root: string;
+  /** Raw label values used (as stored in the PNGs), besides 255. */
+  labelValues: number[];
+  /** The samples, in list order per split: id, size, and the label map as stored. */
+  samples: Record<string, Array<{ id: string; height: number; width: number; label: Uint8Array }>>;
+}
+
+/**
+ * Raw label values each layout's tiny tree uses (besides 255): background or common classes,
+ * and classes of the 'cagnet' unseen set.
+ */
+export const PAPER_TREE_LABELS: Readonly<Record<PaperLayout, readonly number[]>> = Object.freeze({
+  'pascal-voc12': [0, 1, 8, 15, 17, 20], // background, aeroplane, cat, person, sheep*, tv*
+  'pascal-context': [0, 2, 15, 20, 29, 47, 55], // mmseg ids: background, bag (not in the 33), cat*, cow*, grass, sky, tvmonitor
+  'coco-stuff164k': [0, 20, 123, 156, 168], // person, cow*, grass*, sky-other, tree*
+  'sign-release-voc12': [0, 1, 8, 15, 17, 20],
+  'sign-release-context': [0, 8, 10, 21, 22, 20], // unlabel, cat*, cow*, sky, grass, tv
+  'sign-release-cocostuff': [0, 20, 123, 156, 168],
+});
+
+/** PASCAL Context's label order in FCN's classes-59.txt, by the mmsegmentation id of each name (for fcnOrder). */
+const FCN_FROM_MMSEG: Readonly<Record<number, number>> = { 0: 0, 2: 21, 15: 8, 20: 10, 29: 36, 47: 50, 55: 20 };
+
+/** A scene of class regions: a background value, and rectangles of other values with a 255 border (as VOC's object boundaries). */
+function paperScene(rng: Rng, height: number, width: number, values: readonly number[]): { image: Uint8Array; label: Uint8Array } {
+  const label = new Uint8Array(height * width).fill(values[0]!);
+  const image = new Uint8Array(height * width * 3);
+  const regions = 2 + rng.int(2);
+  for (let r = 0; r < regions; r++) {
+    const v = values[1 + rng.int(values.length - 1)]!;
+    const h = 5 + rng.int(Math.max(1, Math.floor(height / 2)));
+    const w = 5 + rng.int(Math.max(1, Math.floor(width / 2)));
+    const top = rng.int(Math.max(1, height - h));
+    const left = rng.int(Math.max(1, width - w));
+    for (let y = top; y < Math.min(height, top + h); y++)
+      for (let x = left; x < Math.min(width, left + w); x++) {
+        const edge = y === top || x === left || y === top + h - 1 || x === left + w - 1;
+        label[y * width + x] = edge ? 255 : v;
+      }
+  }
+  for (let i = 0; i < height * width; i++) {
+    const v = label[i]!;
+    const colour = v === 255 ? [128, 128, 128] : [(v * 97) % 256, (v * 57 + 80) % 256, (v * 31 + 160) % 256];
+    for (let k = 0; k < 3; k++) image[i * 3 + k] = Math.max(0, Math.min(255, colour[k]! + Math.round((rng.uniform() - 0.5) * 30)));
+  }
+  return { image, label };
+}
+
+/**
+ * A NumPy `.npy` file (format 1.0) of a 1-D array: strings as `<U{n}` (n = the longest, at least
+ * 1) or integers as `<i8`, as `numpy.save` writes them.
+ *
+ * @example
+ * writeFileSync('split/test_list.npy', encodeNpy(['/data/annotations/val/2007_000033.png']));
+ */
+export function encodeNpy(items: readonly string[] | readonly number[]): Uint8Array {
+  const strings = items.length > 0 && typeof items[0] === 'string';
+  const n = strings ? Math.max(1, ...(items as string[]).map((s) => [...s].length)) : 8;
+  const descr = strings ? `<U${n}` : '<i8';
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${items.length},), }`;
+  const total = 10 + header.length + 1;
+  header += ' '.repeat((64 - (total % 64)) % 64) + '\n';
+  const itemBytes = strings ? 4 * n : 8;
+  const out = new Uint8Array(10 + header.length + items.length * itemBytes);
+  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0], 0);
+  const view = new DataView(out.buffer);
+  view.setUint16(8, header.length, true);
+  for (let i = 0; i < header.length; i++) out[10 + i] = header.charCodeAt(i);
+  const at = 10 + header.length;
+  items.forEach((item, i) => {
+    if (strings) [...(item as string)].forEach((ch, j) => view.setUint32(at + i * itemBytes + 4 * j, ch.codePointAt(0)!, true));
+    else view.setBigInt64(at + i * 8, BigInt(item as number), true);
+  });
+  return out;
+}
+
+/**
+ * Writes a tiny dataset in the exact on-disk layout of one of the paper's datasets, for tests and
+ * end-to-end runs: JPEG images of odd and even sizes, 8-bit label PNGs (grey, one palette), the
+ * list files, with a few class regions per image (bordered by 255) of {@link PAPER_TREE_LABELS}.
+ * - `pascal-voc12`: JPEGImages/, SegmentationClassAug/, train_aug.txt (ids), val.txt (DeepLab's
+ *   "/JPEGImages/<id>.jpg /SegmentationClassAug/<id>.png" lines);
+ * - `pascal-context`: JPEGImages/, SegmentationClassContext/ (59-class ids, mmsegmentation's
+ *   order unless `fcnOrder`), ImageSets/SegmentationContext/{train,val}.txt;
+ * - `coco-stuff164k`: images/{train2017,val2017}/, stuffthingmaps/{train2017,val2017}/;
+ * - `sign-release-*`: images/<split>/, annotations/<split>/, split/{train,test}_list.npy,
+ *   split/{seen,novel}_cls.npy, labels_refined.txt of the benchmark.
+ *
+ * @example
+ * const tree = await writePaperTree('/tmp/voc', 'pascal-voc12', { seed: 1 });
+ * const dm = await createDataModule({ type: 'pascal-voc12', root: tree.root, unseenSplit: 'cagnet', embeddingsFile }, { io: nodeIo, seed: 0 });
+ */
+export async function writePaperTree(dir: string, layout: PaperLayout, opts: PaperTreeOptions = {}): Promise<PaperTree> {
+  const seed = opts.seed ?? 0;
+  const counts = { train: opts.trainCount ?? 4, test: opts.testCount ?? 3 };
+  const minSide = opts.minSide ?? 23;
+  const maxSide = opts.maxSide ?? 61;
+  if (!Number.isInteger(minSide) || !Number.isInteger(maxSide) || minSide < 12 || maxSide < minSide) throw new Error(`writePaperTree: need integers 12 ≤ minSide ≤ maxSide, got ${minSide}, ${maxSide}`);
+  const values = PAPER_TREE_LABELS[layout];
+  const rngRoot = new Rng(seed).fork(`paper-tree/${layout}`);
+  const release = layout.startsWith('sign-release-');
+  const benchmark = release ? layout.slice('sign-release-'.length) : '';
+  const coco = layout === 'coco-stuff164k' || benchmark === 'cocostuff';
+  const folderOf = { train: coco ? 'train2017' : 'train', test: coco ? 'val2017' : 'val' };
+  const samples: PaperTree['samples'] = {};
+  const lists: Record<'train' | 'test', string[]> = { train: [], test: [] };
+  const pal = palette();
+  for (const split of ['train', 'test'] as const) {
+    samples[split] = [];
+    for (let i = 0; i < counts[split]; i++) {
+      const rng = rngRoot.fork(`${split}/${i}`);
+      const height = minSide + rng.int(maxSide - minSide + 1);
+      const width = minSide + rng.int(maxSide - minSide + 1);
+      const { image, label } = paperScene(rng, height, width, values);
+      const id = coco ? String(100 + i * 7 + (split === 'test' ? 50000 : 0)).padStart(12, '0') : `20${String(8 + (i % 3)).padStart(2, '0')}_${String(1000 + i * 37 + (split === 'test' ? 500 : 0)).padStart(6, '0')}`;
+      const stored = layout === 'pascal-context' && opts.fcnOrder ? label.map((v) => (v === 255 ? 255 : FCN_FROM_MMSEG[v]!)) : label;
+      const jpeg = await sharp(Buffer.from(image.buffer, image.byteOffset, image.byteLength), { raw: { width, height, channels: 3 } }).jpeg({ quality: 90 }).toBuffer();
+      const png = i === 1 ? encodePng({ width, height, data: stored, channels: 1, depth: 8, palette: pal }) : encodePng({ width, height, data: stored, channels: 1, depth: 8 });
+      let imagePath: string;
+      let labelPath: string;
+      if (layout === 'pascal-voc12') [imagePath, labelPath] = [`JPEGImages/${id}.jpg`, `SegmentationClassAug/${id}.png`];
+      else if (layout === 'pascal-context') [imagePath, labelPath] = [`JPEGImages/${id}.jpg`, `SegmentationClassContext/${id}.png`];
+      else if (layout === 'coco-stuff164k') [imagePath, labelPath] = [`images/${folderOf[split]}/${id}.jpg`, `stuffthingmaps/${folderOf[split]}/${id}.png`];
+      else [imagePath, labelPath] = [`images/${folderOf[split]}/${id}.jpg`, `annotations/${folderOf[split]}/${id}.png`];
+      for (const p of [imagePath, labelPath]) mkdirSync(join(dir, p.slice(0, p.lastIndexOf('/'))), { recursive: true });
+      writeFileAtomic(join(dir, imagePath), jpeg);
+      writeFileAtomic(join(dir, labelPath), png);
+      samples[split]!.push({ id, height, width, label: stored });
+      if (layout === 'pascal-voc12') lists[split].push(split === 'train' ? id : `/${imagePath} /${labelPath}`);
+      else if (layout === 'pascal-context') lists[split].push(id);
+      else if (release) lists[split].push(`/home/someone/dataset/${benchmark}/annotations/${folderOf[split]}/${id}${benchmark === 'context' ? '' : '.png'}`);
+    }
+  }
+  if (layout === 'pascal-voc12') {
+    writeFileAtomic(join(dir, 'train_aug.txt'), lists.train.join('\n') + '\n');
+    writeFileAtomic(join(dir, 'val.txt'), lists.test.join('\n') + '\n');
+  } else if (layout === 'pascal-context') {
+    mkdirSync(join(dir, 'ImageSets', 'SegmentationContext'), { recursive: true });
+    writeFileAtomic(join(dir, 'ImageSets', 'SegmentationContext', 'train.txt'), lists.train.join('\n') + '\n');
+    writeFileAtomic(join(dir, 'ImageSets', 'SegmentationContext', 'val.txt'), lists.test.join('\n'));
+  } else if (release) {
+    const b = SIGN_RELEASE_BENCHMARKS[benchmark as 'voc12' | 'context' | 'cocostuff'];
+    const novel = b.unseenSplits.cagnet!.map((n) => b.classNames.indexOf(n));
+    const seen = b.classNames.map((_, i) => i).filter((i) => i !== b.background && !novel.includes(i));
+    mkdirSync(join(dir, 'split'), { recursive: true });
+    writeFileAtomic(join(dir, 'split', 'train_list.npy'), encodeNpy(lists.train));
+    writeFileAtomic(join(dir, 'split', 'test_list.npy'), encodeNpy(lists.test));
+    writeFileAtomic(join(dir, 'split', 'seen_cls.npy'), encodeNpy(seen));
+    writeFileAtomic(join(dir, 'split', 'novel_cls.npy'), encodeNpy(novel));
+    writeFileAtomic(join(dir, 'labels_refined.txt'), b.classNames.map((n, i) => `${i}\t${n}`).join('\n'));
+  }
+  return { root: dir, labelValues: [...values], samples };
 }
