@@ -9,8 +9,10 @@ import {
   pad,
   randomCrop,
   randomScale,
+  randomScaleCrop,
   resize,
   resizeLongSide,
+  resizeTo,
   scaledSize,
   transformConfigSchema,
   type Normalization,
@@ -52,6 +54,57 @@ describe('resizeLongSide', () => {
     const out = resizeLongSide(31)(s, new Rng(0));
     const before = new Set(s.label);
     for (const v of out.label) expect(before.has(v)).toBe(true);
+  });
+});
+
+describe('resizeTo and the release\'s long-side rounding', () => {
+  it('resizeTo warps to height×width (aspect not kept), as resize()', () => {
+    const s = greySample(7, 11);
+    const out = resizeTo(13, 9)(s, new Rng(0));
+    expect([out.height, out.width]).toEqual([13, 9]);
+    expect(Array.from(out.image)).toEqual(Array.from(resize(s.image, 7, 11, 1, 13, 9, 'linear')));
+    expect(Array.from(out.label)).toEqual(Array.from(resize(s.label, 7, 11, 1, 13, 9, 'nearest')));
+    expect(() => resizeTo(0, 3)).toThrow(/resize: height must be a positive integer/);
+  });
+  it("'floor' gives the shorter side ⌊long·short/longer⌋ as the release's loader, where 'round' rounds", () => {
+    const wide = greySample(333, 500);
+    const tall = greySample(500, 333);
+    expect([resizeLongSide(513, 'floor')(wide, new Rng(0)).height, resizeLongSide(513, 'round')(wide, new Rng(0)).height]).toEqual([341, 342]); // 513·333/500 = 341.66
+    const t = resizeLongSide(513, 'floor')(tall, new Rng(0));
+    expect([t.height, t.width]).toEqual([513, 341]);
+    const sq = resizeLongSide(513, 'floor')(greySample(20, 20), new Rng(0));
+    expect([sq.height, sq.width]).toEqual([513, 513]);
+    expect(() => resizeLongSide(513, 'ceil' as never)).toThrow(/rounding must be 'round' or 'floor'/);
+  });
+});
+
+describe('randomScaleCrop', () => {
+  it('always gives the crop size; labels are input labels or ignore (the centred padding); the factor is drawn in [min, max]', () => {
+    const s = greySample(20, 26);
+    const t = randomScaleCrop(0.5, 1.5, 12, 30);
+    const seenIgnore = { yes: false };
+    for (let i = 0; i < 40; i++) {
+      const out = t(s, new Rng(i));
+      expect([out.height, out.width]).toEqual([12, 30]);
+      for (const v of out.label) {
+        expect(v === IGNORE_INDEX || v < 7).toBe(true);
+        if (v === IGNORE_INDEX) seenIgnore.yes = true;
+      }
+    }
+    expect(seenIgnore.yes).toBe(true); // 30 > 26: always some padding columns
+    expect(Array.from(t(s, new Rng(3)).image)).toEqual(Array.from(t(s, new Rng(3)).image)); // same rng, same crop
+    expect(() => randomScaleCrop(2, 1, 4, 4)).toThrow(/0 < min ≤ max/);
+  });
+  it('pads a shrunken sample centred back to its size before scaling (not only to the crop)', () => {
+    // f = 0.5 exactly: a 20×20 sample becomes 10×10, centred in 20×20 (5 ignore rows / columns each side); crop 20×20 = all of it
+    const s = greySample(20, 20);
+    const out = randomScaleCrop(0.5, 0.5, 20, 20)(s, new Rng(0));
+    for (let y = 0; y < 20; y++)
+      for (let x = 0; x < 20; x++) {
+        const inside = y >= 5 && y < 15 && x >= 5 && x < 15;
+        expect(out.label[y * 20 + x] === IGNORE_INDEX, `${y},${x}`).toBe(!inside);
+      }
+    expect(out.image[0]).toBe(0);
   });
 });
 
@@ -173,5 +226,16 @@ describe('pipelines as data', () => {
     expect(transformConfigSchema.safeParse({ type: 'randomScale', min: 2, max: 1 }).error!.issues[0]!.message).toMatch(/min must not exceed max/);
     expect(transformConfigSchema.safeParse({ type: 'blur' }).success).toBe(false);
     expect(() => buildPipeline([{ type: 'resize', longSide: 0 }], { normalization: identityGrey, ignoreIndex: 255 })).toThrow(/pipeline\[0\]\.longSide/);
+  });
+  it('resize takes longSide (with rounding) or height and width, not both', () => {
+    const msg = (t: unknown) => transformConfigSchema.safeParse(t).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    expect(msg({ type: 'resize', longSide: 513, rounding: 'floor' })).toBeUndefined();
+    expect(msg({ type: 'resize', height: 513, width: 513 })).toBeUndefined();
+    expect(msg({ type: 'resize', longSide: 513, height: 513, width: 513 })).toEqual(['longSide: give either longSide, or height and width']);
+    expect(msg({ type: 'resize', height: 513 })).toEqual(['width: height and width go together']);
+    expect(msg({ type: 'resize', height: 5, width: 5, rounding: 'floor' })).toEqual(['rounding: rounding applies to longSide only']);
+    expect(msg({ type: 'resize' })).toEqual(['longSide: give either longSide, or height and width']);
+    const out = buildPipeline([{ type: 'resize', height: 4, width: 6 }, { type: 'randomScaleCrop', min: 1, max: 1, height: 3, width: 3 }], { normalization: identityGrey, ignoreIndex: 255 })(greySample(9, 9), new Rng(0));
+    expect([out.height, out.width]).toEqual([3, 3]);
   });
 });
