@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Rng } from '@sign/core';
+import { maxPoolOutputLength, type Rng } from '@sign/core';
 import { describe, expect, it } from 'vitest';
 import {
   CAFFE_BGR_NORMALIZATION,
@@ -190,13 +190,8 @@ describe("the release's evaluation protocol (data side)", () => {
   });
 
   it('the feature grid is not ⌊H/8⌋: PyTorch with the release backbone geometry (7×7/2 conv, ceil-mode 3×3/2 pool, 1×1/2 conv)', () => {
-    // What backbone.outputShape gives for DeepLabv2-ResNet101; here only to show the sizes the eval code must use.
-    const pool = (n: number) => {
-      let out = Math.ceil((n + 2 - 3) / 2) + 1;
-      if ((out - 1) * 2 >= n + 1) out--; // the last window must start inside the input (or its left padding)
-      return out;
-    };
-    const side = (n: number) => Math.ceil(pool(Math.ceil(n / 2)) / 2);
+    // The rule of deeplabv2-resnet101's outputShape (@sign/backbones), which the eval code calls; checked here against PyTorch's sizes.
+    const side = (n: number) => Math.ceil(maxPoolOutputLength(Math.ceil(n / 2), 3, 2, 1, true) / 2);
     for (const [h, w, gh, gw] of fixture.grid) expect([side(h), side(w)], `${h}×${w}`).toEqual([gh, gw]);
     expect(fixture.grid.find(([h]) => h === 513)).toEqual([513, 513, 65, 65]);
     expect(Math.floor(513 / 8)).toBe(64);

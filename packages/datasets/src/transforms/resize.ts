@@ -199,30 +199,57 @@ export function resize<T extends PixelArray>(
     }
     return out;
   }
-  const o = out as Float32Array;
-  const tmp0 = new Float32Array(n);
-  const tmp1 = new Float32Array(n);
-  const hrowF = (sy: number, r: Float32Array): Float32Array => {
+  return linearFloat(src as Float32Array, width, c, out as Float32Array, dstHeight, dstWidth, xs, ys, clampRow) as T;
+}
+
+/**
+ * The float32 linear pass: each horizontally resized source row is computed once and kept while
+ * consecutive output rows need it (two rows in hand), with the same float32 roundings.
+ */
+function linearFloat(src: Float32Array, width: number, c: number, o: Float32Array, dstHeight: number, dstWidth: number, xs: Axis, ys: Axis, clampRow: (r: number) => number): Float32Array {
+  const n = dstWidth * c;
+  let rowA = new Float32Array(n);
+  let rowB = new Float32Array(n);
+  let idxA = -1;
+  let idxB = -1;
+  const w0s = new Float32Array(dstWidth);
+  for (let dx = 0; dx < dstWidth; dx++) w0s[dx] = f32(1 - xs.t[dx]!);
+  const hrow = (sy: number, r: Float32Array): void => {
     const base = sy * width * c;
     for (let dx = 0; dx < dstWidth; dx++) {
-      const s0 = base + xs.ofs[dx] * c;
-      const s1 = xs.ofs[dx] + 1 < width ? s0 + c : s0;
-      const t = xs.t[dx];
-      const w0 = f32(1 - t);
-      for (let k = 0; k < c; k++) r[dx * c + k] = f32(f32(src[s0 + k] * w0) + f32(src[s1 + k] * t));
+      const s0 = base + xs.ofs[dx]! * c;
+      const s1 = xs.ofs[dx]! + 1 < width ? s0 + c : s0;
+      const t = xs.t[dx]!;
+      const w0 = w0s[dx]!;
+      const d = dx * c;
+      for (let k = 0; k < c; k++) r[d + k] = f32(src[s0 + k]! * w0) + f32(src[s1 + k]! * t);
     }
-    return r;
   };
   for (let dy = 0; dy < dstHeight; dy++) {
-    const sy = ys.ofs[dy];
-    const S0 = hrowF(clampRow(sy), tmp0);
-    const S1 = hrowF(clampRow(sy + 1), tmp1);
-    const t = ys.t[dy];
+    const sy0 = clampRow(ys.ofs[dy]!);
+    const sy1 = clampRow(ys.ofs[dy]! + 1);
+    // rows in hand: A = sy0 and B = sy1 when possible (B of the previous output row often becomes A)
+    if (idxA !== sy0) {
+      if (idxB === sy0) {
+        [rowA, rowB] = [rowB, rowA];
+        [idxA, idxB] = [idxB, idxA];
+      } else {
+        hrow(sy0, rowA);
+        idxA = sy0;
+      }
+    }
+    if (idxB !== sy1) {
+      if (sy1 === sy0) {
+        rowB.set(rowA);
+      } else hrow(sy1, rowB);
+      idxB = sy1;
+    }
+    const t = ys.t[dy]!;
     const w0 = f32(1 - t);
     const base = dy * n;
-    for (let x = 0; x < n; x++) o[base + x] = f32(S0[x] * w0) + f32(S1[x] * t);
+    for (let x = 0; x < n; x++) o[base + x] = f32(rowA[x]! * w0) + f32(rowB[x]! * t);
   }
-  return out;
+  return o;
 }
 
 /** cv2.resize's INTER_AREA for an exact 2× reduction: the mean of each 2×2 block. */
