@@ -10,7 +10,7 @@
  *
  * Prints the write and open times, heap and RSS every 20 batches (after a GC when node runs
  * with --expose-gc), the growth from the first
- * report to the last, and samples per second.
+ * report to the last, and samples per CPU second (the wall time depends on what else runs).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,6 +41,7 @@ async function main(): Promise<void> {
     console.log(`open ${count + 8} listed samples (validate 'auto' → 'exists'): ${(performance.now() - tOpen).toFixed(0)} ms`);
     const reports: { heap: number; rss: number }[] = [];
     const tBatches = performance.now();
+    const cpu0 = process.cpuUsage();
     for (let b = 1; b <= batches; b++) {
       const batch = await dm.trainBatch(8, new Rng(0).fork(`step-${b}`).fork('batch'));
       if (batch.height !== 368 || batch.width !== 368) throw new Error(`batch ${b}: ${batch.height}×${batch.width}, expected 368×368`);
@@ -52,7 +53,11 @@ async function main(): Promise<void> {
       }
     }
     const secs = (performance.now() - tBatches) / 1000;
-    console.log(`${batches} batches of 8 at 368×368 in ${secs.toFixed(1)} s (${((batches * 8) / secs).toFixed(1)} samples/s on one thread, decoded from disk unless cached)`);
+    const cpu = process.cpuUsage(cpu0);
+    const cpuSecs = (cpu.user + cpu.system) / 1e6;
+    console.log(
+      `${batches} batches of 8 at 368×368 in ${secs.toFixed(1)} s wall, ${cpuSecs.toFixed(1)} s CPU (${((batches * 8) / cpuSecs).toFixed(1)} samples per CPU second; decoded from disk unless cached)`,
+    );
     const first = reports[0]!;
     const last = reports[reports.length - 1]!;
     console.log(`growth from batch 20 to ${batches}: heap ${mb(last.heap - first.heap)}, rss ${mb(last.rss - first.rss)} (decoded-sample cache bound: 64 MiB)`);

@@ -71,6 +71,74 @@ export function extOf(name: string): string {
   return dot > 0 ? name.slice(dot).toLowerCase() : '';
 }
 
+/** Image file extensions the datasets read. */
+export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg'];
+
+/**
+ * Pairs the images of `imageDir` (.png, .jpg, .jpeg) with the label PNGs of `labelDir` by file
+ * stem, sorted by id. Problems name the files: a file that is not an image (or not a PNG label),
+ * two images with one stem, an image without a label and the reverse (the first 50, then a
+ * count); `names` says what the folders are in messages (`{ images: 'images/train/', labels:
+ * 'labels/train/' }`). An unreadable folder is a problem and gives no pairs.
+ *
+ * @example
+ * const pairs = await pairFolders(io, 'data/images/train', 'data/labels/train', problems, { images: 'images/train/', labels: 'labels/train/' });
+ */
+export async function pairFolders(io: DatasetIo, imageDir: string, labelDir: string, problems: string[], names: { images: string; labels: string }): Promise<FilePair[]> {
+  let imageNames: string[] = [];
+  let labelNames: string[] = [];
+  try {
+    imageNames = await io.list(imageDir);
+  } catch (err) {
+    problems.push(errorMessage(err));
+  }
+  try {
+    labelNames = await io.list(labelDir);
+  } catch (err) {
+    problems.push(`${errorMessage(err)} (every ${names.images} needs a ${names.labels})`);
+    return [];
+  }
+  let reported = 0;
+  const report = (msg: string) => {
+    if (++reported <= 50) problems.push(msg);
+  };
+  const images = new Map<string, string>();
+  for (const name of imageNames) {
+    if (name.startsWith('.')) continue;
+    const ext = extOf(name);
+    const path = joinPath(imageDir, name);
+    if (!IMAGE_EXTENSIONS.includes(ext)) {
+      report(`${path}: not an image file (${names.images} holds .png, .jpg or .jpeg files)`);
+      continue;
+    }
+    const stem = name.slice(0, name.length - ext.length);
+    const other = images.get(stem);
+    if (other) report(`${path}: two images with the stem '${stem}' (${other} too); one label cannot serve both`);
+    else images.set(stem, path);
+  }
+  const labels = new Map<string, string>();
+  for (const name of labelNames) {
+    if (name.startsWith('.')) continue;
+    const ext = extOf(name);
+    const path = joinPath(labelDir, name);
+    if (ext !== '.png') {
+      report(`${path}: not a PNG label map (${names.labels} holds <image stem>.png files)`);
+      continue;
+    }
+    labels.set(name.slice(0, name.length - ext.length), path);
+  }
+  const pairs: FilePair[] = [];
+  for (const [stem, image] of images) {
+    const label = labels.get(stem);
+    if (!label) report(`${image}: image without a label (expected ${joinPath(labelDir, `${stem}.png`)})`);
+    else pairs.push({ id: stem, image, label });
+  }
+  for (const [stem, label] of labels) if (!images.has(stem)) report(`${label}: label without an image (expected ${joinPath(imageDir, stem)}.png, .jpg or .jpeg)`);
+  if (reported > 50) problems.push(`… ${reported} such problems in all`);
+  pairs.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return pairs;
+}
+
 /** Where a pair was named, as a message suffix. */
 function from(p: FilePair): string {
   return p.source ? ` (listed in ${p.source})` : '';

@@ -15,8 +15,8 @@
  */
 import { z } from 'zod';
 import { DatasetError } from '../errors';
-import { errorMessage, extOf, identityLabels, openPairedDataset, type FilePair } from '../files';
-import { joinPath, type DatasetIo } from '../io';
+import { identityLabels, openPairedDataset, pairFolders, type FilePair } from '../files';
+import { joinPath } from '../io';
 import { copySplits, paperCheck, paperMeta, paperValidateSchema, wantedSplits } from '../paper';
 import { RELEASE_CROP, releasePipelines, type ReleasePipelines } from '../release-protocol';
 import type { DataConfig, DatasetDefinition } from '../types';
@@ -67,49 +67,6 @@ export const cocoStuff164kSchema = z.object({
 /** A validated coco-stuff164k `data` section. */
 export type CocoStuff164kConfig = DataConfig & z.infer<typeof cocoStuff164kSchema>;
 
-const IMAGE_EXT = ['.jpg', '.jpeg', '.png'];
-
-/**
- * Pairs `imagesDir/<folder>/*.jpg` with `labelsDir/<folder>/<stem>.png` by listing both folders,
- * sorted by id; every unpaired file is a problem naming it.
- */
-export async function pairFolders(io: DatasetIo, imageDir: string, labelDir: string, problems: string[]): Promise<FilePair[] | undefined> {
-  let imageNames: string[];
-  let labelNames: string[];
-  try {
-    imageNames = await io.list(imageDir);
-  } catch (err) {
-    problems.push(errorMessage(err));
-    return undefined;
-  }
-  try {
-    labelNames = await io.list(labelDir);
-  } catch (err) {
-    problems.push(errorMessage(err));
-    return undefined;
-  }
-  const labels = new Set(labelNames.filter((n) => extOf(n) === '.png').map((n) => n.slice(0, -4)));
-  const pairs: FilePair[] = [];
-  const seen = new Set<string>();
-  let unpaired = 0;
-  const report = (msg: string) => {
-    unpaired++;
-    if (unpaired <= 50) problems.push(msg);
-  };
-  for (const name of imageNames) {
-    const ext = extOf(name);
-    if (name.startsWith('.') || !IMAGE_EXT.includes(ext)) continue;
-    const id = name.slice(0, name.length - ext.length);
-    seen.add(id);
-    if (!labels.has(id)) report(`${joinPath(imageDir, name)}: image without a label (expected ${joinPath(labelDir, `${id}.png`)})`);
-    else pairs.push({ id, image: joinPath(imageDir, name), label: joinPath(labelDir, `${id}.png`) });
-  }
-  for (const id of labels) if (!seen.has(id)) report(`${joinPath(labelDir, `${id}.png`)}: label without an image in ${imageDir}`);
-  if (unpaired > 50) problems.push(`… ${unpaired} unpaired files in all`);
-  pairs.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return pairs;
-}
-
 /**
  * The `coco-stuff164k` dataset type (layout in the module comment). Config:
  * `{ type: 'coco-stuff164k', root, imagesDir?, labelsDir?, splits?, validate? }`; `unseenSplit: 'cagnet'`.
@@ -128,8 +85,7 @@ export const cocoStuff164kDataset: DatasetDefinition<CocoStuff164kConfig> = {
     const splits: Record<string, FilePair[]> = {};
     for (const s of wantedSplits(config, Object.keys(config.splits))) {
       const folder = config.splits[s] ?? s;
-      const pairs = await pairFolders(io, joinPath(root, config.imagesDir, folder), joinPath(root, config.labelsDir, folder), problems);
-      if (pairs) splits[s] = pairs;
+      splits[s] = await pairFolders(io, joinPath(root, config.imagesDir, folder), joinPath(root, config.labelsDir, folder), problems, { images: `${config.imagesDir}/${folder}/`, labels: `${config.labelsDir}/${folder}/` });
     }
     if (problems.length > 0) throw new DatasetError(problems, `${root}: not a COCO-Stuff folder as expected`);
     const count = Object.values(splits).reduce((n, p) => n + p.length, 0);

@@ -17,14 +17,12 @@
 import { z } from 'zod';
 import { parseEmbeddings } from '../embeddings';
 import { DatasetError } from '../errors';
-import { errorMessage as message, extOf, identityLabels, openPairedDataset, type FilePair } from '../files';
+import { errorMessage as message, identityLabels, openPairedDataset, pairFolders, type FilePair } from '../files';
 import { joinPath, type DatasetIo } from '../io';
 import type { DataConfig, DatasetDefinition, DatasetMeta, Normalization } from '../types';
 
 /** Samples up to which `validate: 'auto'` decodes every file when opening. */
 export const FULL_VALIDATION_LIMIT = 500;
-
-const IMAGE_EXT = ['.png', '.jpg', '.jpeg'];
 
 const normalizationSchema = z.strictObject({
   order: z.enum(['rgb', 'bgr', 'grey']),
@@ -84,59 +82,6 @@ async function readClasses(io: DatasetIo, root: string): Promise<{ classNames: s
   return { classNames: classes, background, ignoreIndex };
 }
 
-/** Pairs `images/<split>` with `labels/<split>` by file stem; problems name the files. */
-async function pairSplit(io: DatasetIo, root: string, split: string, problems: string[]): Promise<FilePair[]> {
-  const imageDir = joinPath(root, 'images', split);
-  const labelDir = joinPath(root, 'labels', split);
-  let imageNames: string[] = [];
-  let labelNames: string[] = [];
-  try {
-    imageNames = await io.list(imageDir);
-  } catch (err) {
-    problems.push(message(err));
-  }
-  try {
-    labelNames = await io.list(labelDir);
-  } catch (err) {
-    problems.push(`${message(err)} (every images/${split}/ needs a labels/${split}/)`);
-    return [];
-  }
-  const images = new Map<string, string>();
-  for (const name of imageNames) {
-    if (name.startsWith('.')) continue;
-    const ext = extOf(name);
-    const path = joinPath(imageDir, name);
-    if (!IMAGE_EXT.includes(ext)) {
-      problems.push(`${path}: not an image file (images/${split}/ holds .png, .jpg or .jpeg files)`);
-      continue;
-    }
-    const stem = name.slice(0, name.length - ext.length);
-    const other = images.get(stem);
-    if (other) problems.push(`${path}: two images with the stem '${stem}' (${other} too); one label cannot serve both`);
-    else images.set(stem, path);
-  }
-  const labels = new Map<string, string>();
-  for (const name of labelNames) {
-    if (name.startsWith('.')) continue;
-    const ext = extOf(name);
-    const path = joinPath(labelDir, name);
-    if (ext !== '.png') {
-      problems.push(`${path}: not a PNG label map (labels/${split}/ holds <image stem>.png files)`);
-      continue;
-    }
-    labels.set(name.slice(0, name.length - ext.length), path);
-  }
-  const pairs: FilePair[] = [];
-  for (const [stem, image] of images) {
-    const label = labels.get(stem);
-    if (!label) problems.push(`${image}: image without a label (expected ${joinPath(labelDir, `${stem}.png`)})`);
-    else pairs.push({ id: stem, image, label });
-  }
-  for (const [stem, label] of labels) if (!images.has(stem)) problems.push(`${label}: label without an image (expected ${joinPath(imageDir, stem)}.png, .jpg or .jpeg)`);
-  pairs.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return pairs;
-}
-
 /**
  * The `folder` dataset type (see the module comment for the layout). Config:
  * `{ type: 'folder', root, channels?: 1 | 3 (3), normalization?, validate?: 'auto' | 'headers' | 'full' }`
@@ -165,7 +110,7 @@ export const folderDataset: DatasetDefinition<FolderConfig> = {
     const trainSplit = config.trainSplit ?? 'train';
     if (!present.includes(trainSplit)) throw new DatasetError([`${joinPath(root, 'images', trainSplit)}: no such folder (the training split; found: ${present.map((s) => `images/${s}`).join(', ') || 'no split folders'})`]);
     const pairs: Record<string, FilePair[]> = {};
-    for (const s of present) pairs[s] = await pairSplit(io, root, s, problems);
+    for (const s of present) pairs[s] = await pairFolders(io, joinPath(root, 'images', s), joinPath(root, 'labels', s), problems, { images: `images/${s}/`, labels: `labels/${s}/` });
     const count = present.reduce((n, s) => n + pairs[s]!.length, 0);
     const meta: DatasetMeta = { type: 'folder', classNames, background, ignoreIndex, channels, normalization, splits: present };
 
