@@ -49,7 +49,12 @@ export function datasetConfigSchema(name: string, def: DatasetDefinition) {
 export function dataConfigSchema(registry: Registry<DatasetDefinition> = datasets) {
   const members = registry.names().map((n) => datasetConfigSchema(n, registry.get(n)));
   if (members.length === 0) throw new Error('dataConfigSchema: no dataset is registered');
-  return z.discriminatedUnion('type', members as [(typeof members)[0], ...typeof members]);
+  // unseenSplit → unseen happens in the schema, so that any config that embeds it (the trainer's) gets the names
+  return z.discriminatedUnion('type', members as [(typeof members)[0], ...typeof members]).superRefine((value, ctx) => {
+    const config = value as unknown as DataConfig;
+    const problem = resolveUnseenSplit(config, registry.has(config.type) ? registry.get(config.type) : undefined);
+    if (problem) ctx.addIssue({ code: 'custom', path: [problem.key], message: problem.message });
+  });
 }
 
 type Path = ReadonlyArray<PropertyKey>;
@@ -159,31 +164,31 @@ export function formatIssues(error: z.ZodError, schema: z.ZodType, input: unknow
 
 /**
  * Fills `config.unseen` from `config.unseenSplit` (a set the dataset names: its definition's
- * `unseenSplits(config)`), in place; returns the problem, naming the key, or '' when fine:
- * neither key given, an unknown split (with "did you mean" and the known ones), or both given
- * and different.
+ * `unseenSplits(config)`), in place; returns the problem (the key and a message), or undefined
+ * when fine: neither key given, an unknown set (with "did you mean" and the known ones), or both
+ * given and different.
  */
-function resolveUnseenSplit(config: DataConfig, def: DatasetDefinition, prefix: string): string {
+function resolveUnseenSplit(config: DataConfig, def: DatasetDefinition | undefined): { key: string; message: string } | undefined {
   const split = config.unseenSplit;
   if (split === undefined) {
-    if (config.unseen === undefined) return `${prefix}.unseen: missing (the unseen class names, or ${prefix}.unseenSplit naming a set the dataset knows)`;
-    return '';
+    if (config.unseen === undefined) return { key: 'unseen', message: 'missing (the unseen class names, or unseenSplit naming a set the dataset knows)' };
+    return undefined;
   }
-  const sets = def.unseenSplits?.(config) ?? {};
+  const sets = def?.unseenSplits?.(config) ?? {};
   const known = Object.keys(sets);
   const names = sets[split];
   if (!names) {
-    if (known.length === 0) return `${prefix}.unseenSplit: the '${config.type}' dataset names no unseen sets; list the classes in ${prefix}.unseen`;
+    if (known.length === 0) return { key: 'unseenSplit', message: `the '${config.type}' dataset names no unseen sets; list the classes in unseen` };
     const near = closestName(split, known);
-    return `${prefix}.unseenSplit: unknown set '${split}'${near ? ` (did you mean '${near}'?)` : ''}; known: ${known.join(', ')}`;
+    return { key: 'unseenSplit', message: `unknown set '${split}'${near ? ` (did you mean '${near}'?)` : ''}; known: ${known.join(', ')}` };
   }
   if (config.unseen !== undefined) {
     const same = config.unseen.length === names.length && names.every((n) => config.unseen!.includes(n));
-    if (!same) return `${prefix}.unseen (${config.unseen.join(', ')}) differs from ${prefix}.unseenSplit '${split}' (${names.join(', ')}); give one of them`;
-    return '';
+    if (!same) return { key: 'unseen', message: `${config.unseen.join(', ')} differs from the set unseenSplit '${split}' names (${names.join(', ')}); give one of them` };
+    return undefined;
   }
   config.unseen = [...names];
-  return '';
+  return undefined;
 }
 
 /** Options of {@link validateDataConfig}. */
@@ -196,7 +201,7 @@ export interface ValidateDataConfigOptions {
 
 /**
  * Validates a `data` section: `{ config }` (with the schema's defaults filled in, and `unseen`
- * filled from `unseenSplit` when the config names a set) when it is valid, else `{ errors }`, one
+ * filled from `unseenSplit` when the config names a set: the schema itself does it) when it is valid, else `{ errors }`, one
  * message per problem, each naming the key path. Checks keys and types (and that `unseen` or
  * `unseenSplit` is there); class names (`unseen`) are checked against the opened dataset by
  * `createDataModule`.
@@ -212,11 +217,7 @@ export function validateDataConfig(input: unknown, opts: ValidateDataConfigOptio
   if (registry.names().length === 0) return { errors: [`${prefix}.type: ${registry.unknownMessage((input as { type?: unknown }).type)}`] };
   const schema = dataConfigSchema(registry);
   const r = schema.safeParse(input);
-  if (r.success) {
-    const config = r.data as DataConfig;
-    const problem = resolveUnseenSplit(config, registry.get(config.type), prefix);
-    return problem ? { errors: [problem] } : { config, errors: [] };
-  }
+  if (r.success) return { config: r.data as DataConfig, errors: [] };
   const errors = formatIssues(r.error, schema, input, {
     prefix,
     unknownType: (path, value) => (path.length === 1 && path[0] === 'type' && value !== undefined ? registry.unknownMessage(value) : undefined),

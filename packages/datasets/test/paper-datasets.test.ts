@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { Rng } from '@sign/core';
 import { encode as encodePng } from 'fast-png';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import {
   CAFFE_BGR_NORMALIZATION,
   COCO_STUFF_CLASSES,
@@ -24,6 +25,7 @@ import {
   cocoStuff164kDataset,
   context33To59Name,
   createDataModule,
+  dataConfigSchema,
   datasets,
   pascalContextDataset,
   pascalVoc12Dataset,
@@ -362,10 +364,13 @@ describe('data.unseenSplit', () => {
       "data.unseenSplit: unknown set 'cagent' (did you mean 'cagnet'?); known: cagnet, zs3net-2, zs3net-4, zs3net-6, zs3net-8, zs3net-10",
     ]);
     expect(validateDataConfig({ type: 'pascal-voc12', root: 'x', unseenSplit: 'zs3net-2', unseen: ['cow'] }).errors).toEqual([
-      "data.unseen (cow) differs from data.unseenSplit 'zs3net-2' (cow, motorbike); give one of them",
+      "data.unseen: cow differs from the set unseenSplit 'zs3net-2' names (cow, motorbike); give one of them",
     ]);
-    expect(validateDataConfig({ type: 'pascal-voc12', root: 'x' }).errors).toEqual(['data.unseen: missing (the unseen class names, or data.unseenSplit naming a set the dataset knows)']);
-    expect(validateDataConfig({ type: 'folder', root: 'x', unseenSplit: 'cagnet' }).errors).toEqual(["data.unseenSplit: the 'folder' dataset names no unseen sets; list the classes in data.unseen"]);
+    expect(validateDataConfig({ type: 'pascal-voc12', root: 'x' }).errors).toEqual(['data.unseen: missing (the unseen class names, or unseenSplit naming a set the dataset knows)']);
+    expect(validateDataConfig({ type: 'folder', root: 'x', unseenSplit: 'cagnet' }).errors).toEqual(["data.unseenSplit: the 'folder' dataset names no unseen sets; list the classes in unseen"]);
+    // the schema itself fills unseen, so a config that embeds it (an experiment config) gets the names
+    const parsed = z.object({ data: dataConfigSchema() }).parse({ data: { type: 'coco-stuff164k', root: 'x', unseenSplit: 'cagnet' } });
+    expect((parsed.data as { unseen: string[] }).unseen).toEqual(COCO_STUFF_UNSEEN_SPLITS.cagnet);
     expect(validateDataConfig({ type: 'sign-release', root: 'x', benchmark: 'cocostuff', unseenSplit: 'cagnet' }).config!.unseen).toHaveLength(15);
   });
 });
