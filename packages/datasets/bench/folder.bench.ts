@@ -15,10 +15,9 @@ import { join } from 'node:path';
 import { Rng } from '@sign/core';
 import { createDataModule } from '../src/index';
 import { nodeIo } from '../src/node';
+import { MemoryReports, runBench } from './memory';
 import { writeShapesFolder } from '../src/testing';
 
-const MiB = 1024 * 1024;
-const mb = (n: number) => `${(n / MiB).toFixed(1)} MiB`;
 
 async function timeOpen(root: string, validate: 'headers' | 'full', unseen: string[]): Promise<number> {
   const t = performance.now();
@@ -51,29 +50,21 @@ async function main(): Promise<void> {
       { io: nodeIo, seed: 0 },
     );
     console.log(`open ${bigCount + 8} images (auto → headers): ${(performance.now() - tOpen).toFixed(0)} ms`);
-    const reports: { heap: number; rss: number }[] = [];
+    const memory = new MemoryReports();
     const tBatches = performance.now();
     for (let b = 1; b <= batches; b++) {
       await dm.trainBatch(8, new Rng(0).fork(`step-${b}`).fork('batch'));
       if (b % 50 === 0) {
-        (globalThis as { gc?: () => void }).gc?.();
-        const m = process.memoryUsage();
-        reports.push({ heap: m.heapUsed, rss: m.rss });
-        console.log(`batch ${b}: heap ${mb(m.heapUsed)}, rss ${mb(m.rss)}, arrayBuffers ${mb(m.arrayBuffers)}`);
+        memory.record(`batch ${b}`);
       }
     }
     const secs = (performance.now() - tBatches) / 1000;
     console.log(`${batches} batches of 8 in ${secs.toFixed(1)} s (${((batches * 8) / secs).toFixed(0)} samples/s, decoded from disk unless cached)`);
-    const first = reports[0]!;
-    const last = reports[reports.length - 1]!;
-    console.log(`growth from batch 50 to ${batches}: heap ${mb(last.heap - first.heap)}, rss ${mb(last.rss - first.rss)} (decoded-sample cache bound: 64 MiB)`);
+    memory.printGrowth('decoded-sample cache bound: 64 MiB');
     dm.dispose();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+runBench(main);

@@ -18,10 +18,9 @@ import { join } from 'node:path';
 import { Rng } from '@sign/core';
 import { PASCAL_VOC12_CLASSES, PASCAL_VOC12_PIPELINES, createDataModule } from '../src/index';
 import { nodeIo } from '../src/node';
+import { MemoryReports, runBench } from './memory';
 import { writePaperTree } from '../src/testing';
 
-const MiB = 1024 * 1024;
-const mb = (n: number) => `${(n / MiB).toFixed(1)} MiB`;
 
 async function main(): Promise<void> {
   const count = Number(process.argv[2] ?? 800);
@@ -39,17 +38,14 @@ async function main(): Promise<void> {
       { io: nodeIo, seed: 0 },
     );
     console.log(`open ${count + 8} listed samples (validate 'auto' → 'exists'): ${(performance.now() - tOpen).toFixed(0)} ms`);
-    const reports: { heap: number; rss: number }[] = [];
+    const memory = new MemoryReports();
     const tBatches = performance.now();
     const cpu0 = process.cpuUsage();
     for (let b = 1; b <= batches; b++) {
       const batch = await dm.trainBatch(8, new Rng(0).fork(`step-${b}`).fork('batch'));
       if (batch.height !== 368 || batch.width !== 368) throw new Error(`batch ${b}: ${batch.height}×${batch.width}, expected 368×368`);
       if (b % 20 === 0) {
-        (globalThis as { gc?: () => void }).gc?.();
-        const m = process.memoryUsage();
-        reports.push({ heap: m.heapUsed, rss: m.rss });
-        console.log(`batch ${b}: heap ${mb(m.heapUsed)}, rss ${mb(m.rss)}, arrayBuffers ${mb(m.arrayBuffers)}`);
+        memory.record(`batch ${b}`);
       }
     }
     const secs = (performance.now() - tBatches) / 1000;
@@ -58,16 +54,11 @@ async function main(): Promise<void> {
     console.log(
       `${batches} batches of 8 at 368×368 in ${secs.toFixed(1)} s wall, ${cpuSecs.toFixed(1)} s CPU (${((batches * 8) / cpuSecs).toFixed(1)} samples per CPU second; decoded from disk unless cached)`,
     );
-    const first = reports[0]!;
-    const last = reports[reports.length - 1]!;
-    console.log(`growth from batch 20 to ${batches}: heap ${mb(last.heap - first.heap)}, rss ${mb(last.rss - first.rss)} (decoded-sample cache bound: 64 MiB)`);
+    memory.printGrowth('decoded-sample cache bound: 64 MiB');
     dm.dispose();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+runBench(main);
