@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
-import { regularFileSize, writeFileAtomic } from '@sign/core/node';
+import { DEFAULT_CLASS_ALIASES, normalizeClassName } from './names';
 import { MAX_WORD_VECTOR_DIMENSION } from './readers/types';
 
 /** The `format` tag written by {@link EmbeddingTable.toJSON}. */
@@ -83,8 +82,9 @@ export function cosineSimilarity(a: Float32Array | readonly number[], b: Float32
 }
 
 /**
- * The largest table file {@link EmbeddingTable.load} reads (256 MiB): a table of 10,000 classes
- * of dimension 1,000 is about 120 MB of JSON.
+ * The largest table {@link EmbeddingTable.parse} (and `loadEmbeddingTable` in
+ * `@sign/embeddings/node`) reads (256 MiB): a table of 10,000 classes of dimension 1,000 is about
+ * 120 MB of JSON.
  */
 export const MAX_EMBEDDING_TABLE_BYTES = 256 * 1024 * 1024;
 
@@ -113,6 +113,8 @@ export class EmbeddingTable {
   readonly source?: string;
   private readonly rows: Float32Array[];
   private readonly index: Map<string, number>;
+  /** Normalised name → rows with that name (built on the first lookup that needs it). */
+  private byKey?: Map<string, number[]>;
 
   constructor(init: EmbeddingTableInit) {
     const { classNames, vectors, provenance = {}, source } = init;
@@ -179,14 +181,75 @@ export class EmbeddingTable {
     return this.rows.length;
   }
 
-  /** Whether the table has a row named `name`. */
-  has(name: string): boolean {
-    return this.index.has(name);
+  /**
+   * The lookup key of a class name: its words by {@link normalizeClassName} (with the aliases the
+   * table was built with, recorded in `provenance.aliases`, else the default ones), joined by a
+   * space; `undefined` for a name with no word.
+   */
+  private keyOf(name: string): string | undefined {
+    const a = this.provenance.aliases;
+    const aliases =
+      a !== null && typeof a === 'object' && !Array.isArray(a) && Object.values(a).every((w) => Array.isArray(w) && w.every((x) => typeof x === 'string'))
+        ? (a as Record<string, readonly string[]>)
+        : DEFAULT_CLASS_ALIASES;
+    try {
+      return normalizeClassName(name, { aliases }).join(' ');
+    } catch {
+      return undefined;
+    }
   }
 
-  /** The row id of class `name`; throws naming the class (and file) when it is absent. */
+  /**
+   * The row of `name`: the row of that exact name, else the one whose name normalises to the same
+   * words (`traffic_light` finds `traffic light`, `TV monitor` finds `tvmonitor`); `undefined`
+   * when none does. Throws when several rows normalise to the name's words.
+   */
+  private lookup(name: string): number | undefined {
+    if (typeof name !== 'string') return undefined;
+    const exact = this.index.get(name);
+    if (exact !== undefined) return exact;
+    const key = this.keyOf(name);
+    if (key === undefined) return undefined;
+    if (!this.byKey) {
+      this.byKey = new Map();
+      this.classNames.forEach((n, i) => {
+        const k = this.keyOf(n);
+        if (k !== undefined) this.byKey!.set(k, [...(this.byKey!.get(k) ?? []), i]);
+      });
+    }
+    const rows = this.byKey.get(key);
+    if (!rows) return undefined;
+    if (rows.length > 1) {
+      throw new Error(
+        `EmbeddingTable: '${name}' matches the classes ${rows.map((i) => `'${this.classNames[i]}'`).join(' and ')} (the same words after normalizeClassName)${where(this.source)}; use the exact name`,
+      );
+    }
+    return rows[0];
+  }
+
+  /**
+   * Whether the table has a row for class `name`: the exact name, or one with the same words
+   * after {@link normalizeClassName} (the rule tables are built with).
+   */
+  has(name: string): boolean {
+    try {
+      return this.lookup(name) !== undefined;
+    } catch {
+      return false; // ambiguous: id() says why
+    }
+  }
+
+  /**
+   * The row id of class `name` (matched exactly, else by its words after
+   * {@link normalizeClassName}: `traffic_light` finds `traffic light`); throws naming the class
+   * (and file) when it is absent or matches several rows.
+   *
+   * @example
+   * const t = new EmbeddingTable({ classNames: ['background', 'traffic light'], vectors: [[1, 0], [0, 1]] });
+   * t.id('traffic_light'); // 1
+   */
   id(name: string): number {
-    const i = this.index.get(name);
+    const i = this.lookup(name);
     if (i === undefined) {
       const known = this.classNames.slice(0, 12).map((n) => `'${n}'`).join(', ');
       const more = this.classNames.length > 12 ? `, … (${this.classNames.length} in all)` : '';
@@ -228,19 +291,20 @@ export class EmbeddingTable {
   }
 
   /**
-   * A new table with the rows of `names`, in that order; throws naming every missing class.
-   * Provenance is kept.
+   * A new table with the rows of `names` (looked up as {@link EmbeddingTable.id} does), in that
+   * order and under those names; throws naming every missing class. Provenance is kept.
    */
   subset(names: readonly string[]): EmbeddingTable {
-    const missing = names.filter((n) => !this.index.has(n));
+    const missing = names.filter((n) => !this.has(n));
     if (missing.length > 0) {
+      names.forEach((n) => this.lookup(n)); // an ambiguous name says so
       throw new Error(
         `EmbeddingTable.subset: missing class${missing.length > 1 ? 'es' : ''} ${missing.map((n) => `'${n}'`).join(', ')}${where(this.source)}`,
       );
     }
     return new EmbeddingTable({
       classNames: names,
-      vectors: names.map((n) => this.rows[this.index.get(n)!]),
+      vectors: names.map((n) => this.rows[this.id(n)]),
       dimension: this.dimension,
       provenance: { ...this.provenance },
       source: this.source,
@@ -270,7 +334,7 @@ export class EmbeddingTable {
       problems.push(`dimension is ${this.dimension}, expected ${expect.dimension}`);
     }
     if (expect.classNames) {
-      const missing = expect.classNames.filter((n) => !this.index.has(n));
+      const missing = expect.classNames.filter((n) => !this.has(n));
       if (missing.length > 0) {
         problems.push(`missing class${missing.length > 1 ? 'es' : ''} ${missing.map((n) => `'${n}'`).join(', ')}`);
       }
@@ -356,34 +420,41 @@ export class EmbeddingTable {
     }).validate();
   }
 
-  /** Writes the table as JSON, atomically (temporary file + rename). */
-  save(path: string): void {
-    writeFileAtomic(path, JSON.stringify(this.toJSON()) + '\n');
-  }
-
   /**
-   * Reads a table written by {@link EmbeddingTable.save} and validates it; errors name the file.
-   * Files larger than {@link MAX_EMBEDDING_TABLE_BYTES}, and dimensions above
-   * {@link MAX_WORD_VECTOR_DIMENSION}, are refused; a UTF-8 byte-order mark is skipped.
+   * Reads a table from the text (or UTF-8 bytes) of a JSON file written by `saveEmbeddingTable`
+   * / {@link EmbeddingTable.toJSON}, and validates it; errors name `source`. Inputs over
+   * {@link MAX_EMBEDDING_TABLE_BYTES}, and dimensions above {@link MAX_WORD_VECTOR_DIMENSION},
+   * are refused; a UTF-8 byte-order mark is skipped. Files: `loadEmbeddingTable` in
+   * `@sign/embeddings/node`.
+   *
+   * @example
+   * const table = EmbeddingTable.parse(await (await fetch('classes.json')).arrayBuffer(), 'classes.json');
    */
-  static load(path: string): EmbeddingTable {
+  static parse(input: string | Uint8Array | ArrayBuffer, source = '<input>'): EmbeddingTable {
     let text: string;
-    try {
-      const size = regularFileSize(path);
-      if (size > MAX_EMBEDDING_TABLE_BYTES) {
-        throw new Error(`${size} bytes is more than the ${MAX_EMBEDDING_TABLE_BYTES} an embedding table may have`);
+    if (typeof input === 'string') {
+      text = input;
+    } else if (input instanceof Uint8Array || input instanceof ArrayBuffer) {
+      if (input.byteLength > MAX_EMBEDDING_TABLE_BYTES) {
+        throw new Error(
+          `EmbeddingTable.parse: ${source} has ${input.byteLength} bytes, more than the ${MAX_EMBEDDING_TABLE_BYTES} an embedding table may have`,
+        );
       }
-      text = readFileSync(path, 'utf8');
-    } catch (err) {
-      throw new Error(`EmbeddingTable.load: cannot read ${path}: ${(err as Error).message}`);
+      text = new TextDecoder('utf-8').decode(input);
+    } else {
+      throw new Error(`EmbeddingTable.parse: ${source}: expected the table's JSON text or bytes, got ${input === null ? 'null' : typeof input}`);
+    }
+    // a string of N UTF-16 units has at least N bytes in UTF-8
+    if (text.length > MAX_EMBEDDING_TABLE_BYTES) {
+      throw new Error(`EmbeddingTable.parse: ${source} is longer than the ${MAX_EMBEDDING_TABLE_BYTES} bytes an embedding table may have`);
     }
     if (text.startsWith('\uFEFF')) text = text.slice(1);
     let obj: unknown;
     try {
       obj = JSON.parse(text);
     } catch (err) {
-      throw new Error(`EmbeddingTable.load: ${path} is not valid JSON (${(err as Error).message})`);
+      throw new Error(`EmbeddingTable.parse: ${source} is not valid JSON (${(err as Error).message})`);
     }
-    return EmbeddingTable.fromJSON(obj, path);
+    return EmbeddingTable.fromJSON(obj, source);
   }
 }

@@ -2,7 +2,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildClassEmbeddings, buildSourceTable, writeWord2vecBinary } from '../src/index';
+import {
+  buildClassEmbeddings,
+  buildSourceTable,
+  writeWord2vecBinary,
+} from '../src/node';
 
 const dir = mkdtempSync(join(tmpdir(), 'sign-emb-build-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -36,6 +40,18 @@ writeWord2vecBinary(
     ['tv', [1, 1]],
   ]),
 );
+
+/** The same words as the in-memory sources of the main-entry test, as files. */
+function sources2() {
+  const g = join(dir, 'glove2.txt');
+  writeFileSync(g, 'cow 3 0 4\npotted 1 1 0\nplant 3 1 2\n');
+  const w = join(dir, 'w2v2.bin');
+  writeWord2vecBinary(w, new Map([['cow', [1, 0]], ['potted', [0, 2]], ['plant', [2, 0]]]));
+  return [
+    { path: g, format: 'glove' as const },
+    { path: w, format: 'word2vec-bin' as const },
+  ];
+}
 
 describe('buildSourceTable', () => {
   it('averages the words of each name (plain mean) and records them', async () => {
@@ -72,19 +88,27 @@ describe('buildSourceTable', () => {
     expect(Array.from(w.vector(0))).toEqual([2.5, 2.5]);
   });
 
-  it('skips words a source lacks, or refuses with missingWords: error', async () => {
-    const t = await buildSourceTable(['wall-concrete'], { path: w2v, format: 'word2vec-bin' });
+  it('a word the source lacks is an error naming it, unless allowMissing (then recorded and warned)', async () => {
+    await expect(buildSourceTable(['wall-concrete'], { path: w2v, format: 'word2vec-bin' })).rejects.toThrow(
+      `buildClassEmbeddings: no source has the word 'concrete' (class 'wall-concrete') (sources: ${w2v} (word2vec-bin)); pass allowMissing: true to embed that class by its other words`,
+    );
+    const warnings: string[] = [];
+    const t = await buildSourceTable(['wall-concrete'], { path: w2v, format: 'word2vec-bin' }, { allowMissing: true, onWarning: (m) => warnings.push(m) });
     expect(Array.from(t.vector(0))).toEqual([0, 1]);
-    expect(t.provenance.missingWords).toEqual({ 'wall-concrete': ['concrete'] });
-    await expect(
-      buildSourceTable(['wall-concrete'], { path: w2v, format: 'word2vec-bin' }, { missingWords: 'error' }),
-    ).rejects.toThrow(/w2v\.bin \(word2vec-bin\): 'wall-concrete' lacks concrete/);
+    expect(t.provenance.skippedWords).toEqual({ 'wall-concrete': ['concrete'] });
+    expect(warnings).toEqual([
+      "buildClassEmbeddings: no source has the word 'concrete' (class 'wall-concrete'): left out (allowMissing; recorded in provenance.skippedWords)",
+    ]);
   });
 
-  it('refuses a class none of whose words the file has, naming the class and the file', async () => {
-    await expect(
-      buildSourceTable(['cow', 'giraffe', 'tvmonitor'], { path: glove, format: 'glove' }, { aliases: {} }),
-    ).rejects.toThrow(/glove\.txt \(glove\) has no vector for any word of classes 'giraffe' \(words: giraffe\), 'tvmonitor' \(words: tvmonitor\); add an alias/);
+  it('refuses a class none of whose words the file has, naming the class and the file, even with allowMissing', async () => {
+    for (const allowMissing of [false, true]) {
+      await expect(
+        buildSourceTable(['cow', 'giraffe', 'tvmonitor'], { path: glove, format: 'glove' }, { aliases: {}, allowMissing }),
+      ).rejects.toThrow(
+        `buildClassEmbeddings: no source has any word of classes 'giraffe' (words: giraffe), 'tvmonitor' (words: tvmonitor) (sources: ${glove} (glove)); add an alias`,
+      );
+    }
   });
 });
 
@@ -106,23 +130,60 @@ describe('buildClassEmbeddings', () => {
     expect(sources[1].words.potted_plant).toEqual(['potted', 'plant']);
   });
 
-  it('a word no source has: skipped and recorded, or refused with unknownWords: error', async () => {
+  it("'flying cat' never silently becomes 'cat': an unknown word is an error, unless allowMissing", async () => {
     const sources = [
       { path: glove, format: 'glove' as const },
       { path: w2v, format: 'word2vec-bin' as const },
     ];
-    // 'concrete' is in the GloVe file only: kept there, left out of the word2vec mean (as before)
-    const t = await buildClassEmbeddings(['cow', 'wall concrete', 'giraffe cow'], sources);
-    expect(t.provenance.skippedWords).toEqual({ 'giraffe cow': ['giraffe'] });
-    expect(Array.from(t.vector('giraffe cow'))).toEqual(Array.from(t.vector('cow')));
-    const s = Math.SQRT1_2;
-    // wall concrete: glove mean([0,2,0],[0,0,2]) = [0,1,1]/√2; w2v: wall alone [0,1]
-    [0, 0.5, 0.5, 0, s].forEach((x, j) => expect(t.vector('wall concrete')[j]).toBeCloseTo(x, 6));
-    await expect(buildClassEmbeddings(['cow', 'giraffe cow', 'okapi wall'], sources, { unknownWords: 'error' })).rejects.toThrow(
-      `buildClassEmbeddings: no source has the words 'giraffe' (class 'giraffe cow'), 'okapi' (class 'okapi wall') (sources: ${glove} (glove), ${w2v} (word2vec-bin))`,
+    await expect(buildClassEmbeddings(['cow', 'flying cow', 'okapi wall'], sources)).rejects.toThrow(
+      `buildClassEmbeddings: no source has the words 'flying' (class 'flying cow'), 'okapi' (class 'okapi wall') (sources: ${glove} (glove), ${w2v} (word2vec-bin)); pass allowMissing: true to embed those classes by their other words`,
     );
-    expect((await buildClassEmbeddings(['cow', 'wall concrete'], sources, { unknownWords: 'error' })).provenance.skippedWords).toBeUndefined();
-    await expect(buildClassEmbeddings(['cow', 'giraffe'], sources)).rejects.toThrow(/no source has any word of class 'giraffe'/);
+    const warned: string[] = [];
+    const t = await buildClassEmbeddings(['cow', 'flying cow'], sources, { allowMissing: true, onWarning: (m) => warned.push(m) });
+    expect(t.provenance.skippedWords).toEqual({ 'flying cow': ['flying'] });
+    expect(Array.from(t.vector('flying cow'))).toEqual(Array.from(t.vector('cow')));
+    expect(warned).toHaveLength(1);
+    expect(warned[0]).toContain("no source has the word 'flying' (class 'flying cow'): left out");
+  });
+
+  it('a word only some sources have is averaged out of the others and recorded per source (missingWords: error refuses)', async () => {
+    const sources = [
+      { path: glove, format: 'glove' as const },
+      { path: w2v, format: 'word2vec-bin' as const },
+    ];
+    // 'concrete' is in the GloVe file only
+    const t = await buildClassEmbeddings(['cow', 'wall concrete'], sources);
+    expect(t.provenance.skippedWords).toBeUndefined();
+    const perSource = t.provenance.sources as { missingWords?: Record<string, string[]> }[];
+    expect(perSource[0].missingWords).toBeUndefined();
+    expect(perSource[1].missingWords).toEqual({ 'wall concrete': ['concrete'] });
+    const s = Math.SQRT1_2;
+    // glove: mean([0,2,0],[0,0,2]) = [0,1,1] → /√2; w2v: wall alone [0,1]
+    [0, 0.5, 0.5, 0, s].forEach((x, j) => expect(t.vector('wall concrete')[j]).toBeCloseTo(x, 6));
+    await expect(buildClassEmbeddings(['cow', 'wall concrete'], sources, { missingWords: 'error' })).rejects.toThrow(
+      `buildClassEmbeddings: ${w2v} (word2vec-bin): 'wall concrete' lacks concrete`,
+    );
+  });
+
+  it('the main entry takes data (text, bytes, Blobs, streams) and names it in errors', async () => {
+    const { buildClassEmbeddings: fromData, encodeWord2vecBinary } = await import('../src/index');
+    const text = 'cow 3 0 4\npotted 1 1 0\nplant 3 1 2\n';
+    const bin = encodeWord2vecBinary(new Map([['cow', [1, 0]], ['potted', [0, 2]], ['plant', [2, 0]]]));
+    const stream = new Blob([bin]).stream();
+    const t = await fromData(['cow', 'potted_plant'], [
+      { data: text, format: 'glove', name: 'glove.txt' },
+      { data: stream, format: 'word2vec-bin', name: 'w2v.bin' },
+    ]);
+    const u = await buildClassEmbeddings(['cow', 'potted_plant'], sources2());
+    expect(Array.from(t.toFlatArray())).toEqual(Array.from(u.toFlatArray()));
+    expect((t.provenance.sources as { file: string }[]).map((x) => x.file)).toEqual(['glove.txt', 'w2v.bin']);
+    await expect(fromData(['giraffe'], [{ data: new Blob([text]), format: 'glove' }])).rejects.toThrow(
+      "no source has any word of class 'giraffe' (words: giraffe) (sources: <source 0> (glove))",
+    );
+    await expect(fromData(['cow'], [{ path: glove, format: 'glove' } as never])).rejects.toThrow(
+      "source 0 must be { data, format, name? } (read files by path with buildClassEmbeddings from '@sign/embeddings/node')",
+    );
+    await expect(fromData(['cow'], [{ data: bin, format: 'fasttext-bin' }])).rejects.toThrow(/readFastTextBin from '@sign\/embeddings\/node'/);
   });
 
   it('refuses empty inputs and unknown formats', async () => {

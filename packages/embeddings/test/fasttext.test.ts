@@ -3,16 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  buildClassEmbeddings,
   cosineSimilarity,
+  l2Norm,
+} from '../src/index';
+import {
+  buildClassEmbeddings,
   fastTextExecutable,
   fastTextVocabulary,
-  l2Norm,
   loadFastTextJs,
   readFastTextBin,
   readFastTextVec,
   trainFastTextVectors,
-} from '../src/index';
+} from '../src/node';
 
 const dir = mkdtempSync(join(tmpdir(), 'sign-emb-fasttext-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -19,7 +19,7 @@ import {
 const TARGETS = join(__dirname, 'fuzz', 'targets.ts');
 const target = (name: string) => ({ module: TARGETS, name });
 
-describe('fuzz: word-vector readers and EmbeddingTable.load', () => {
+describe('fuzz: word-vector readers and loadEmbeddingTable', () => {
   fuzzReader('word2vec-bin', word2vecBinaryFiles(), target('word2vecBin'), {
     cases: 500,
     variants: 3,

@@ -10,7 +10,7 @@ import {
   readWordVectors,
   wordVectorReader,
   writeWord2vecBinary,
-} from '../src/index';
+} from '../src/node';
 
 const dir = mkdtempSync(join(tmpdir(), 'sign-emb-readers-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

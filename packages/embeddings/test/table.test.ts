@@ -4,7 +4,16 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { expectNoLeaks, forEachBackend } from '@sign/core/testing';
-import { EmbeddingTable, combineSources, cosineSimilarity, l2Normalize } from '@sign/embeddings';
+import {
+  EmbeddingTable,
+  combineSources,
+  cosineSimilarity,
+  l2Normalize,
+} from '@sign/embeddings';
+import {
+  loadEmbeddingTable,
+  saveEmbeddingTable,
+} from '@sign/embeddings/node';
 
 const dir = mkdtempSync(join(tmpdir(), 'sign-emb-table-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -126,7 +135,7 @@ describe('EmbeddingTable', () => {
       const p = join(dir, 'nan.json');
       const j = table3().toJSON();
       writeFileSync(p, JSON.stringify(j));
-      const t = EmbeddingTable.load(p);
+      const t = loadEmbeddingTable(p);
       expect(() => t.validate({ dimension: 4 })).toThrow(new RegExp(`invalid in ${p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`));
     });
   });
@@ -140,8 +149,8 @@ describe('EmbeddingTable', () => {
         provenance: { words: { x: ['x'], y: ['y'] } },
       });
       const p = join(dir, 'sub', 'table.json');
-      t.save(p);
-      const u = EmbeddingTable.load(p);
+      saveEmbeddingTable(t, p);
+      const u = loadEmbeddingTable(p);
       expect(u.classNames).toEqual(['x', 'y']);
       expect(u.dimension).toBe(3);
       expect(u.provenance).toEqual({ words: { x: ['x'], y: ['y'] } });
@@ -157,16 +166,54 @@ describe('EmbeddingTable', () => {
     it('refuses bad files, naming the file', () => {
       const p = join(dir, 'bad.json');
       writeFileSync(p, '{"format":"sign-embedding-table","version":1,"classNames":["a"],"dimension":2,');
-      expect(() => EmbeddingTable.load(p)).toThrow(/bad\.json is not valid JSON/);
+      expect(() => loadEmbeddingTable(p)).toThrow(/bad\.json is not valid JSON/);
       writeFileSync(p, JSON.stringify({ format: 'other' }));
-      expect(() => EmbeddingTable.load(p)).toThrow(/'format' is "other".*bad\.json/);
+      expect(() => loadEmbeddingTable(p)).toThrow(/'format' is "other".*bad\.json/);
       // NaN becomes null in JSON
       writeFileSync(p, JSON.stringify({ ...table3().toJSON(), vectors: [[1, 2, 3], [1, NaN, 3], [0, 0, 0]] }));
-      expect(() => EmbeddingTable.load(p)).toThrow(/row 1 \(class 'dog'\) value 1 is null.*bad\.json/);
+      expect(() => loadEmbeddingTable(p)).toThrow(/row 1 \(class 'dog'\) value 1 is null.*bad\.json/);
       writeFileSync(p, JSON.stringify({ ...table3().toJSON(), vectors: [[1, 2, 3], [1, 3], [0, 0, 0]] }));
-      expect(() => EmbeddingTable.load(p)).toThrow(/row 1 \(class 'dog'\) has 2 values, expected dimension 3.*bad\.json/);
-      expect(() => EmbeddingTable.load(join(dir, 'absent.json'))).toThrow(/cannot read .*absent\.json/);
+      expect(() => loadEmbeddingTable(p)).toThrow(/row 1 \(class 'dog'\) has 2 values, expected dimension 3.*bad\.json/);
+      expect(() => loadEmbeddingTable(join(dir, 'absent.json'))).toThrow(/cannot read .*absent\.json/);
     });
+  });
+});
+
+describe('lookups by name', () => {
+  const t = new EmbeddingTable({
+    classNames: ['background', 'traffic light', 'tvmonitor', 'T-shirt/top'],
+    vectors: [[1, 0], [0, 1], [1, 1], [2, 2]],
+  });
+  it('normalise names with the rule tables are built with (normalizeClassName)', () => {
+    expect(t.id('traffic light')).toBe(1);
+    expect(t.id('traffic_light')).toBe(1);
+    expect(t.id('Traffic-Light')).toBe(1);
+    expect(t.id('tv monitor')).toBe(2); // the default alias tvmonitor → tv, monitor
+    expect(t.id('t-shirt / top')).toBe(3);
+    expect(t.has('traffic_light')).toBe(true);
+    expect(Array.from(t.vector('traffic_light'))).toEqual([0, 1]);
+    expect(t.subset(['traffic_light', 'background']).classNames).toEqual(['traffic_light', 'background']);
+    expect(Array.from(t.subset(['traffic_light']).vector(0))).toEqual([0, 1]);
+    expect(() => t.validate({ classNames: ['traffic_light', 'tv_monitor'] })).not.toThrow();
+  });
+  it('an unknown name is still an error listing the known ones', () => {
+    expect(t.has('traffic')).toBe(false);
+    expect(() => t.id('light traffic')).toThrow("EmbeddingTable: no class 'light traffic'; known: 'background', 'traffic light', 'tvmonitor', 'T-shirt/top'");
+    expect(() => t.validate({ classNames: ['cat'] })).toThrow(/missing class 'cat'/);
+  });
+  it('uses the aliases recorded in the provenance by buildClassEmbeddings', () => {
+    const u = new EmbeddingTable({ classNames: ['fridge'], vectors: [[1]], provenance: { aliases: { refrigerator: ['fridge'] } } });
+    expect(u.id('refrigerator')).toBe(0);
+    expect(u.has('tv monitor')).toBe(false);
+  });
+  it('a name that matches two rows after normalisation is an error naming both', () => {
+    const u = new EmbeddingTable({ classNames: ['traffic light', 'traffic_light'], vectors: [[1], [2]] });
+    expect(u.id('traffic_light')).toBe(1); // exact names first
+    expect(u.has('Traffic Light')).toBe(false);
+    expect(() => u.id('Traffic Light')).toThrow(
+      "EmbeddingTable: 'Traffic Light' matches the classes 'traffic light' and 'traffic_light' (the same words after normalizeClassName); use the exact name",
+    );
+    expect(() => u.subset(['Traffic Light'])).toThrow(/matches the classes/);
   });
 });
 

@@ -1,25 +1,28 @@
-import type { FileHandle } from 'node:fs/promises';
+import type { ByteSource } from './source';
 
 /**
- * A forward-only buffered reader over a file handle, for the binary formats (word2vec `.bin`,
- * fastText `.bin`). It reads at explicit file positions, so that {@link ByteReader.advance}
- * can jump over large blocks (a fastText matrix) without reading them.
+ * A forward-only buffered reader over a {@link ByteSource}, for the binary formats (word2vec
+ * `.bin`, fastText `.bin`). It reads at explicit positions, so that {@link ByteReader.advance}
+ * can jump over large blocks (a fastText matrix) without reading them (a stream source skips
+ * them as they arrive).
  */
 export class ByteReader {
-  private buf = Buffer.alloc(1 << 20);
+  private buf = new Uint8Array(1 << 20);
+  private view = new DataView(this.buf.buffer);
   private start = 0;
   private end = 0;
-  /** File offset of buf[0]. */
+  /** Source offset of buf[0]. */
   private base = 0;
+  private readonly decoder = new TextDecoder('utf-8');
   eof = false;
 
-  constructor(private readonly fh: FileHandle) {}
+  constructor(private readonly src: ByteSource) {}
 
   get available(): number {
     return this.end - this.start;
   }
 
-  /** File offset of the next unread byte. */
+  /** Source offset of the next unread byte. */
   get offset(): number {
     return this.base + this.start;
   }
@@ -29,25 +32,27 @@ export class ByteReader {
   }
 
   /**
-   * Makes at least `n` bytes available unless the file ends first; returns the bytes available.
+   * Makes at least `n` bytes available unless the data ends first; returns the bytes available.
    * Callers bound `n` (a dimension checked against a cap), never a count read from a file.
    */
   async fill(n: number): Promise<number> {
     while (this.available < n && !this.eof) {
       if (this.start > 0) {
-        this.buf.copy(this.buf, 0, this.start, this.end);
+        this.buf.copyWithin(0, this.start, this.end);
         this.base += this.start;
         this.end -= this.start;
         this.start = 0;
       }
       if (this.buf.length - this.end < Math.max(n - this.available, 1 << 16)) {
-        const bigger = Buffer.alloc(Math.max(this.buf.length * 2, n + (1 << 16)));
-        this.buf.copy(bigger, 0, 0, this.end);
+        const bigger = new Uint8Array(Math.max(this.buf.length * 2, n + (1 << 16)));
+        bigger.set(this.buf.subarray(0, this.end));
         this.buf = bigger;
+        this.view = new DataView(bigger.buffer);
       }
-      const { bytesRead } = await this.fh.read(this.buf, this.end, this.buf.length - this.end, this.base + this.end);
-      if (bytesRead === 0) this.eof = true;
-      this.end += bytesRead;
+      const got = await this.src.read(this.base + this.end, this.buf.length - this.end);
+      if (got.byteLength === 0) this.eof = true;
+      this.buf.set(got, this.end);
+      this.end += got.byteLength;
     }
     return this.available;
   }
@@ -58,26 +63,26 @@ export class ByteReader {
   }
 
   text(len: number): string {
-    return this.buf.toString('utf8', this.start, this.start + len);
+    return this.decoder.decode(this.buf.subarray(this.start, this.start + len));
   }
 
   floats(count: number): Float32Array {
     const out = new Float32Array(count);
-    for (let j = 0; j < count; j++) out[j] = this.buf.readFloatLE(this.start + 4 * j);
+    for (let j = 0; j < count; j++) out[j] = this.view.getFloat32(this.start + 4 * j, true);
     return out;
   }
 
   int32(): number {
-    return this.buf.readInt32LE(this.start);
+    return this.view.getInt32(this.start, true);
   }
 
   /** A little-endian int64 as a number (exact up to 2^53; larger magnitudes are rounded). */
   int64(): number {
-    return Number(this.buf.readBigInt64LE(this.start));
+    return Number(this.view.getBigInt64(this.start, true));
   }
 
   float64(): number {
-    return this.buf.readDoubleLE(this.start);
+    return this.view.getFloat64(this.start, true);
   }
 
   /** Consumes `n` buffered bytes. */

@@ -1,6 +1,5 @@
-import type { FileHandle } from 'node:fs/promises';
-import { openRegularFile } from '@sign/core/node';
 import { ByteReader } from './bytes';
+import type { ByteSource } from './source';
 import { type ReadWordVectorsOptions, checkDimension } from './types';
 
 /** fastText's FASTTEXT_FILEFORMAT_MAGIC_INT32. */
@@ -32,21 +31,21 @@ export interface FastTextModelInfo {
  * the matrices' sizes (rows = words + buckets, columns = dimension), and that the file ends
  * exactly where the last matrix does. The executable trusts all of these; a corrupt value makes it
  * read to the end of the file for ever or allocate without bound (the hang this prevents).
- * Matrices are skipped, not read. Errors name the file and the byte offset.
+ * Matrices are skipped, not read. Errors name the file and the byte offset. The source must know
+ * its size (a file, bytes or a Blob, not a stream); it is closed at the end.
  */
 export async function inspectFastTextModel(
-  path: string,
+  src: ByteSource,
   opts: ReadWordVectorsOptions,
   what: string,
 ): Promise<FastTextModelInfo> {
-  let fh: FileHandle;
-  let size: number;
-  try {
-    ({ handle: fh, size } = await openRegularFile(path));
-  } catch (err) {
-    throw new Error(`${what}: cannot read ${path}: ${(err as Error).message}`);
+  const path = src.name;
+  const size = src.size;
+  if (size === undefined) {
+    await src.close();
+    throw new Error(`${what}: ${path}: a fastText model is checked against its size: give its bytes, a Blob or a file, not a stream`);
   }
-  const r = new ByteReader(fh);
+  const r = new ByteReader(src);
   const fail = (msg: string, at = r.offset): never => {
     throw new Error(`${what}: ${path}: ${msg} (byte ${at}; a corrupt or truncated fastText model?)`);
   };
@@ -182,6 +181,6 @@ export async function inspectFastTextModel(
     }
     return { version, dimension, nwords, nlabels, quantized, words };
   } finally {
-    await fh.close();
+    await src.close();
   }
 }

@@ -1,39 +1,44 @@
-import { readFastTextBin } from './fasttext-bin';
-import { readFastTextVec, readGloveText, readWord2vecText } from './text';
-import { type ReadWordVectorsOptions, type WordVectorFormat, type WordVectors, WORD_VECTOR_FORMATS } from './types';
-import { readWord2vecBinary } from './word2vec-binary';
-
-/** A reader of one word-vector format. */
-export type WordVectorReader = (path: string, opts?: ReadWordVectorsOptions) => Promise<WordVectors>;
+import { type WordVectorInput } from './source';
+import { parseFastTextVec, parseGloveText, parseWord2vecText } from './text';
+import { type ParseWordVectorsOptions, type WordVectorFormat, type WordVectors, WORD_VECTOR_FORMATS } from './types';
+import { parseWord2vecBinary } from './word2vec-binary';
 
 /** Whether a format can give vectors for words it never saw (fastText models, through subwords). */
 export function hasSubwords(format: WordVectorFormat): boolean {
   return format === 'fasttext-bin';
 }
 
-const READERS: Readonly<Record<WordVectorFormat, WordVectorReader>> = Object.freeze({
-  'word2vec-bin': readWord2vecBinary,
-  'word2vec-text': readWord2vecText,
-  glove: readGloveText,
-  'fasttext-vec': readFastTextVec,
-  'fasttext-bin': readFastTextBin,
+/** A parser of one word-vector format, from data. */
+export type WordVectorParser = (input: WordVectorInput, opts?: ParseWordVectorsOptions) => Promise<WordVectors>;
+
+function fastTextBinNeedsNode(): never {
+  throw new Error(
+    "word-vector format 'fasttext-bin' is read by the native fastText executable: use readFastTextBin from '@sign/embeddings/node' (Node only), or the model's .vec file (format 'fasttext-vec')",
+  );
+}
+
+const PARSERS: Readonly<Record<WordVectorFormat, WordVectorParser>> = Object.freeze({
+  'word2vec-bin': parseWord2vecBinary,
+  'word2vec-text': parseWord2vecText,
+  glove: parseGloveText,
+  'fasttext-vec': parseFastTextVec,
+  'fasttext-bin': async () => fastTextBinNeedsNode(),
 });
 
 /**
- * The reader for a format; an unknown format is an error that lists the known ones.
+ * Parses word vectors of the given format from data: bytes, a Blob or `File`, a stream (a
+ * `fetch` body), or the file's text. An unknown format is an error that lists the known ones;
+ * `fasttext-bin` needs the native executable (`@sign/embeddings/node`).
  *
  * @example
- * const read = wordVectorReader('glove');
- * const { vectors } = await read('glove.6B.100d.txt', { words: ['cat'] });
+ * const { vectors, missing } = await parseWordVectors('cat 1 0\ndog 0 1\n', 'glove', { words: ['cat', 'okapi'] });
+ * // vectors: cat → [1, 0]; missing: ['okapi']
  */
-export function wordVectorReader(format: string): WordVectorReader {
-  if (!Object.prototype.hasOwnProperty.call(READERS, format)) {
-    throw new Error(`unknown word-vector format '${format}'; known: ${WORD_VECTOR_FORMATS.map((f) => `'${f}'`).join(', ')}`);
+export function parseWordVectors(input: WordVectorInput, format: WordVectorFormat, opts?: ParseWordVectorsOptions): Promise<WordVectors> {
+  if (!Object.prototype.hasOwnProperty.call(PARSERS, format)) {
+    return Promise.reject(
+      new Error(`unknown word-vector format '${format}'; known: ${WORD_VECTOR_FORMATS.map((f) => `'${f}'`).join(', ')}`),
+    );
   }
-  return READERS[format as WordVectorFormat];
-}
-
-/** Reads a word-vector file of the given format (see {@link wordVectorReader}). */
-export function readWordVectors(path: string, format: WordVectorFormat, opts?: ReadWordVectorsOptions): Promise<WordVectors> {
-  return wordVectorReader(format)(path, opts);
+  return PARSERS[format](input, opts);
 }

@@ -1,6 +1,6 @@
-import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
-import { regularFileSize } from '@sign/core/node';
+import { type ByteSource, type WordVectorInput, toByteSource } from './source';
 import {
+  type ParseWordVectorsOptions,
   type ReadWordVectorsOptions,
   type WordVectorFormat,
   type WordVectors,
@@ -10,6 +10,7 @@ import {
 } from './types';
 
 const FIELD_SEP = /[ \t]+/;
+const CHUNK = 1 << 20;
 
 /**
  * The longest line accepted: room for a long token and `maxDimension` values of up to 63
@@ -20,75 +21,105 @@ function maxLineBytes(opts: ReadWordVectorsOptions): number {
   return 4096 + 64 * (opts.maxDimension ?? MAX_WORD_VECTOR_DIMENSION);
 }
 
-/**
- * The lines of a UTF-8 file (without their `\n`), read in chunks; a line longer than `maxBytes`
- * is an error naming the file and the line number. Lines are split on the byte 0x0a, which never
- * occurs inside a multi-byte UTF-8 character.
- */
-async function* fileLines(path: string, maxBytes: number, what: string): AsyncGenerator<string> {
-  const stream = createReadStream(path, { highWaterMark: 1 << 20 });
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
-  let lineNo = 0;
-  const tooLong = (): never => {
-    throw new Error(
-      `${what}: ${path} line ${lineNo + 1} is longer than ${maxBytes} bytes (a binary or foreign file? maxDimension sets the limit)`,
-    );
-  };
-  try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      let start = 0;
-      for (;;) {
-        const nl = chunk.indexOf(0x0a, start);
-        if (nl < 0) break;
-        if (pendingBytes + nl - start > maxBytes) tooLong();
-        const part = chunk.subarray(start, nl);
-        const line = pending.length === 0 ? part : Buffer.concat([...pending, part]);
-        pending = [];
-        pendingBytes = 0;
-        lineNo++;
-        yield line.toString('utf8');
-        start = nl + 1;
-      }
-      if (start < chunk.length) {
-        pendingBytes += chunk.length - start;
-        if (pendingBytes > maxBytes) tooLong();
-        pending.push(chunk.subarray(start));
-      }
-    }
-    if (pendingBytes > 0) yield Buffer.concat(pending).toString('utf8');
-  } finally {
-    stream.destroy();
-  }
+/** A line of the file: its bytes (without the `\n`) and its text. */
+interface Line {
+  text: string;
+  bytes: number;
+  /** Line 1 only: its first two bytes, to recognise a UTF-16 byte-order mark. */
+  head?: Uint8Array;
 }
 
 /**
- * Reads a text word-vector file, one word per line followed by its values, separated by spaces
- * (or tabs). With `header`, the first line is `<count> <dimension>` (word2vec text, fastText
- * .vec); without, the dimension is taken from the first line (GloVe). A word may itself
- * contain spaces (some GloVe tokens do): the last `dimension` fields are the values, the rest
- * is the word. Only the lines that are kept are parsed; a bad one is an error naming the file
- * and the line number. A UTF-8 byte-order mark is skipped; a UTF-16 one is an error. The
- * dimension is checked against `maxDimension`, and a header's word count against the file size
- * (every line needs at least `2 × dimension + 2` bytes), before the rows are read.
+ * The lines of UTF-8 data (without their `\n`), read in chunks of 1 MiB; a line longer than
+ * `maxBytes` is an error naming the source and the line number. Lines are split on the byte 0x0a,
+ * which never occurs inside a multi-byte UTF-8 character.
  */
-async function readTextVectors(
-  path: string,
-  format: WordVectorFormat,
-  header: boolean,
-  opts: ReadWordVectorsOptions,
-): Promise<WordVectors> {
-  const what = readerName(format);
-  let fileSize: number;
-  try {
-    fileSize = regularFileSize(path);
-  } catch (err) {
-    throw new Error(`${what}: cannot read ${path}: ${(err as Error).message}`);
+async function* sourceLines(src: ByteSource, maxBytes: number, what: string): AsyncGenerator<Line> {
+  const decoder = new TextDecoder('utf-8');
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  let lineNo = 0;
+  let position = 0;
+  const tooLong = (): never => {
+    throw new Error(
+      `${what}: ${src.name} line ${lineNo + 1} is longer than ${maxBytes} bytes (a binary or foreign file? maxDimension sets the limit)`,
+    );
+  };
+  const join = (last: Uint8Array): Uint8Array => {
+    if (pending.length === 0) return last;
+    const out = new Uint8Array(pendingBytes + last.byteLength);
+    let o = 0;
+    for (const p of pending) {
+      out.set(p, o);
+      o += p.byteLength;
+    }
+    out.set(last, o);
+    return out;
+  };
+  for (;;) {
+    const chunk = await src.read(position, CHUNK);
+    if (chunk.byteLength === 0) break;
+    position += chunk.byteLength;
+    let start = 0;
+    for (;;) {
+      const nl = chunk.indexOf(0x0a, start);
+      if (nl < 0) break;
+      if (pendingBytes + nl - start > maxBytes) tooLong();
+      const line = join(chunk.subarray(start, nl));
+      pending = [];
+      pendingBytes = 0;
+      lineNo++;
+      yield { text: decoder.decode(line), bytes: line.byteLength, ...(lineNo === 1 ? { head: line.slice(0, 2) } : {}) };
+      start = nl + 1;
+    }
+    if (start < chunk.byteLength) {
+      pendingBytes += chunk.byteLength - start;
+      if (pendingBytes > maxBytes) tooLong();
+      // a copy: a source may reuse its buffer for the next read
+      pending.push(chunk.slice(start));
+    }
   }
+  if (pendingBytes > 0) {
+    const line = join(new Uint8Array(0));
+    lineNo++;
+    yield { text: decoder.decode(line), bytes: line.byteLength, ...(lineNo === 1 ? { head: line.slice(0, 2) } : {}) };
+  }
+}
+
+/** A first line that is a word2vec / fastText `.vec` header: `<count> <dimension>`. */
+const HEADER_LINE = /^\s*(\d+)[ \t]+(\d+)$/;
+
+/**
+ * Reads text word vectors, one word per line followed by its values, separated by spaces
+ * (or tabs). With `header`, the first line is `<count> <dimension>` (word2vec text, fastText
+ * .vec); without, the dimension is taken from the first line (GloVe), and a first line that is
+ * such a header is refused (a word2vec or `.vec` file read as GloVe). A word may itself
+ * contain spaces (some GloVe tokens do): the last `dimension` fields are the values, the rest
+ * is the word. Only the lines that are kept are parsed; a bad one is an error naming the source
+ * and the line number. A UTF-8 byte-order mark is skipped; a UTF-16 one is an error. The
+ * dimension is checked against `maxDimension`, and a header's word count against the size
+ * (when known: every line needs at least `2 × dimension + 2` bytes), before the rows are read.
+ * The source is closed at the end.
+ */
+export async function parseTextVectors(
+  src: ByteSource,
+  format: WordVectorFormat,
+  opts: ReadWordVectorsOptions,
+  what: string,
+): Promise<WordVectors> {
+  try {
+    return await textVectors(src, format, opts, what);
+  } finally {
+    await src.close();
+  }
+}
+
+async function textVectors(src: ByteSource, format: WordVectorFormat, opts: ReadWordVectorsOptions, what: string): Promise<WordVectors> {
+  const header = format !== 'glove';
+  const path = src.name;
   const wanted = wordSet(opts.words);
   const wantedHasSpace = wanted ? [...wanted].some((w) => /[ \t]/.test(w)) : false;
   const vectors = new Map<string, Float32Array>();
-  let bomBytes = 0;
   let lineNo = 0;
   let dimension = -1;
   let declared = -1;
@@ -97,39 +128,50 @@ async function readTextVectors(
   const fail: (msg: string) => never = (msg) => {
     throw new Error(`${what}: ${path} line ${lineNo}: ${msg}`);
   };
-  for await (let rawLine of fileLines(path, maxLineBytes(opts), what)) {
+  for await (const l of sourceLines(src, maxLineBytes(opts), what)) {
+    let rawLine = l.text;
     lineNo++;
     if (lineNo === 1) {
-      if (/^\uFFFD\uFFFD/.test(rawLine) && utf16Mark(path)) {
+      const h = l.head!;
+      if (h.length === 2 && ((h[0] === 0xff && h[1] === 0xfe) || (h[0] === 0xfe && h[1] === 0xff))) {
         fail('starts with a UTF-16 byte-order mark; text vectors must be UTF-8');
       }
       if (rawLine.includes('\u0000')) fail('contains NUL bytes: binary data, not a text vector file');
       if (rawLine.startsWith('\uFEFF')) {
         rawLine = rawLine.slice(1); // a UTF-8 byte-order mark
-        bomBytes = 3;
       }
     }
     const line = rawLine.replace(/[\s]+$/u, '');
+    if (lineNo === 1 && !header && HEADER_LINE.test(line)) {
+      fail(
+        `'${line.trim()}' is a '<count> <dimension>' header: this is a word2vec text or fastText .vec file, not GloVe (read it with format 'word2vec-text' or 'fasttext-vec')`,
+      );
+    }
     if (header && lineNo === 1) {
-      const m = /^\s*(\d+)[ \t]+(\d+)$/.exec(line);
+      const m = HEADER_LINE.exec(line);
       if (!m) fail(`expected a header '<count> <dimension>', got '${line.slice(0, 60)}'`);
       declared = Number(m[1]);
       dimension = Number(m[2]);
       checkDimension(dimension, opts, what, path, ' line 1');
-      const left = fileSize - bomBytes - Buffer.byteLength(rawLine, 'utf8') - 1;
-      if (!Number.isSafeInteger(declared) || declared * (2 * dimension + 2) - 1 > left) {
-        fail(
-          `the header declares ${m[1]} words of dimension ${dimension}, which need at least ${declared * (2 * dimension + 2) - 1} bytes, but the file has ${left} after the header (truncated, or not this format?)`,
-        );
+      if (src.size !== undefined) {
+        const left = src.size - l.bytes - 1; // l.bytes counts a byte-order mark
+        if (!Number.isSafeInteger(declared) || declared * (2 * dimension + 2) - 1 > left) {
+          fail(
+            `the header declares ${m[1]} words of dimension ${dimension}, which need at least ${declared * (2 * dimension + 2) - 1} bytes, but the file has ${left} after the header (truncated, or not this format?)`,
+          );
+        }
+      } else if (!Number.isSafeInteger(declared)) {
+        fail(`the header declares ${m[1]} words, more than can be counted`);
       }
       continue;
     }
     if (line.length === 0) continue;
     rows++;
-    // Skip unwanted lines on their first token, before splitting the whole line.
+    // Skip unwanted lines on their first token, before splitting the whole line (GloVe: not
+    // the first line, which gives the dimension).
     const sep = line.search(FIELD_SEP);
     const first = sep < 0 ? line : line.slice(0, sep);
-    if (wanted && !wantedHasSpace && !wanted.has(first)) continue;
+    if (wanted && !wantedHasSpace && dimension >= 0 && !wanted.has(first)) continue;
     const fields = line.split(FIELD_SEP);
     if (dimension < 0) {
       if (fields.length < 2) fail(`expected a word and its values, found '${line.slice(0, 60)}'`);
@@ -173,63 +215,42 @@ async function readTextVectors(
   return { path, format, dimension, vectors, missing, vocabularySize: header ? declared : rows };
 }
 
-/** Whether the file starts with a UTF-16 byte-order mark (FF FE or FE FF). */
-function utf16Mark(path: string): boolean {
-  const fd = openSync(path, 'r');
-  try {
-    const b = Buffer.alloc(2);
-    const n = readSync(fd, b, 0, 2, 0);
-    return n === 2 && ((b[0] === 0xff && b[1] === 0xfe) || (b[0] === 0xfe && b[1] === 0xff));
-  } finally {
-    closeSync(fd);
-  }
-}
-
 function isNumber(s: string): boolean {
   return s !== '' && Number.isFinite(Number(s));
 }
 
-function readerName(format: WordVectorFormat): string {
-  switch (format) {
-    case 'word2vec-text':
-      return 'readWord2vecText';
-    case 'glove':
-      return 'readGloveText';
-    case 'fasttext-vec':
-      return 'readFastTextVec';
-    default:
-      return `read(${format})`;
-  }
-}
-
 /**
- * Reads a word2vec text file: a header line `<count> <dimension>`, then `word v1 … vD` per line.
+ * Parses a word2vec text file: a header line `<count> <dimension>`, then `word v1 … vD` per line.
+ * `source` names the input in errors (default `'<input>'`). Files: `readWord2vecText` from
+ * `@sign/embeddings/node`.
  *
  * @example
- * const { vectors, dimension } = await readWord2vecText('vectors.txt', { words: ['cat', 'dog'] });
+ * const { vectors, dimension } = await parseWord2vecText('2 3\ncat 1 0 0\ndog 0 1 0\n', { words: ['cat'] });
  */
-export function readWord2vecText(path: string, opts: ReadWordVectorsOptions = {}): Promise<WordVectors> {
-  return readTextVectors(path, 'word2vec-text', true, opts);
+export async function parseWord2vecText(input: WordVectorInput, opts: ParseWordVectorsOptions = {}): Promise<WordVectors> {
+  return parseTextVectors(toByteSource(input, opts.source ?? '<input>'), 'word2vec-text', opts, 'parseWord2vecText');
 }
 
 /**
- * Reads a GloVe text file: `word v1 … vD` per line, no header; D is taken from the first line.
+ * Parses a GloVe text file: `word v1 … vD` per line, no header; D is taken from the first line.
+ * A first line `<count> <dimension>` (a word2vec text or fastText `.vec` file) is refused.
  *
  * @example
- * const { vectors } = await readGloveText('glove.6B.300d.txt', { words: new Set(['cat']) });
+ * const res = await fetch('glove.6B.300d.txt');
+ * const { vectors } = await parseGloveText(res.body!, { words: ['cat'], source: 'glove.6B.300d.txt' });
  */
-export function readGloveText(path: string, opts: ReadWordVectorsOptions = {}): Promise<WordVectors> {
-  return readTextVectors(path, 'glove', false, opts);
+export async function parseGloveText(input: WordVectorInput, opts: ParseWordVectorsOptions = {}): Promise<WordVectors> {
+  return parseTextVectors(toByteSource(input, opts.source ?? '<input>'), 'glove', opts, 'parseGloveText');
 }
 
 /**
- * Reads a fastText `.vec` file: a header line `<count> <dimension>`, then `word v1 … vD` per
+ * Parses a fastText `.vec` file: a header line `<count> <dimension>`, then `word v1 … vD` per
  * line (the same layout as word2vec text). Out-of-vocabulary words need the `.bin` model
- * ({@link readFastTextBin}).
+ * (`readFastTextBin` in `@sign/embeddings/node`).
  *
  * @example
- * const { vectors } = await readFastTextVec('cc.en.300.vec', { words: ['cat'] });
+ * const { vectors } = await parseFastTextVec(fileInput.files[0], { words: ['cat'] }); // a browser File
  */
-export function readFastTextVec(path: string, opts: ReadWordVectorsOptions = {}): Promise<WordVectors> {
-  return readTextVectors(path, 'fasttext-vec', true, opts);
+export async function parseFastTextVec(input: WordVectorInput, opts: ParseWordVectorsOptions = {}): Promise<WordVectors> {
+  return parseTextVectors(toByteSource(input, opts.source ?? '<input>'), 'fasttext-vec', opts, 'parseFastTextVec');
 }

