@@ -7,4 +7,6 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: 'node20',
+  // one copy of the shared modules (backend state, checkpoint code) for all entries in CommonJS too
+  splitting: true,
 });

@@ -3,8 +3,11 @@ import { dynamicImport, errorText } from './util';
 import { describeAdapter, loadWebgpu, releaseWebgpu, type WebgpuAdapterReport } from './webgpu';
 import { accelerationInfo, installAcceleration, type AccelerationInfo, type BlasPreference } from './accel';
 
-/** Which tfjs backend to run on. `'auto'` picks the fastest one that loads. */
-export type BackendPreference = 'auto' | 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
+/**
+ * Which tfjs backend to run on. `'auto'` picks the fastest one that loads. `'webgl'` runs in
+ * browsers only; `'tensorflow'` and `'tensorflow-gpu'` (tfjs-node) in Node only.
+ */
+export type BackendPreference = 'auto' | 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'webgl' | 'wasm' | 'cpu';
 
 /** One try at loading a backend: `ok`, or the `reason` it was skipped. */
 export interface BackendAttempt {
@@ -42,10 +45,16 @@ export interface InitBackendOptions {
   leanGradients?: boolean;
 }
 
-const AUTO_ORDER: Exclude<BackendPreference, 'auto'>[] = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
-const PREFERENCES: BackendPreference[] = ['auto', ...AUTO_ORDER];
-/** What an explicit preference tries: itself; 'webgpu' falls back to wasm when no adapter fits. */
-const EXPLICIT_ORDER: Partial<Record<BackendPreference, Exclude<BackendPreference, 'auto'>[]>> = { webgpu: ['webgpu', 'wasm'] };
+/** Node: true; browsers and web workers: false (the backends that exist differ). */
+const IN_NODE = typeof process !== 'undefined' && !!process.versions?.node;
+const AUTO_ORDER: Exclude<BackendPreference, 'auto'>[] = IN_NODE
+  ? ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu']
+  : ['webgpu', 'webgl', 'wasm', 'cpu'];
+const PREFERENCES: BackendPreference[] = ['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'webgl', 'wasm', 'cpu'];
+/** What an explicit preference tries: itself; 'webgpu' falls back to wasm (webgl in a browser) when no adapter fits. */
+const EXPLICIT_ORDER: Partial<Record<BackendPreference, Exclude<BackendPreference, 'auto'>[]>> = {
+  webgpu: IN_NODE ? ['webgpu', 'wasm'] : ['webgpu', 'webgl'],
+};
 
 // Module specifiers are held in variables so that bundlers and the type checker leave the
 // optional packages alone; they are resolved at run time, where they may be missing.
@@ -54,6 +63,7 @@ const SPEC = {
   tfjsNode: '@tensorflow/tfjs-node',
   wasm: '@tensorflow/tfjs-backend-wasm',
   cpu: '@tensorflow/tfjs-backend-cpu',
+  webgl: '@tensorflow/tfjs-backend-webgl',
   gradients: '@tensorflow/tfjs-core/dist/register_all_gradients.js',
   chainedOps: '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops.js',
 };
@@ -93,6 +103,33 @@ async function registerTfjsCoreResolveHook(): Promise<void> {
 
 let gradientsLoaded: Promise<void> | null = null;
 
+/** Whether tfjs-core's chained tensor methods (`x.square()`) are registered. */
+function hasChainedOps(): boolean {
+  return typeof (tf.Tensor.prototype as unknown as { square?: unknown }).square === 'function';
+}
+
+/**
+ * Makes the backend package `spec` register backend `name`: nothing to do when it is registered
+ * already (the app imported it, or `@tensorflow/tfjs`), else a dynamic import, which works in
+ * Node and in unbundled browser modules (an import map) but not in a bundle, where the app must
+ * import the package itself: the error says so.
+ */
+async function loadBackendPackage(name: string, spec: string): Promise<void> {
+  if (tf.findBackendFactory(name) != null) return;
+  try {
+    await dynamicImport(spec);
+  } catch (e) {
+    throw new Error(
+      IN_NODE
+        ? `${spec} is not installed: ${errorText(e)}`
+        : `${spec} could not be loaded (${errorText(e)}): in a bundled app, install it and add import '${spec}' before initBackend`,
+    );
+  }
+  if (tf.findBackendFactory(name) == null) {
+    throw new Error(`${spec} loaded but registered no '${name}' backend (a second copy of @tensorflow/tfjs-core?)`);
+  }
+}
+
 /**
  * Loads tfjs-core's gradient registrations and chained tensor methods (`x.square()`), which the
  * full `@tensorflow/tfjs` package loads for you but `@tensorflow/tfjs-core` alone does not.
@@ -101,6 +138,9 @@ let gradientsLoaded: Promise<void> | null = null;
 export function registerGradients(): Promise<void> {
   if (!gradientsLoaded) {
     gradientsLoaded = (async () => {
+      // Already there when the app imported @tensorflow/tfjs (or registered them itself): a bundled
+      // browser app cannot import packages by a name computed at run time, so this is its way.
+      if (tf.getGradient('Conv2D') != null && tf.getGradient('BatchMatMul') != null && hasChainedOps()) return;
       // vitest (vite-node) runs tfjs-core's ES modules through its own resolver; plain Node needs the hook.
       const underVite = typeof (globalThis as any).__vitest_worker__ !== 'undefined';
       if (!underVite) await registerTfjsCoreResolveHook();
@@ -111,8 +151,11 @@ export function registerGradients(): Promise<void> {
       }
     })().catch((e) => {
       gradientsLoaded = null;
+      const hint = IN_NODE
+        ? ''
+        : "; in a bundled browser app, import '@tensorflow/tfjs' (or '@tensorflow/tfjs-core/dist/register_all_gradients' and '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops') before initBackend";
       throw new Error(
-        `initBackend: could not load tfjs-core's gradient registrations (${SPEC.gradients}): ${errorText(e)}`,
+        `initBackend: could not load tfjs-core's gradient registrations (${SPEC.gradients}): ${errorText(e)}${hint}`,
       );
     });
   }
@@ -141,8 +184,19 @@ async function trySetBackend(name: string): Promise<void> {
 async function attempt(name: Exclude<BackendPreference, 'auto'>, preference: BackendPreference): Promise<void> {
   switch (name) {
     case 'webgpu': {
+      if (!IN_NODE && tf.findBackendFactory('webgpu') != null) {
+        // a browser app that imported @tensorflow/tfjs-backend-webgpu itself: its backend as it is
+        await trySetBackend('webgpu');
+        lastNote = 'the webgpu backend the app registered';
+        return;
+      }
       // In 'auto' a software adapter (llvmpipe, lavapipe, SwiftShader) is skipped: wasm is faster.
-      lastAdapter = await loadWebgpu(preference === 'webgpu');
+      try {
+        lastAdapter = await loadWebgpu(preference === 'webgpu');
+      } catch (e) {
+        if (IN_NODE) throw e;
+        throw new Error(`${errorText(e)} (in a bundled app, add import '@tensorflow/tfjs-backend-webgpu' before initBackend)`);
+      }
       try {
         await trySetBackend('webgpu');
       } catch (e) {
@@ -155,6 +209,7 @@ async function attempt(name: Exclude<BackendPreference, 'auto'>, preference: Bac
     case 'tensorflow-gpu':
     case 'tensorflow': {
       const spec = name === 'tensorflow-gpu' ? SPEC.tfjsNodeGpu : SPEC.tfjsNode;
+      if (!IN_NODE) throw new Error(`${spec} runs in Node only`);
       try {
         await dynamicImport(spec);
       } catch (e) {
@@ -166,14 +221,15 @@ async function attempt(name: Exclude<BackendPreference, 'auto'>, preference: Bac
       await trySetBackend('tensorflow');
       return;
     }
+    case 'webgl': {
+      if (IN_NODE) throw new Error('webgl runs in browsers only (Node has no WebGL)');
+      await loadBackendPackage('webgl', SPEC.webgl);
+      await trySetBackend('webgl');
+      return;
+    }
     case 'wasm': {
-      try {
-        await dynamicImport(SPEC.wasm);
-      } catch (e) {
-        throw new Error(`${SPEC.wasm} is not installed: ${errorText(e)}`);
-      }
-      const isNode = typeof process !== 'undefined' && !!process.versions?.node;
-      if (isNode) {
+      await loadBackendPackage('wasm', SPEC.wasm);
+      if (IN_NODE) {
         // The multi-threaded binary needs Web Workers; in Node use the single-threaded SIMD one.
         tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
       }
@@ -187,11 +243,7 @@ async function attempt(name: Exclude<BackendPreference, 'auto'>, preference: Bac
       return;
     }
     case 'cpu': {
-      try {
-        await dynamicImport(SPEC.cpu);
-      } catch (e) {
-        throw new Error(`${SPEC.cpu} is not installed: ${errorText(e)}`);
-      }
+      await loadBackendPackage('cpu', SPEC.cpu);
       await trySetBackend('cpu');
       return;
     }
@@ -213,6 +265,11 @@ let lastAdapter: WebgpuAdapterReport | null = null;
  * An explicit preference tries only that backend and throws if it cannot load, except `'webgpu'`,
  * which falls back to wasm. The report lists every attempt and why it was skipped, and for webgpu
  * the adapter and the device limits it was given (`report.adapter`).
+ * In a browser, `'auto'` tries webgpu, webgl, wasm, then cpu (tfjs-node does not exist there).
+ *
+ * In a bundled browser app, import the backend packages you want (or `@tensorflow/tfjs`, which
+ * brings webgl, cpu and the gradients) before calling it: a bundle cannot load a package named at
+ * run time, and a backend that is registered already is used as it is.
  *
  * On wasm and cpu it then installs the speed-ups of `accelerationInfo` (wasm's shared-memory
  * Identity and blocked Transpose; OpenBLAS for products and convolutions when the optional
@@ -225,6 +282,8 @@ let lastAdapter: WebgpuAdapterReport | null = null;
  * console.log(report.acceleration.summary);   // 'wasm + OpenBLAS (libopenblas.so.0, 2 threads)'
  * const gpu = await initBackend('webgpu'); // Vulkan → OpenGL ES → wasm, saying why at each step
  * if (gpu.adapter) console.log(gpu.adapter.description, gpu.adapter.limits.maxStorageBuffersPerShaderStage);
+ * // in a browser bundle: import '@tensorflow/tfjs'; then
+ * await initBackend('webgl');
  */
 export async function initBackend(preference: BackendPreference = 'auto', opts: InitBackendOptions = {}): Promise<BackendReport> {
   if (!PREFERENCES.includes(preference)) {
@@ -251,6 +310,27 @@ export async function initBackend(preference: BackendPreference = 'auto', opts: 
   }
   const detail = attempts.map((a) => `${a.name}: ${a.reason}`).join('; ');
   throw new Error(`initBackend('${preference}'): no backend could be loaded (${detail})`);
+}
+
+/**
+ * Warns when the active backend is tfjs' plain JavaScript `cpu` backend, which is several times
+ * slower than wasm for training: what `@tensorflow/tfjs` users get unless they install
+ * `@tensorflow/tfjs-backend-wasm` (`initBackend('auto')` falls back to cpu without it). Training
+ * code calls it once before its first step. Returns the warning given, or `null` on any other
+ * backend (nothing is printed then).
+ *
+ * @example
+ * await initBackend('auto');
+ * warnIfSlowBackend({ what: 'sign train' }); // prints nothing on wasm, webgl, webgpu, tensorflow
+ */
+export function warnIfSlowBackend(opts: { what?: string; warn?: (message: string) => void } = {}): string | null {
+  if (tf.getBackend() !== 'cpu') return null;
+  const how = IN_NODE
+    ? "install @tensorflow/tfjs-backend-wasm and call initBackend('wasm') (or 'auto', which prefers it)"
+    : "import '@tensorflow/tfjs-backend-webgl' (or '@tensorflow/tfjs') and call initBackend('webgl')";
+  const message = `${opts.what ?? 'training'} runs on tfjs' plain JavaScript cpu backend, which is several times slower: ${how}`;
+  (opts.warn ?? console.warn)(message);
+  return message;
 }
 
 /** The active tfjs backend name (`tf.getBackend()`), e.g. 'wasm', 'cpu' or 'tensorflow'. */

@@ -48,14 +48,16 @@ export interface LoadCheckpointOptions {
   requireFinite?: boolean;
 }
 
-class CheckpointError extends Error {
+/** An error naming the checkpoint (`checkpoint <source>: …`). */
+export class CheckpointError extends Error {
   constructor(source: string, message: string) {
     super(`checkpoint ${source}: ${message}`);
     this.name = 'CheckpointError';
   }
 }
 
-function checkPlatform(): void {
+/** Refuses big-endian platforms (safetensors is little-endian). */
+export function checkPlatform(): void {
   if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
     throw new Error('checkpoint: big-endian platforms are not supported (safetensors is little-endian)');
   }
@@ -249,7 +251,7 @@ interface PlanEntry {
   end: number;
 }
 
-interface Header {
+export interface Header {
   plan: PlanEntry[];
   metadata: Record<string, unknown>;
   /** The JSON record as stored (for its checksum), when there is one. */
@@ -265,7 +267,7 @@ const MAX_DIM = 2 ** 31 - 1;
  * no overlap, no trailing bytes), the metadata record and the checksums readable. Nothing is
  * allocated from what the header claims.
  */
-function parseHeader(headerBytes: Uint8Array, dataBytes: number, source: string): Header {
+export function parseHeader(headerBytes: Uint8Array, dataBytes: number, source: string): Header {
   let header: unknown;
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(headerBytes));
@@ -359,7 +361,7 @@ function parseHeader(headerBytes: Uint8Array, dataBytes: number, source: string)
  * Verifies the checksums (when the file has them), decodes every tensor's values, checks them
  * when `requireFinite`, and only then creates the tensors: a file refused at any step creates none.
  */
-async function materialize(h: Header, data: Uint8Array, source: string, opts: LoadCheckpointOptions): Promise<Checkpoint> {
+export async function materialize(h: Header, data: Uint8Array, source: string, opts: LoadCheckpointOptions): Promise<Checkpoint> {
   if (h.checksums) {
     const sums = h.checksums;
     const expected = new Set(h.plan.map((p) => p.name));
@@ -407,7 +409,7 @@ async function materialize(h: Header, data: Uint8Array, source: string, opts: Lo
 }
 
 /** Reads the 8-byte header length and checks it against the bytes that follow. */
-function headerLength(prefix: Uint8Array, total: number, source: string): number {
+export function headerLength(prefix: Uint8Array, total: number, source: string): number {
   if (total < 8) {
     throw new CheckpointError(source, `truncated: ${total} bytes, not even the 8-byte safetensors header length`);
   }
@@ -489,97 +491,4 @@ export async function findNonFiniteTensor(tensors: Record<string, tf.Tensor>): P
     if (bad) return { name, ...bad };
   }
   return undefined;
-}
-
-/**
- * Saves named tensors and a JSON metadata record (config, step, seed, ...) as a safetensors file
- * that PyTorch (`safetensors.torch.load_file`) reads. The record is stored as a JSON string under
- * `__metadata__.sign`, with `versions` of @sign/core and tfjs-core added. The write is atomic: a
- * temporary file in the same folder is written, flushed and renamed over `path`.
- *
- * @example
- * await saveCheckpoint('runs/a/step-1000.safetensors', model.stateDict(), { step: 1000, seed: 42, config });
- */
-export async function saveCheckpoint(
-  path: string,
-  tensors: Record<string, tf.Tensor>,
-  metadata: Record<string, unknown> = {},
-): Promise<void> {
-  const fs = await import('node:fs/promises');
-  const chunks = await encodeSafetensors(tensors, metadata, path);
-  const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
-  let fh: Awaited<ReturnType<typeof fs.open>> | null = null;
-  try {
-    fh = await fs.open(tmp, 'w');
-    for (const c of chunks) {
-      let written = 0;
-      while (written < c.byteLength) {
-        const { bytesWritten } = await fh.write(c, written, c.byteLength - written);
-        written += bytesWritten;
-      }
-    }
-    await fh.sync();
-    await fh.close();
-    fh = null;
-    await fs.rename(tmp, path);
-  } catch (e) {
-    if (fh) await fh.close().catch(() => {});
-    await fs.unlink(tmp).catch(() => {});
-    throw new Error(`checkpoint ${path}: could not write: ${(e as Error).message}`);
-  }
-}
-
-/**
- * Loads a safetensors checkpoint: the tensors by name and the JSON metadata record (empty for
- * files written by other tools). A truncated, foreign or corrupt file is refused with an error
- * naming the file, and creates no tensor. The file is checked before anything is allocated from
- * it: a regular file; the header length and the tensors' offsets against the file size (they
- * must cover the data exactly: trailing bytes are refused); then each tensor against its SHA-256
- * checksum (`checksums: 'verified'`; files without checksums load with `checksums: 'absent'`).
- * With `requireFinite`, NaN or ±Infinity in a float tensor is refused, naming the tensor. The
- * caller owns (and disposes) the returned tensors.
- *
- * @example
- * const { tensors, metadata } = await loadCheckpoint('runs/a/step-1000.safetensors');
- * model.loadStateDict(tensors); tf.dispose(Object.values(tensors));
- */
-export async function loadCheckpoint(path: string, opts: LoadCheckpointOptions = {}): Promise<Checkpoint> {
-  checkPlatform();
-  const fs = await import('node:fs/promises');
-  const { constants } = await import('node:fs');
-  let fh: Awaited<ReturnType<typeof fs.open>>;
-  try {
-    // non-blocking, so that opening a FIFO does not wait for a writer (it is then refused below)
-    fh = await fs.open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
-  } catch (e) {
-    throw new CheckpointError(path, `could not read: ${(e as Error).message}`);
-  }
-  try {
-    const read = async (length: number, position: number): Promise<Uint8Array> => {
-      const buf = new Uint8Array(length);
-      let got = 0;
-      while (got < length) {
-        const { bytesRead } = await fh.read(buf, got, length - got, position + got);
-        if (bytesRead === 0) throw new CheckpointError(path, `truncated: the file ended while being read (changed during loading?)`);
-        got += bytesRead;
-      }
-      return buf;
-    };
-    let size: number;
-    let prefix: Uint8Array;
-    try {
-      const st = await fh.stat();
-      if (!st.isFile()) throw new Error(st.isDirectory() ? 'it is a directory, not a file' : 'it is not a regular file');
-      size = st.size;
-      prefix = await read(Math.min(8, size), 0);
-    } catch (e) {
-      if (e instanceof CheckpointError) throw e;
-      throw new CheckpointError(path, `could not read: ${(e as Error).message}`);
-    }
-    const n = headerLength(prefix, size, path);
-    const header = parseHeader(await read(n, 8), size - 8 - n, path);
-    return await materialize(header, await read(size - 8 - n, 8 + n), path, opts);
-  } finally {
-    await fh.close().catch(() => {});
-  }
 }

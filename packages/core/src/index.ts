@@ -1,4 +1,4 @@
-export { initBackend, currentBackend, registerGradients } from './backend';
+export { initBackend, currentBackend, registerGradients, warnIfSlowBackend } from './backend';
 export type { BackendPreference, BackendAttempt, BackendReport, InitBackendOptions } from './backend';
 export { accelerationInfo } from './accel';
 export { defineKernel, runKernel } from './kernels';
@@ -16,9 +16,9 @@ export { maxPool2d, maxPoolOutputLength } from './pool';
 export type { MaxPool2dOptions } from './pool';
 export { fromTorchLayout, loadTorchStateDict } from './torch';
 export type { TorchKeyMapper, TorchLoadReport } from './torch';
+// Files (saveCheckpoint, loadCheckpoint, writeFileAtomic, …) are in '@sign/core/node': this entry
+// imports nothing from Node and runs in browsers.
 export {
-  saveCheckpoint,
-  loadCheckpoint,
   encodeSafetensors,
   decodeSafetensors,
   tensorFromBytes,

@@ -4,6 +4,8 @@ import { open, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
+export { saveCheckpoint, loadCheckpoint } from './checkpoint-files';
+
 /**
  * Writes `data` (text as UTF-8, or bytes) to `path` so that a reader never sees a half-written
  * file: the bytes go to a temporary file in the same folder (created if missing), which is

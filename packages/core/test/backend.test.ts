@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { currentBackend, initBackend } from '../src/index';
+import { currentBackend, initBackend, warnIfSlowBackend } from '../src/index';
 
 describe('initBackend', () => {
   it('auto tries the native backends first, falls back to wasm here, and says why each was skipped', async () => {
@@ -34,5 +34,24 @@ describe('initBackend', () => {
     expect((await initBackend('cpu')).backend).toBe('cpu');
     await expect(initBackend('gpu' as never)).rejects.toThrow(/unknown backend 'gpu'/);
     await expect(initBackend('tensorflow')).rejects.toThrow(/tensorflow: .*tfjs-node/);
+  });
+
+  it("'webgl' is a browser backend: in Node it is refused, saying why", async () => {
+    await expect(initBackend('webgl')).rejects.toThrow("initBackend('webgl'): no backend could be loaded (webgl: webgl runs in browsers only (Node has no WebGL))");
+  });
+});
+
+describe('warnIfSlowBackend', () => {
+  it('warns on the plain cpu backend only, saying what to install', async () => {
+    const got: string[] = [];
+    await initBackend('cpu');
+    const msg = warnIfSlowBackend({ what: 'sign train', warn: (m) => got.push(m) });
+    expect(msg).toBe(
+      "sign train runs on tfjs' plain JavaScript cpu backend, which is several times slower: install @tensorflow/tfjs-backend-wasm and call initBackend('wasm') (or 'auto', which prefers it)",
+    );
+    expect(got).toEqual([msg]);
+    await initBackend('wasm');
+    expect(warnIfSlowBackend({ warn: (m) => got.push(m) })).toBeNull();
+    expect(got.length).toBe(1);
   });
 });

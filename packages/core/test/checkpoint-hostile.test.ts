@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readInChild } from '../../../tooling/fuzz/harness';
-import { CHECKSUMS_KEY, findNonFiniteTensor, initBackend, loadCheckpoint, saveCheckpoint } from '../src/index';
+import { CHECKSUMS_KEY, findNonFiniteTensor, initBackend } from '../src/index';
+import { loadCheckpoint, saveCheckpoint } from '../src/node';
 import { expectNoLeaks } from '../src/testing';
 import { safetensorsBytes } from './fuzz/corpus';
 

@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSyn
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeSafetensors, initBackend, loadCheckpoint, saveCheckpoint, tensorFromBytes, VERSION } from '../src/index';
+import { decodeSafetensors, initBackend, tensorFromBytes, VERSION } from '../src/index';
+import { loadCheckpoint, saveCheckpoint } from '../src/node';
 import { expectNoLeaks } from '../src/testing';
 
 const dir = mkdtempSync(join(tmpdir(), 'sign-core-ckpt-'));

@@ -1,4 +1,4 @@
-import { saveCheckpoint } from '@sign/core';
+import { saveCheckpoint } from '@sign/core/node';
 import { stat, readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';

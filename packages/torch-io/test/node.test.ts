@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, loadCheckpoint } from '@sign/core';
+import { initBackend } from '@sign/core';
+import { loadCheckpoint } from '@sign/core/node';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

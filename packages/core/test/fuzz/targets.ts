@@ -5,7 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
-import { type Checkpoint, decodeSafetensors, findNonFiniteTensor, initBackend, loadCheckpoint } from '../../src/index';
+import { type Checkpoint, decodeSafetensors, findNonFiniteTensor, initBackend } from '../../src/index';
+import { loadCheckpoint } from '../../src/node';
 
 export async function setup(): Promise<void> {
   await initBackend('cpu');
