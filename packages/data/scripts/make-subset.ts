@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readIdxFile, writeIdxFile } from '../src/idx';
+import { readIdxFile, writeIdxFile } from '../src/node/files';
 import { FASHION_MNIST_FILES, DEBIAN_FASHION_MNIST_DIR } from '../src/fashion-mnist';
 import { writeFileAtomic } from '@sign/core/node';
 

@@ -15,10 +15,9 @@ import {
   colorizeLabels,
   drawLegend,
   greyToImage,
-  makeFashionScenes,
-  writePng,
   type SceneLayout,
 } from '../src/index';
+import { makeFashionScenes, writePng } from '../src/node';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const args = process.argv.slice(2);

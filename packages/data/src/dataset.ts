@@ -1,8 +1,19 @@
 import { Rng } from '@sign/core';
-import { DatasetError, IGNORE_INDEX, type DataConfig, type Dataset, type DatasetDefinition, type DatasetSplit } from '@sign/datasets';
+import {
+  DatasetError,
+  IGNORE_INDEX,
+  joinPath,
+  type DataConfig,
+  type Dataset,
+  type DatasetDefinition,
+  type DatasetIo,
+  type DatasetSplit,
+} from '@sign/datasets';
 import { z } from 'zod';
 import { BACKGROUND, FASHION_CLASSES } from './classes';
 import { fashionEmbeddings } from './embeddings';
+import { FASHION_MNIST_FILES, type FashionMnistSplit, fashionMnistSplit } from './fashion-mnist';
+import { decodeIdx } from './idx';
 import { makeFashionScenes, type SceneBatch } from './scenes';
 
 /** The keys of a fashion-scenes `data` section besides the common ones (defaults: the demo's). */
@@ -38,56 +49,102 @@ function sceneSplit(name: string, batch: SceneBatch): DatasetSplit {
   };
 }
 
+/** Options of {@link createFashionScenesDataset}. */
+export interface FashionScenesDatasetOptions {
+  /**
+   * Where the Fashion-MNIST subset shipped with this package is, as `io` paths (a folder in Node,
+   * a URL prefix served to a browser), used when the config names no `fashionMnistDir`; a
+   * function is called on the first open.
+   */
+  subsetDir: string | (() => string);
+}
+
+/** Reads one split through `io`: the gzip'd idx files, or uncompressed ones of the same names. */
+async function readSplit(io: DatasetIo, dir: string, split: 'train' | 'test'): Promise<FashionMnistSplit> {
+  const find = async (name: string): Promise<string> => {
+    const gz = joinPath(dir, name);
+    if (await io.exists(gz)) return gz;
+    const raw = joinPath(dir, name.replace(/\.gz$/, ''));
+    if (await io.exists(raw)) return raw;
+    throw new Error(`Fashion-MNIST file not found: ${gz} (nor ${raw} uncompressed)`);
+  };
+  const imagesPath = await find(FASHION_MNIST_FILES[split].images);
+  const labelsPath = await find(FASHION_MNIST_FILES[split].labels);
+  const images = decodeIdx(await io.readFile(imagesPath), imagesPath);
+  const labels = decodeIdx(await io.readFile(labelsPath), labelsPath);
+  return fashionMnistSplit(images, labels, imagesPath, labelsPath, dir);
+}
+
 /**
- * The fashion-scenes benchmark as a dataset plug-in (`data.type: 'fashion-scenes'`): train and
- * test scenes generated from the experiment seed exactly as the trainer always made them
- * (`makeFashionScenes` with seeds `new Rng(seed).fork('train-scenes' | 'test-scenes').nextUint32()`),
- * so that the demo's numbers do not change. Labels come intact; the data module sets unseen
- * pixels to ignore. Images are grey floats in 0..1 (normalisation: identity); 11 classes,
- * background 0. Not in @sign/datasets' built-in registry (it would make every install carry
- * Fashion-MNIST): register it where it is used.
+ * The fashion-scenes benchmark as a dataset plug-in (`data.type: 'fashion-scenes'`) whose
+ * Fashion-MNIST items are read through the data module's `io` (`readFile`; gzip'd or plain idx
+ * files) from `config.fashionMnistDir`, else from `opts.subsetDir`: browser-safe. In Node use
+ * `fashionScenesDataset` from `@sign/data/node`, made by this function with the package's own
+ * subset folder. Train and test scenes are generated from the experiment seed exactly as the
+ * trainer always made them (`makeFashionScenes` with seeds
+ * `new Rng(seed).fork('train-scenes' | 'test-scenes').nextUint32()`), so that the demo's numbers
+ * do not change. Labels come intact; the data module sets unseen pixels to ignore. Images are
+ * grey floats in 0..1 (normalisation: identity); 11 classes, background 0. Not in
+ * @sign/datasets' built-in registry (it would make every install carry Fashion-MNIST): register it
+ * where it is used.
  *
  * @example
- * import { datasets, createDataModule } from '@sign/datasets';
- * import { nodeIo } from '@sign/datasets/node';
- * datasets.provide('fashion-scenes', fashionScenesDataset);
- * const dm = await createDataModule({ type: 'fashion-scenes', unseen: ['pullover', 'dress', 'sandal'], trainCount: 150, testCount: 40 }, { io: nodeIo, seed: 0 });
+ * import { datasets } from '@sign/datasets';
+ * // a browser app serving the package's assets/fashion-mnist-subset/ at /fashion-mnist/
+ * datasets.provide('fashion-scenes', createFashionScenesDataset({ subsetDir: '/fashion-mnist' }));
  */
-export const fashionScenesDataset: DatasetDefinition<FashionScenesConfig> = {
-  type: 'fashion-scenes',
-  description: 'generated scenes of Fashion-MNIST items (the demo benchmark): 10 item classes + background, grey',
-  schema: fashionScenesSchema,
-  async open(config, { seed }) {
-    const common = { layout: config.layout, size: config.size, unseen: [], ...(config.fashionMnistDir ? { fashionMnistDir: config.fashionMnistDir } : {}) };
-    const root = new Rng(seed);
-    let train: SceneBatch;
-    let test: SceneBatch;
-    try {
-      train = makeFashionScenes({ split: 'train', count: config.trainCount, seed: root.fork('train-scenes').nextUint32(), ...common });
-      test = makeFashionScenes({ split: 'test', count: config.testCount, seed: root.fork('test-scenes').nextUint32(), ...common });
-    } catch (err) {
-      throw new DatasetError([`data: ${(err as Error).message}`]);
+export function createFashionScenesDataset(opts: FashionScenesDatasetOptions): DatasetDefinition<FashionScenesConfig> {
+  const cache = new WeakMap<DatasetIo, Map<string, Promise<FashionMnistSplit>>>();
+  const load = (io: DatasetIo, dir: string, split: 'train' | 'test'): Promise<FashionMnistSplit> => {
+    let byKey = cache.get(io);
+    if (!byKey) cache.set(io, (byKey = new Map()));
+    const key = `${dir}\u0000${split}`;
+    let p = byKey.get(key);
+    if (!p) {
+      p = readSplit(io, dir, split);
+      byKey.set(key, p);
+      p.catch(() => byKey!.delete(key));
     }
-    const splits = { train: sceneSplit('train', train), test: sceneSplit('test', test) };
-    const dataset: Dataset = {
-      meta: {
-        type: 'fashion-scenes',
-        classNames: [...FASHION_CLASSES],
-        background: BACKGROUND,
-        ignoreIndex: IGNORE_INDEX,
-        channels: 1,
-        normalization: { order: 'grey', scale: 1, mean: [0], std: [1] },
-        splits: ['train', 'test'],
-      },
-      split(name) {
-        const s = splits[name as keyof typeof splits];
-        if (!s) throw new Error(`fashion-scenes has no split '${name}'; known: train, test`);
-        return s;
-      },
-      async embeddings() {
-        return fashionEmbeddings(config.embeddings, { includeBackground: true });
-      },
-    };
-    return dataset;
-  },
-};
+    return p;
+  };
+  return {
+    type: 'fashion-scenes',
+    description: 'generated scenes of Fashion-MNIST items (the demo benchmark): 10 item classes + background, grey',
+    schema: fashionScenesSchema,
+    async open(config, { seed, io }) {
+      const dir = config.fashionMnistDir ?? (typeof opts.subsetDir === 'function' ? opts.subsetDir() : opts.subsetDir);
+      const root = new Rng(seed);
+      let train: SceneBatch;
+      let test: SceneBatch;
+      try {
+        const common = { layout: config.layout, size: config.size, unseen: [] };
+        const [trainItems, testItems] = [await load(io, dir, 'train'), await load(io, dir, 'test')];
+        train = makeFashionScenes({ split: 'train', count: config.trainCount, seed: root.fork('train-scenes').nextUint32(), ...common, items: trainItems });
+        test = makeFashionScenes({ split: 'test', count: config.testCount, seed: root.fork('test-scenes').nextUint32(), ...common, items: testItems });
+      } catch (err) {
+        throw new DatasetError([`data: ${(err as Error).message}`]);
+      }
+      const splits = { train: sceneSplit('train', train), test: sceneSplit('test', test) };
+      const dataset: Dataset = {
+        meta: {
+          type: 'fashion-scenes',
+          classNames: [...FASHION_CLASSES],
+          background: BACKGROUND,
+          ignoreIndex: IGNORE_INDEX,
+          channels: 1,
+          normalization: { order: 'grey', scale: 1, mean: [0], std: [1] },
+          splits: ['train', 'test'],
+        },
+        split(name) {
+          const s = splits[name as keyof typeof splits];
+          if (!s) throw new Error(`fashion-scenes has no split '${name}'; known: train, test`);
+          return s;
+        },
+        async embeddings() {
+          return fashionEmbeddings(config.embeddings, { includeBackground: true });
+        },
+      };
+      return dataset;
+    },
+  };
+}

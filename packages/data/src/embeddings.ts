@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { EmbeddingTable, combineSources, l2Normalize } from '@sign/embeddings';
-import { assetsDir } from './assets';
+// bundled into the build (31 KB), so that the table needs no file access (browsers)
+import gloveJson from '../assets/glove-fashion.json';
 import { FASHION_ATTRIBUTES, attributeVector } from './attributes';
 import { FASHION_CLASSES, FASHION_ITEM_CLASSES } from './classes';
 
@@ -27,16 +26,17 @@ interface GloveFile {
 
 let gloveCache: GloveFile | undefined;
 
-/** The committed GloVe table (assets/glove-fashion.json, made by scripts/extract-glove.ts). */
+/**
+ * The committed GloVe table (assets/glove-fashion.json, made by scripts/extract-glove.ts, bundled
+ * into the build), checked once.
+ *
+ * @example
+ * fashionGloveTable().classes['ankle boot'].words; // ['ankle', 'boot']
+ */
 export function fashionGloveTable(): GloveFile {
   if (gloveCache) return gloveCache;
-  const path = join(assetsDir(), 'glove-fashion.json');
-  let obj: GloveFile;
-  try {
-    obj = JSON.parse(readFileSync(path, 'utf8')) as GloveFile;
-  } catch (err) {
-    throw new Error(`${path}: cannot read the GloVe table: ${(err as Error).message}`);
-  }
+  const path = 'assets/glove-fashion.json';
+  const obj = gloveJson as unknown as GloveFile;
   if (obj.format !== 'sign-fashion-glove' || obj.dimension !== 100) {
     throw new Error(`${path}: not a sign-fashion-glove table of dimension 100`);
   }

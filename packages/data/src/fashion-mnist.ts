@@ -1,7 +1,4 @@
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { readIdxFile } from './idx';
-import { subsetDir } from './assets';
+import type { IdxArray } from './idx';
 
 /** Where Debian's package `dataset-fashion-mnist` installs the full set. */
 export const DEBIAN_FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
@@ -23,40 +20,18 @@ export interface FashionMnistSplit {
   width: number;
   /** Indices of the items of each label, `byLabel[l]` for l = 0..9. */
   byLabel: number[][];
-  /** The folder it was read from. */
+  /** Where it was read from (a folder, a URL), for messages. */
   dir: string;
 }
 
-function findFile(dir: string, name: string): string {
-  const gz = join(dir, name);
-  if (existsSync(gz)) return gz;
-  const raw = join(dir, name.replace(/\.gz$/, ''));
-  if (existsSync(raw)) return raw;
-  throw new Error(`Fashion-MNIST file not found: ${gz} (nor ${raw} uncompressed)`);
-}
-
-const cache = new Map<string, FashionMnistSplit>();
-
 /**
- * Reads one split of Fashion-MNIST from `dir` (default: the compact subset shipped with this
- * package). `dir` holds the four files named in {@link FASHION_MNIST_FILES}, gzip'd or not, e.g.
- * `/usr/share/datasets/fashion-mnist` from Debian's `dataset-fashion-mnist`. Results are cached
- * per folder and split. Malformed files give an error naming the file.
+ * Checks decoded idx arrays (images [n, height, width], labels [n] in 0..9) and indexes the items
+ * by label. `imagesName` / `labelsName` (file paths, URLs) are put in the error messages.
  *
  * @example
- * const train = loadFashionMnist('train'); // the shipped subset: 500 items per class
- * train.images.length === train.n * 28 * 28;
+ * const split = fashionMnistSplit(decodeIdx(imageBytes, 'train-images'), decodeIdx(labelBytes, 'train-labels'), 'train-images', 'train-labels', 'assets/');
  */
-export function loadFashionMnist(split: 'train' | 'test', dir?: string): FashionMnistSplit {
-  if (split !== 'train' && split !== 'test') throw new Error(`split must be 'train' or 'test', got '${String(split)}'`);
-  const folder = resolve(dir ?? subsetDir());
-  const key = `${folder}\u0000${split}`;
-  const hit = cache.get(key);
-  if (hit) return hit;
-  const imagesPath = findFile(folder, FASHION_MNIST_FILES[split].images);
-  const labelsPath = findFile(folder, FASHION_MNIST_FILES[split].labels);
-  const images = readIdxFile(imagesPath);
-  const labels = readIdxFile(labelsPath);
+export function fashionMnistSplit(images: IdxArray, labels: IdxArray, imagesPath: string, labelsPath: string, dir: string): FashionMnistSplit {
   if (images.dims.length !== 3) {
     throw new Error(`${imagesPath}: images must have 3 dimensions [n, height, width], got [${images.dims.join(', ')}]`);
   }
@@ -76,7 +51,5 @@ export function loadFashionMnist(split: 'train' | 'test', dir?: string): Fashion
     if (l > 9) throw new Error(`${labelsPath}: label ${l} at index ${i} is outside 0..9`);
     byLabel[l]!.push(i);
   }
-  const out: FashionMnistSplit = { images: images.data, labels: labels.data, n, height, width, byLabel, dir: folder };
-  cache.set(key, out);
-  return out;
+  return { images: images.data, labels: labels.data, n, height, width, byLabel, dir };
 }

@@ -1,5 +1,4 @@
-import { PNG } from 'pngjs';
-import { writeFileAtomic } from '@sign/core/node';
+import { encode } from 'fast-png';
 import { GLYPH_H, GLYPH_W, glyph, textWidth } from './font';
 import { FASHION_CLASSES, IGNORE_INDEX } from './classes';
 
@@ -161,16 +160,16 @@ export function drawLegend(
 }
 
 /**
- * Encodes an image as 8-bit RGBA PNG bytes (through pngjs). Takes any `{ width, height, data }`
- * with RGBA bytes (an `RgbaImage` or a plain raster such as the reference app's).
+ * Encodes an image as 8-bit RGBA PNG bytes (through fast-png: pure JavaScript, also in browsers).
+ * Takes any `{ width, height, data }` with RGBA bytes (an `RgbaImage` or a plain raster such as the
+ * reference app's). `writePng` of `@sign/data/node` writes the file.
+ *
+ * @example
+ * const bytes = encodePng(greyToImage(new Float32Array(64 * 64), 64, 64)); // starts with 0x89 'PNG'
  */
 export function encodePng(img: { readonly width: number; readonly height: number; readonly data: Uint8Array }): Uint8Array {
-  const png = new PNG({ width: img.width, height: img.height });
-  Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength).copy(png.data);
-  return PNG.sync.write(png);
-}
-
-/** Writes an image as a PNG file, atomically (temporary file + rename). */
-export function writePng(path: string, img: RgbaImage): void {
-  writeFileAtomic(path, encodePng(img));
+  if (img.data.length !== img.width * img.height * 4) {
+    throw new Error(`encodePng: ${img.width}×${img.height} RGBA needs ${img.width * img.height * 4} bytes, got ${img.data.length}`);
+  }
+  return encode({ width: img.width, height: img.height, data: img.data, channels: 4, depth: 8 });
 }

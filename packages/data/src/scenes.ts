@@ -1,6 +1,6 @@
 import { Rng } from '@sign/core';
 import { FASHION_CLASSES, DEFAULT_UNSEEN, IGNORE_INDEX, classIds } from './classes';
-import { loadFashionMnist, type FashionMnistSplit } from './fashion-mnist';
+import type { FashionMnistSplit } from './fashion-mnist';
 
 /** A batch of scenes, row-major. */
 export interface SceneBatch {
@@ -28,7 +28,14 @@ export interface FashionScenesOptions {
   size?: number;
   /** Unseen classes (names or ids 1..10); their pixels become 255 in training scenes. Default {@link DEFAULT_UNSEEN}. */
   unseen?: ReadonlyArray<string | number>;
-  /** Folder with the full Fashion-MNIST idx files (e.g. /usr/share/datasets/fashion-mnist). Default: the shipped subset. */
+  /**
+   * The Fashion-MNIST items to draw from: the split named by `split` (`loadFashionMnist` of
+   * `@sign/data/node` reads the shipped subset or a folder; `fashionMnistSplit` makes one from
+   * idx bytes anywhere). Required here; `makeFashionScenes` of `@sign/data/node` reads them
+   * (from `fashionMnistDir`, default the shipped subset) when absent.
+   */
+  items?: FashionMnistSplit;
+  /** `@sign/data/node` only: folder with the full Fashion-MNIST idx files (e.g. /usr/share/datasets/fashion-mnist). Default: the shipped subset. */
   fashionMnistDir?: string;
   /** Inclusive range of items per scene. Default [3, 5]. */
   itemsPerScene?: [number, number];
@@ -214,7 +221,8 @@ function planScene(rng: Rng, data: FashionMnistSplit, layout: SceneLayout, size:
  *
  * @returns images [n, size, size, 1] in 0..1 and labels [n, size, size]
  * @example
- * const train = makeFashionScenes({ split: 'train', count: 8, seed: 1, layout: 'outfit' });
+ * import { loadFashionMnist } from '@sign/data/node';
+ * const train = makeFashionScenes({ split: 'train', count: 8, seed: 1, layout: 'outfit', items: loadFashionMnist('train') });
  * const x = tf.tensor4d(train.images, [train.n, train.height, train.width, 1]);
  */
 export function makeFashionScenes(opts: FashionScenesOptions): SceneBatch {
@@ -228,7 +236,12 @@ export function makeFashionScenesWithItems(opts: FashionScenesOptions): { batch:
 
 function generate(opts: FashionScenesOptions): { batch: SceneBatch; items: PlacedItem[][] } {
   const o = checkOptions(opts);
-  const data = loadFashionMnist(o.split, opts.fashionMnistDir);
+  const data = opts.items;
+  if (!data) {
+    throw new Error(
+      "makeFashionScenes: no Fashion-MNIST items given (options.items): pass loadFashionMnist(split) from '@sign/data/node', or call makeFashionScenes from '@sign/data/node', which reads them",
+    );
+  }
   const { size } = o;
   const px = size * size;
   const images = new Float32Array(o.count * px);

@@ -1,9 +1,12 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { Registry, Rng } from '@sign/core';
 import { createDataModule, datasets, validateDataConfig, type DatasetDefinition } from '@sign/datasets';
 import { nodeIo } from '@sign/datasets/node';
 import { controlEmbeddings } from '@sign/embeddings';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_UNSEEN, FASHION_CLASSES, fashionEmbeddings, fashionScenesDataset, makeFashionScenes } from '../src/index';
+import { DEFAULT_UNSEEN, FASHION_CLASSES, createFashionScenesDataset, fashionEmbeddings } from '../src/index';
+import { fashionScenesDataset, makeFashionScenes, subsetDir } from '../src/node';
 
 datasets.provide('fashion-scenes', fashionScenesDataset);
 
@@ -82,6 +85,42 @@ describe('fashionScenesDataset', () => {
   it('errors name the class or the folder', async () => {
     await expect(createDataModule({ ...data, unseen: ['dres'] }, { io: nodeIo, seed: 0 })).rejects.toThrow(/data\.unseen: unknown class 'dres' \(did you mean 'dress'\?\); valid: t-shirt\/top, trouser/);
     await expect(createDataModule({ ...data, fashionMnistDir: '/nonexistent/fm' }, { io: nodeIo, seed: 0 })).rejects.toThrow(/Fashion-MNIST file not found: \/nonexistent\/fm\//);
+  });
+
+  it('the main entry reads Fashion-MNIST through any io (a browser-like one serving bytes from memory): the same scenes', async () => {
+    const files = new Map<string, Uint8Array>();
+    for (const name of readdirSync(subsetDir())) files.set(`/fm/${name}`, new Uint8Array(readFileSync(join(subsetDir(), name))));
+    const reads: string[] = [];
+    const memoryIo = {
+      ...nodeIo,
+      async exists(path: string) {
+        return files.has(path);
+      },
+      async readFile(path: string) {
+        reads.push(path);
+        const b = files.get(path);
+        if (!b) throw new Error(`${path}: not served`);
+        return b;
+      },
+    };
+    const fromMemory = createFashionScenesDataset({ subsetDir: '/fm' });
+    const a = await fromMemory.open({ ...data, embeddings: 'both' } as never, { io: memoryIo, seed: 3 });
+    const b = await fashionScenesDataset.open({ ...data, embeddings: 'both' } as never, { io: nodeIo, seed: 3 });
+    expect(reads.sort()).toEqual(['/fm/t10k-images-idx3-ubyte.gz', '/fm/t10k-labels-idx1-ubyte.gz', '/fm/train-images-idx3-ubyte.gz', '/fm/train-labels-idx1-ubyte.gz']);
+    for (const split of ['train', 'test']) {
+      for (const i of [0, 5]) {
+        const x = await a.split(split).get(i);
+        const y = await b.split(split).get(i);
+        expect(Array.from(x.image)).toEqual(Array.from(y.image));
+        expect(Array.from(x.label)).toEqual(Array.from(y.label));
+      }
+    }
+    // a second open reads nothing again (cached per io)
+    await fromMemory.open({ ...data, embeddings: 'both' } as never, { io: memoryIo, seed: 4 });
+    expect(reads.length).toBe(4);
+    await expect(fromMemory.open({ ...data, embeddings: 'both' } as never, { io: { ...memoryIo, exists: async () => false }, seed: 0 })).rejects.toThrow(
+      'data: Fashion-MNIST file not found: /fm/train-images-idx3-ubyte.gz (nor /fm/train-images-idx3-ubyte uncompressed)',
+    );
   });
 
   it('is a plug-in: not a built-in of @sign/datasets', () => {

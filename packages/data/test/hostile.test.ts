@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readInChild } from '../../../tooling/fuzz/harness';
-import { MAX_IDX_BYTES, readIdxFile } from '../src/index';
+import { MAX_IDX_BYTES } from '../src/index';
+import { readIdxFile } from '../src/node';
 import { idxBytes } from './fuzz/corpus';
 
 const TARGETS = join(__dirname, 'fuzz', 'targets.ts');

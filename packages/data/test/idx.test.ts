@@ -2,7 +2,8 @@ import { readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { encodeIdx, parseIdx, readIdxFile, writeIdxFile, loadFashionMnist } from '../src/index';
+import { encodeIdx, parseIdx } from '../src/index';
+import { readIdxFile, writeIdxFile, loadFashionMnist } from '../src/node';
 import { tempDir, writeFakeFashionMnist } from './helpers';
 
 describe('idx reader', () => {

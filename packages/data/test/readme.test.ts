@@ -3,7 +3,8 @@ import { resolve } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { markedExample, readmeExample } from '../../../tooling/vitest/readme';
 import { controlEmbeddings } from '@sign/embeddings';
-import { DEFAULT_UNSEEN, fashionEmbeddings, makeFashionScenes, FASHION_ATTRIBUTES, FASHION_CLASSES, attributeVector, CLASS_WORDS } from '../src/index';
+import { DEFAULT_UNSEEN, fashionEmbeddings, FASHION_ATTRIBUTES, FASHION_CLASSES, attributeVector, CLASS_WORDS } from '../src/index';
+import { makeFashionScenes } from '../src/node';
 
 const readme = readFileSync(resolve(__dirname, '..', 'README.md'), 'utf8');
 const firstBlock = readmeExample(resolve(__dirname, '..'));
@@ -30,8 +31,9 @@ function example() {
 
 describe('README', () => {
   it('the example in the README is the code this test runs', () => {
-    const [importLine, importLine2, ...rest] = firstBlock.trimEnd().split('\n');
-    expect(importLine).toBe("import { DEFAULT_UNSEEN, fashionEmbeddings, makeFashionScenes } from '@sign/data';");
+    const [importLine, importLine1, importLine2, ...rest] = firstBlock.trimEnd().split('\n');
+    expect(importLine).toBe("import { DEFAULT_UNSEEN, fashionEmbeddings } from '@sign/data';");
+    expect(importLine1).toBe("import { makeFashionScenes } from '@sign/data/node'; // reads the Fashion-MNIST subset shipped in the package");
     expect(importLine2).toBe("import { controlEmbeddings } from '@sign/embeddings';");
     expect(rest.join('\n').trim()).toBe(markedExample(__filename));
   });

@@ -1,16 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import {
-  DEFAULT_UNSEEN,
-  FASHION_CLASSES,
-  IGNORE_INDEX,
-  makeFashionScenes,
-  makeFashionScenesWithItems,
-  loadFashionMnist,
-  resizeBilinear,
-  type FashionScenesOptions,
-  type SceneBatch,
-} from '../src/index';
+import { DEFAULT_UNSEEN, FASHION_CLASSES, IGNORE_INDEX, resizeBilinear, type FashionScenesOptions, type SceneBatch } from '../src/index';
+import { makeFashionScenes, makeFashionScenesWithItems, loadFashionMnist } from '../src/node';
 import { tempDir, writeFakeFashionMnist } from './helpers';
 
 function sha256(b: SceneBatch): string {

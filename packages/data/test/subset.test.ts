@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FASHION_MNIST_FILES, loadFashionMnist, subsetDir } from '../src/index';
+import { FASHION_MNIST_FILES } from '../src/index';
+import { loadFashionMnist, subsetDir } from '../src/node';
 
 const shared = resolve(__dirname, '../../../../shared/data/fashion-mnist');
 

@@ -14,7 +14,7 @@ import type { DatasetDefinition } from './types';
  *
  * @example
  * import { datasets } from '@sign/datasets';
- * import { fashionScenesDataset } from '@sign/data';
+ * import { fashionScenesDataset } from '@sign/data/node';
  * datasets.provide('fashion-scenes', fashionScenesDataset);
  * datasets.names(); // ['folder', 'pascal-voc12', 'pascal-context', 'coco-stuff164k', 'sign-release', 'fashion-scenes']
  */
