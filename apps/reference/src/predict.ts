@@ -5,7 +5,7 @@
  * predictions.json (which classes were found, and the output files).
  */
 import { basename, extname, join } from 'node:path';
-import { makeFashionScenes } from '@sign/data';
+import { makeFashionScenes } from '@sign/data/node';
 import type { TrainedModel } from '@sign/trainer';
 import { writeFileAtomic } from '@sign/core/node';
 import {

@@ -4,7 +4,7 @@
  * output directory.
  */
 import { join } from 'node:path';
-import { makeFashionScenes } from '@sign/data';
+import { makeFashionScenes } from '@sign/data/node';
 import type { ExperimentConfig, TrainedModel } from '@sign/trainer';
 import { writeFileAtomic } from '@sign/core/node';
 import { encodePng, grayImage, labelImage, legendImage, upscale, type LegendEntry } from './image.js';

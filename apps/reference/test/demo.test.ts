@@ -3,7 +3,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FASHION_CLASSES, makeFashionScenes } from '@sign/data';
+import { FASHION_CLASSES } from '@sign/data';
+import { makeFashionScenes } from '@sign/data/node';
 import { QUICK_CONFIG } from '@sign/trainer';
 import { main } from '../src/cli';
 import { REPORT_KEYS, type Report } from '../src/report';

@@ -1,5 +1,6 @@
 import { Rng } from '@sign/core';
-import { FASHION_CLASSES, fashionEmbeddings, makeFashionScenes, type SceneBatch } from '@sign/data';
+import { FASHION_CLASSES, fashionEmbeddings, type SceneBatch } from '@sign/data';
+import { makeFashionScenes } from '@sign/data/node';
 import { controlEmbeddings } from '@sign/embeddings';
 import type { ExperimentConfig } from './config';
 import type { ClassInfo } from './model';

@@ -4,7 +4,8 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng, currentBackend, initBackend, loadCheckpoint, saveCheckpoint } from '@sign/core';
+import { Rng, currentBackend, initBackend } from '@sign/core';
+import { loadCheckpoint, saveCheckpoint } from '@sign/core/node';
 import type { SceneBatch } from '@sign/data';
 import { ConfusionMatrix, gzs3Metrics, unseenTargets, zslMetrics, type Gzs3Metrics, type ZslMetrics } from '@sign/metrics';
 import { annealedSelfTrainingTargets, topPPseudoLabels } from '@sign/losses';
