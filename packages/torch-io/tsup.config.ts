@@ -7,4 +7,6 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: 'node20',
+  // one copy of the shared code for every entry in the CommonJS build too
+  splitting: true,
 });
