@@ -8,7 +8,8 @@
  * records it in the output (`provenance.skippedWords`).
  */
 import { existsSync, statSync } from 'node:fs';
-import { buildClassEmbeddings, type WordVectorFormat, type WordVectorSource } from '@sign/embeddings';
+import type { WordVectorFormat } from '@sign/embeddings';
+import { buildClassEmbeddings, saveEmbeddingTable, type WordVectorSource } from '@sign/embeddings/node';
 import { parseCommand, required } from './args.js';
 import { EXIT, UsageError } from './errors.js';
 import type { TextSink } from './progress.js';
@@ -89,12 +90,13 @@ export async function embedCommand(argv: string[], io: { stdout: TextSink; stder
   const allowMissing = flags['allow-missing'] === true;
   let table;
   try {
-    table = await buildClassEmbeddings(classes, sources, { unknownWords: allowMissing ? 'skip' : 'error' });
+    // skipped words are reported below, per class
+    table = await buildClassEmbeddings(classes, sources, { allowMissing, onWarning: () => {} });
   } catch (err) {
     const msg = (err as Error).message.replace(/^buildClassEmbeddings: /, '');
     throw new UsageError(`sign embed: ${msg}${/no source has the word/.test(msg) ? ' (--allow-missing leaves such words out)' : ''}`);
   }
-  table.save(out);
+  saveEmbeddingTable(table, out);
   const skipped = (table.provenance.skippedWords ?? {}) as Record<string, string[]>;
   const perSource = ((table.provenance.sources ?? []) as { file: string; missingWords?: Record<string, string[]> }[]).map((s) => ({ file: s.file, missingWords: s.missingWords ?? {} }));
   const summary = { out, classes: table.size, dimension: table.dimension, sources: sources.map((s) => `${s.path} (${s.format})`), skippedWords: skipped, missingPerSource: perSource.filter((s) => Object.keys(s.missingWords).length > 0) };

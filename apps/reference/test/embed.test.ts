@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EmbeddingTable, trainFastTextVectors, writeWord2vecBinary } from '@sign/embeddings';
+import { loadEmbeddingTable, trainFastTextVectors, writeWord2vecBinary } from '@sign/embeddings/node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli';
 import { sink, tempDir } from './helpers';
@@ -29,7 +29,7 @@ describe('sign embed', () => {
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(r.out).toBe(`wrote ${out}: 3 classes × 5 (${w2v} (word2vec-bin) + ${glove} (glove))\n`);
-    const t = EmbeddingTable.load(out);
+    const t = loadEmbeddingTable(out);
     expect(t.classNames).toEqual(['background', 'cat', 'traffic light']);
     const s = Math.SQRT1_2;
     // word2vec first (flag order: word2vec, fasttext, glove). traffic light: w2v mean([2,0],[0,2]) = [1,1] → /√2;
@@ -42,10 +42,16 @@ describe('sign embed', () => {
 
   it('a word no source knows is an error naming it: exit 2, nothing written', async () => {
     const out = join(dir, 'never.json');
-    const r = await run(['--classes', 'cat,zebra crossing', '--glove', glove, '--word2vec', w2v, '--out', out]);
+    const r = await run(['--classes', 'cat,zebra cat,okapi cat', '--glove', glove, '--word2vec', w2v, '--out', out]);
     expect(r.code).toBe(2);
-    expect(r.err).toContain("sign: sign embed: no source has the words 'zebra' (class 'zebra crossing'), 'crossing' (class 'zebra crossing')");
+    expect(r.err).toContain("sign: sign embed: no source has the words 'zebra' (class 'zebra cat'), 'okapi' (class 'okapi cat')");
     expect(r.err).toContain('--allow-missing');
+    expect(existsSync(out)).toBe(false);
+    // a class none of whose words any source has: --allow-missing would not help, so no hint
+    const none = await run(['--classes', 'cat,zebra crossing', '--glove', glove, '--word2vec', w2v, '--out', out]);
+    expect(none.code).toBe(2);
+    expect(none.err).toContain("sign: sign embed: no source has any word of class 'zebra crossing' (words: zebra, crossing)");
+    expect(none.err).not.toContain('--allow-missing');
     expect(existsSync(out)).toBe(false);
   });
 
@@ -54,7 +60,7 @@ describe('sign embed', () => {
     const r = await run(['--classes', 'cat,zebra dog', '--glove', glove, '--out', out, '--allow-missing']);
     expect(r.code).toBe(0);
     expect(r.out).toContain("skipped (no source knows it): 'zebra' in 'zebra dog'");
-    const t = EmbeddingTable.load(out);
+    const t = loadEmbeddingTable(out);
     expect(t.provenance.skippedWords).toEqual({ 'zebra dog': ['zebra'] });
     expect(Array.from(t.vector('zebra dog'))).toEqual([0, 1, 0]); // 'dog' alone
     // a class with no known word at all still fails
@@ -100,7 +106,7 @@ describe('sign embed', () => {
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(r.out).toContain(`${glove} lacks 'lighting' of 'traffic lighting' (averaged over the words it has)`);
-    const t = EmbeddingTable.load(out);
+    const t = loadEmbeddingTable(out);
     expect(t.dimension).toBe(8 + 3);
     expect(t.provenance.skippedWords).toBeUndefined();
     const sources = t.provenance.sources as { format: string; missingWords?: Record<string, string[]> }[];
