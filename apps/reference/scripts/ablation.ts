@@ -175,7 +175,7 @@ async function main(): Promise<number> {
   const machine = `${cpus().length} × ${cpus()[0]?.model?.trim() ?? 'cpu'}, Node ${process.version}`;
   const defaults = demoConfig({});
   const unseenCount = defaults.data.unseen.length;
-  const defaultTemperature = defaults.selfTraining.temperature;
+  const defaultTemperature = defaults.selfTraining.type === 'ast' ? defaults.selfTraining.temperature : undefined;
   /** The config an entry's command produces now (an evaluation: its run's, with its gamma). */
   const expectedFor = (e: Entry): ExperimentConfig => {
     if (e.kind === 'train') return expectedConfig(e.args);

@@ -26,6 +26,8 @@ export const DEMO_OPTIONS: Options = {
   seed: { type: 'string' },
   layout: { type: 'string' },
   generator: { type: 'string' },
+  recipe: { type: 'string' },
+  positional: { type: 'string' },
   'self-training': { type: 'string' },
   backend: { type: 'string' },
   out: { type: 'string' },
@@ -35,6 +37,8 @@ export const DEMO_OPTIONS: Options = {
   embeddings: { type: 'string' },
   calibrate: { type: 'string' },
   temperature: { type: 'string' },
+  'temperature-end': { type: 'string' },
+  'top-p': { type: 'string' },
   supervised: { type: 'boolean' },
   resume: { type: 'boolean' },
 };

@@ -76,13 +76,17 @@ Flags (all optional; no flags = the built-in demo config, about 10 minutes on 2 
   --unseen <a,b,c>                unseen classes (default pullover,dress,sandal)
   --seed <n>                      seed for data, init, dropout, noise (default 0)
   --layout outfit|random          scene layout (default outfit)
-  --generator sign|cagnet|gmmn    feature generator (default sign)
+  --recipe sign|cagnet|zs3net     model recipe (configs/_base_/models/<recipe>.json; default sign)
+  --generator sign|cagnet|gmmn    the same by generator name (gmmn = the zs3net recipe)
+  --positional relative|absolute|none   SIGN's positional encoding (sign recipe only)
   --self-training none|ast|top-p  annealed self-training, CaGNet's top-p, or none (default ast)
   --embeddings glove|attributes|both   class embeddings (default both)
   --control none|random|permuted  replace unseen embeddings by random vectors / permute them
   --control-seed <n>              draw of the random control (default: derived from --seed)
   --calibrate <gamma>             calibrated stacking: subtract gamma from seen scores (default 0)
   --temperature <T>               AST temperature: weights exp(T·(p − p_max)); 0 = all weights 1
+  --temperature-end <T>           anneal the AST temperature linearly to this over self-training
+  --top-p <p>                     CaGNet's top-p (with --self-training top-p; default 2)
   --supervised                    upper bound: unseen classes labelled in training (same metrics split)
   --backend auto|tensorflow-gpu|webgpu|tensorflow|wasm|cpu   (default auto)
   --out <dir>                     output directory (default runs/demo, runs/quick with --quick)
@@ -92,10 +96,11 @@ Flags (all optional; no flags = the built-in demo config, about 10 minutes on 2 
 
 const TRAIN_HELP = `sign train --config <file.json>: train from a config file
 
-The file is a full config, or { "base": "demo" | "quick", ...overrides } (deep-merged onto the
-base; objects merge key by key, arrays and values replace). Unknown keys and wrong types are
-errors that name the key. Flags: --out <dir> (default runs/<config name>), --resume,
---backend <b> (overrides runtime.backend), --json.
+The file is JSON composed from base files ({ "_base_": ["_base_/models/sign.json", …], …overrides },
+paths relative to the file, as apps/reference/configs/), or { "base": "demo" | "quick", ...overrides }
+(deep-merged onto the app's demo or quick config; objects merge key by key, arrays and values
+replace). Unknown keys and wrong types are errors that name the key. Flags: --out <dir> (default
+runs/<config name>), --resume, --backend <b> (overrides runtime.backend), --json.
 `;
 
 const EVAL_HELP = `sign eval --checkpoint <file>: evaluate a checkpoint on its config's test scenes
@@ -302,12 +307,12 @@ async function predictCommand(argv: string[], io: CliIo): Promise<number> {
   await initBackend(backend);
   const model = await loadModel(ckpt);
   try {
-    if (fromTest !== undefined) inputs = [...inputs, ...testInputs(model, fromTest, model.config.seed + 1)];
+    if (fromTest !== undefined) inputs = [...inputs, ...(await testInputs(model, fromTest))];
     mkdirSync(outDir, { recursive: true });
-    const outputs = predictAndWrite(model, inputs, outDir, { calibrate, invert, scale });
+    const outputs = await predictAndWrite(model, inputs, outDir, { calibrate, invert, scale });
     const summary = {
       checkpoint: ckpt,
-      inputSize: model.config.data.size,
+      inputSize: (model.config.data as { size?: number }).size ?? null,
       calibrate: calibrate ?? model.config.eval.calibrate,
       legend: join(outDir, 'legend.png'),
       images: outputs,

@@ -1,89 +1,97 @@
 /**
- * From flags or a JSON file to a validated ExperimentConfig. `sign demo` is DEMO_CONFIG (or
- * QUICK_CONFIG with --quick) plus the flags; `sign train --config f.json` reads a full config or
- * `{ "base": "demo" | "quick", ...overrides }`. Everything is checked before any work starts.
+ * From flags or a JSON file to a validated ExperimentConfig. The app ships its configs in
+ * `configs/` (mmsegmentation's layout: `_base_/{datasets,models,schedules}/*.json` and small
+ * experiment files composed from them). `sign demo` is `configs/demo.json` (or `quick.json` with
+ * --quick) plus the flags; `sign train --config f.json` reads any config file (with `_base_`), or
+ * the older `{ "base": "demo" | "quick", ...overrides }`. Everything is checked before any work
+ * starts: a bad value is a UsageError (exit code 2).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { FASHION_CLASSES } from '@sign/data';
-import { registry as generatorRegistry } from '@sign/generator';
-import {
-  DEMO_CONFIG,
-  QUICK_CONFIG,
-  configJsonSchema,
-  mergeConfig,
-  validateConfig,
-  type ExperimentConfig,
-} from '@sign/trainer';
-import {
-  BACKENDS,
-  CONTROLS,
-  EMBEDDINGS,
-  LAYOUTS,
-  SELF_TRAINING,
-  choice,
-  integer,
-  number,
-  string,
-  type Flags,
-} from './args.js';
+import { ConfigError, composeConfigFile, mergeConfig, parseConfig, type ExperimentConfig } from '@sign/trainer';
+import { BACKENDS, CONTROLS, EMBEDDINGS, LAYOUTS, SELF_TRAINING, choice, integer, number, string, type Flags } from './args.js';
 import { UsageError, listValues } from './errors.js';
 
-export const BASES: Record<string, ExperimentConfig> = { demo: DEMO_CONFIG, quick: QUICK_CONFIG };
+/** The app's config folder (one level above both src/ and dist/). */
+export const CONFIG_DIR = fileURLToPath(new URL('../configs/', import.meta.url));
+
+/** The built-in experiment files by name (`configs/<name>.json`). */
+export function configFile(name: 'demo' | 'quick'): string {
+  return join(CONFIG_DIR, `${name}.json`);
+}
 
 const squash = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, '');
 
-/** The item class names (no background). */
+/** The item class names of fashion-scenes (no background). */
 export function itemClasses(): string[] {
   return FASHION_CLASSES.slice(1);
 }
 
 /**
  * Resolves `--unseen` names (comma-separated; case, spaces, '-', '_' and '/' do not matter:
- * `ankle-boot`, `Ankle_Boot` and `'ankle boot'` are the same) to the canonical class names.
+ * `ankle-boot`, `Ankle_Boot` and `'ankle boot'` are the same) against the dataset's class names.
  */
-export function resolveUnseen(value: string): string[] {
-  const items = itemClasses();
+export function resolveUnseen(value: string, classes: string[] = itemClasses(), background: string | null = 'background'): string[] {
   const names = value
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
-  if (names.length === 0) throw new UsageError(`--unseen: expected class names, comma-separated (valid: ${listValues(items)})`);
+  if (names.length === 0) throw new UsageError(`--unseen: expected class names, comma-separated (valid: ${listValues(classes)})`);
   const out: string[] = [];
   for (const n of names) {
-    const hit = items.find((c) => squash(c) === squash(n));
+    const hit = classes.find((c) => squash(c) === squash(n));
     if (!hit) {
-      const bg = squash(n) === 'background' ? ' (background is always seen)' : '';
-      throw new UsageError(`--unseen: unknown class '${n}'${bg} (valid: ${listValues(items)})`);
+      const bg = background !== null && squash(n) === squash(background) ? ` (${background} is always seen)` : '';
+      throw new UsageError(`--unseen: unknown class '${n}'${bg} (valid: ${listValues(classes)})`);
     }
     if (out.includes(hit)) throw new UsageError(`--unseen: class '${hit}' is listed twice`);
     out.push(hit);
   }
-  if (out.length >= items.length) throw new UsageError(`--unseen: at least one item class must stay seen`);
+  if (out.length >= classes.length) throw new UsageError(`--unseen: at least one class must stay seen`);
   return out;
 }
 
-export function generatorNames(): string[] {
-  return generatorRegistry.names();
+/** The recipes the app has a base model file for (`configs/_base_/models/<type>.json`). */
+export function recipeNames(): string[] {
+  return readdirSync(join(CONFIG_DIR, '_base_', 'models'))
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -5))
+    .sort((a, b) => ['sign', 'cagnet', 'zs3net'].indexOf(a) - ['sign', 'cagnet', 'zs3net'].indexOf(b));
 }
 
-function checked(config: unknown, source: string): ExperimentConfig {
-  const { config: ok, errors } = validateConfig(config);
-  if (!ok) {
-    throw new UsageError(`${source}: invalid config\n${errors.map((e) => `  - ${e}`).join('\n')}`);
+/** `--generator` (the old flag) names: each selects a recipe. */
+export const GENERATOR_RECIPES: Record<string, string> = { sign: 'sign', cagnet: 'cagnet', gmmn: 'zs3net' };
+
+/** The `model` section of the app's base file for a recipe. */
+export function recipeModel(type: string): Record<string, unknown> {
+  const file = join(CONFIG_DIR, '_base_', 'models', `${type}.json`);
+  if (!existsSync(file)) throw new UsageError(`--recipe: unknown recipe '${type}' (valid: ${listValues(recipeNames())})`);
+  return composeConfigFile(file).model as Record<string, unknown>;
+}
+
+/** Validates, turning config errors into a UsageError that names `source`. */
+export function checked(raw: unknown, source: string): ExperimentConfig {
+  try {
+    return parseConfig(raw, source);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new UsageError(err.message);
+    throw err;
   }
-  return ok;
 }
 
-/**
- * What `--generator <name>` sets besides the name. 'sign' and 'cagnet' share one architecture and
- * keep the base config's widths (a like-for-like comparison); ZS3Net's GMMN has a single hidden
- * layer of 256 units (METHOD §6), which the base config's widths for the latent MLP do not fit.
- */
-const GENERATOR_FLAG_WIDTHS: Record<string, { hidden?: number[] }> = { gmmn: { hidden: [256] } };
+/** The self-training keys a `--self-training` value starts from. */
+const SELF_TRAINING_DEFAULTS: Record<string, Record<string, unknown>> = {
+  none: { type: 'none' },
+  ast: { type: 'ast', temperature: 0 },
+  'top-p': { type: 'top-p', topP: 2 },
+};
 
 /** The config of `sign demo` with its flags applied (validated). */
 export function demoConfig(flags: Flags): ExperimentConfig {
-  const overrides: Record<string, any> = { data: {}, model: {}, selfTraining: {}, eval: {}, runtime: {} };
+  const base = composeConfigFile(configFile(flags.quick ? 'quick' : 'demo'));
+  const overrides: Record<string, any> = { data: {}, eval: {}, runtime: {} };
   const unseen = string(flags, 'unseen');
   if (unseen !== undefined) overrides.data.unseen = resolveUnseen(unseen);
   const seed = integer(flags, 'seed', { min: 0 });
@@ -91,13 +99,23 @@ export function demoConfig(flags: Flags): ExperimentConfig {
   const layout = choice(flags, 'layout', LAYOUTS);
   if (layout) overrides.data.layout = layout;
   const generator = string(flags, 'generator');
+  const recipe = string(flags, 'recipe');
+  if (generator !== undefined && recipe !== undefined) throw new UsageError('--generator and --recipe: give one of them (--generator gmmn is --recipe zs3net)');
   if (generator !== undefined) {
-    const names = generatorNames();
-    if (!names.includes(generator)) throw new UsageError(`--generator: unknown generator '${generator}' (valid: ${listValues(names)})`);
-    overrides.model.generator = { name: generator, ...GENERATOR_FLAG_WIDTHS[generator] };
+    const valid = Object.keys(GENERATOR_RECIPES);
+    if (!valid.includes(generator)) throw new UsageError(`--generator: unknown generator '${generator}' (valid: ${listValues(valid)}; or --recipe ${recipeNames().join('|')})`);
+    overrides.model = { _delete_: true, ...recipeModel(GENERATOR_RECIPES[generator]) };
+  }
+  if (recipe !== undefined) overrides.model = { _delete_: true, ...recipeModel(recipe) };
+  const positional = string(flags, 'positional');
+  if (positional !== undefined) {
+    const type = ((overrides.model ?? base.model) as { type: string }).type;
+    if (type !== 'sign') throw new UsageError(`--positional: only the sign recipe has a positional encoding (this run: ${type})`);
+    choice(flags, 'positional', ['relative', 'absolute', 'none'] as const);
+    overrides.model = mergeConfig(overrides.model ?? {}, { sim: { positional } });
   }
   const st = choice(flags, 'self-training', SELF_TRAINING);
-  if (st) overrides.selfTraining.mode = st;
+  if (st) overrides.selfTraining = { _delete_: true, ...SELF_TRAINING_DEFAULTS[st] };
   const backend = choice(flags, 'backend', BACKENDS);
   if (backend) overrides.runtime.backend = backend;
   const control = choice(flags, 'control', CONTROLS);
@@ -112,39 +130,45 @@ export function demoConfig(flags: Flags): ExperimentConfig {
   const calibrate = number(flags, 'calibrate');
   if (calibrate !== undefined) overrides.eval.calibrate = calibrate;
   const temperature = number(flags, 'temperature');
+  const stType = st ?? (base.selfTraining as { type: string }).type;
   if (temperature !== undefined) {
     if (!(temperature >= 0)) throw new UsageError(`--temperature: must be a number >= 0, got ${temperature}`);
-    if ((st ?? 'ast') !== 'ast') throw new UsageError(`--temperature: only meaningful with --self-training ast`);
-    overrides.selfTraining.temperature = temperature;
+    if (stType !== 'ast') throw new UsageError(`--temperature: only meaningful with --self-training ast`);
+    overrides.selfTraining = mergeConfig(overrides.selfTraining ?? {}, { temperature });
+  }
+  const temperatureEnd = number(flags, 'temperature-end');
+  if (temperatureEnd !== undefined) {
+    if (!(temperatureEnd >= 0)) throw new UsageError(`--temperature-end: must be a number >= 0, got ${temperatureEnd}`);
+    if (stType !== 'ast') throw new UsageError(`--temperature-end: only meaningful with --self-training ast`);
+    overrides.selfTraining = mergeConfig(overrides.selfTraining ?? {}, { temperatureEnd });
+  }
+  const topP = number(flags, 'top-p');
+  if (topP !== undefined) {
+    if (stType !== 'top-p') throw new UsageError(`--top-p: only meaningful with --self-training top-p`);
+    overrides.selfTraining = mergeConfig(overrides.selfTraining ?? {}, { topP });
   }
   if (flags.supervised) overrides.data.supervised = true;
-  const base = flags.quick ? QUICK_CONFIG : DEMO_CONFIG;
-  const merged = mergeConfig(base, overrides);
-  return checked(merged, 'sign demo');
+  return checked(mergeConfig(base, overrides), 'sign demo');
 }
 
 /**
- * Reads a config file: JSON, either a full ExperimentConfig or `{ "base": "demo"|"quick",
- * ...overrides }` (deep-merged onto the base: objects key by key, arrays and values replace).
+ * Reads a config file: JSON composed from its `_base_` files (paths relative to the file), or
+ * the older `{ "base": "demo" | "quick", ...overrides }` (deep-merged onto the app's demo or quick
+ * config). `overrides` (from flags) are merged last.
  */
-export function loadConfigFile(path: string): ExperimentConfig {
-  let text: string;
+export function loadConfigFile(path: string, overrides: Record<string, unknown> = {}): ExperimentConfig {
+  let raw: Record<string, unknown>;
   try {
-    text = readFileSync(path, 'utf8');
+    raw = composeConfigFile(path);
   } catch (err) {
-    throw new UsageError(`--config: cannot read ${path}: ${(err as Error).message}`);
+    if (err instanceof ConfigError) throw new UsageError(err.message);
+    throw err;
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(`${path}: not valid JSON (${(err as Error).message})`);
+  const { base, ...rest } = raw;
+  if (base !== undefined) {
+    if (typeof base !== 'string' || !['demo', 'quick'].includes(base))
+      throw new UsageError(`${path}: base: unknown base config '${String(base)}' (valid: ${listValues(['demo', 'quick'])})`);
+    raw = mergeConfig(composeConfigFile(configFile(base as 'demo' | 'quick')), rest);
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UsageError(`${path}: expected a JSON object`);
-  const { base, ...rest } = raw as Record<string, unknown>;
-  if (base === undefined) return checked(rest, path);
-  if (typeof base !== 'string' || !(base in BASES)) {
-    throw new UsageError(`${path}: base: unknown base config '${String(base)}' (valid: ${listValues(Object.keys(BASES))})`);
-  }
-  return checked(mergeConfig(BASES[base], rest), path);
+  return checked(mergeConfig(raw, overrides), path);
 }

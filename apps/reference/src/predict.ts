@@ -5,8 +5,7 @@
  * predictions.json (which classes were found, and the output files).
  */
 import { basename, extname, join } from 'node:path';
-import { makeFashionScenes } from '@sign/data/node';
-import type { TrainedModel } from '@sign/trainer';
+import { createDataModule, type TrainedModel } from '@sign/trainer';
 import { writeFileAtomic } from '@sign/core/node';
 import {
   borderMean,
@@ -70,36 +69,36 @@ export function readInputs(paths: string[]): PredictInput[] {
   });
 }
 
-/** `count` generated test scenes (the checkpoint's layout, size and split). */
-export function testInputs(model: TrainedModel, count: number, seed: number): PredictInput[] {
-  const c = model.config;
-  const scenes = makeFashionScenes({
-    split: 'test',
-    count,
-    seed,
-    layout: c.data.layout,
-    size: c.data.size,
-    unseen: c.data.unseen,
-    ...(c.data.fashionMnistDir ? { fashionMnistDir: c.data.fashionMnistDir } : {}),
-  });
-  const px = scenes.height * scenes.width;
-  return Array.from({ length: scenes.n }, (_, i) => ({
-    name: `test-${String(i).padStart(3, '0')}`,
-    source: `fashion-scenes test scene ${i} (seed ${seed})`,
-    gray: scenes.images.slice(i * px, (i + 1) * px),
-    width: scenes.width,
-    height: scenes.height,
-    truth: scenes.labels.slice(i * px, (i + 1) * px),
-  }));
+/** The first `count` test samples of the checkpoint's data (with their ground truth). */
+export async function testInputs(model: TrainedModel, count: number): Promise<PredictInput[]> {
+  const data = await createDataModule(model.config.data, model.config.seed);
+  const out: PredictInput[] = [];
+  try {
+    for await (const s of data.testSamples()) {
+      if (out.length >= count) break;
+      const i = out.length;
+      out.push({
+        name: `test-${String(i).padStart(3, '0')}`,
+        source: `${model.dataset.type} test sample ${s.id}`,
+        gray: Float32Array.from(s.image),
+        width: s.width,
+        height: s.height,
+        truth: Uint8Array.from(s.label),
+      });
+    }
+  } finally {
+    data.dispose();
+  }
+  return out;
 }
 
-export function predictAndWrite(
+export async function predictAndWrite(
   model: TrainedModel,
   inputs: PredictInput[],
   outDir: string,
   opts: { calibrate?: number; invert?: InvertMode; scale?: number } = {},
-): PredictOutput[] {
-  const size = model.config.data.size;
+): Promise<PredictOutput[]> {
+  const size = (model.config.data as { size?: number }).size ?? 64;
   const invert = opts.invert ?? 'auto';
   const batch = new Float32Array(inputs.length * size * size);
   const inverted: boolean[] = [];
@@ -109,8 +108,8 @@ export function predictAndWrite(
     const g = inv ? inp.gray.map((v) => 1 - v) : inp.gray;
     batch.set(resizeGray(g, inp.width, inp.height, size, size), i * size * size);
   });
-  const pred = model.predict(
-    { images: batch, labels: new Uint8Array(batch.length), n: inputs.length, height: size, width: size },
+  const pred = await model.predict(
+    { images: batch, n: inputs.length, height: size, width: size },
     { calibrate: opts.calibrate ?? model.config.eval.calibrate },
   );
   const unseen = model.config.data.unseen;

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend, type BackendReport } from '@sign/core';
-import { loadModel, runExperiment, type ExperimentConfig, type RunResult } from '@sign/trainer';
+import { loadModel, runExperiment, totalSteps, type ExperimentConfig, type RunResult } from '@sign/trainer';
 import { EXIT, UsageError } from './errors.js';
 import { writeFileAtomic } from '@sign/core/node';
 import type { Reporter, TextSink } from './progress.js';
@@ -115,14 +115,11 @@ export async function trainAndReport(req: TrainRequest, io: RunIo, reporter: Rep
     );
   saveState(0);
 
-  const total =
-    config.schedule.step1Iters +
-    config.schedule.transferIters +
-    (config.selfTraining.mode === 'none' ? 0 : config.schedule.selfTrainingIters);
+  const total = totalSteps(config);
+  const control = (config.data as { control?: string }).control;
   reporter.log(
-    `${config.name}: fashion-scenes (${config.data.layout}, ${config.data.size}px, ${config.data.trainCount} train / ${config.data.testCount} test), ` +
-      `unseen ${config.data.unseen.join(', ')} · generator ${config.model.generator.name} · self-training ${config.selfTraining.mode} · ` +
-      `embeddings ${config.data.embeddings}${config.data.control !== 'none' ? ` · control ${config.data.control}` : ''} · seed ${config.seed} · ` +
+    `${config.name}: ${config.data.type}, unseen ${config.data.unseen.join(', ')} · recipe ${config.model.type} · ` +
+      `self-training ${config.selfTraining.type}${control && control !== 'none' ? ` · control ${control}` : ''} · seed ${config.seed} · ` +
       `${total} steps${resuming ? ' · resuming' : ''} → ${outDir}`,
   );
 
@@ -155,12 +152,14 @@ export async function trainAndReport(req: TrainRequest, io: RunIo, reporter: Rep
       resume: req.resume,
       signal: ac.signal,
       skipBackendInit: true,
-      callbacks: {
-        onStep: (e) => reporter.step(e),
-        onEval: (e) => reporter.evaluation(e),
-        onLog: (m) => reporter.log(m),
-        onCheckpoint: (p) => reporter.checkpoint(p),
-      },
+      callbacks: [
+        {
+          onStepEnd: (_s, e) => reporter.step(e),
+          onEvaluation: (e) => reporter.evaluation(e),
+          onLog: (m) => reporter.log(m),
+          onCheckpoint: (p) => reporter.checkpoint(p),
+        },
+      ],
     });
   } catch (err) {
     reporter.finish();
@@ -188,7 +187,7 @@ export async function trainAndReport(req: TrainRequest, io: RunIo, reporter: Rep
   try {
     const model = await loadModel(result.checkpoint);
     try {
-      ({ samples, legend } = writeSamples(model, config, outDir, { count: 4 }));
+      ({ samples, legend } = await writeSamples(model, config, outDir, { count: 4 }));
     } finally {
       model.dispose();
     }

@@ -4,8 +4,8 @@
  * output directory.
  */
 import { join } from 'node:path';
-import { makeFashionScenes } from '@sign/data/node';
-import type { ExperimentConfig, TrainedModel } from '@sign/trainer';
+import type { Sample } from '@sign/datasets';
+import { createDataModule, type ExperimentConfig, type TrainedModel } from '@sign/trainer';
 import { writeFileAtomic } from '@sign/core/node';
 import { encodePng, grayImage, labelImage, legendImage, upscale, type LegendEntry } from './image.js';
 import type { ReportImage, ReportSample } from './report.js';
@@ -20,37 +20,39 @@ export function displayScale(size: number): number {
   return Math.max(1, Math.round(192 / size));
 }
 
-export function writeSamples(
+export async function writeSamples(
   model: TrainedModel,
   config: ExperimentConfig,
   outDir: string,
   opts: { count?: number; calibrate?: number } = {},
-): { samples: ReportSample[]; legend: ReportImage } {
+): Promise<{ samples: ReportSample[]; legend: ReportImage }> {
   const count = opts.count ?? 4;
-  const size = config.data.size;
-  const scenes = makeFashionScenes({
-    split: 'test',
-    count,
-    seed: config.seed,
-    layout: config.data.layout,
-    size,
-    unseen: config.data.unseen,
-    ...(config.data.fashionMnistDir ? { fashionMnistDir: config.data.fashionMnistDir } : {}),
-  });
-  const { height: h, width: w } = scenes;
-  const pred = model.predict(scenes, { calibrate: opts.calibrate ?? config.eval.calibrate });
-  const k = displayScale(size);
+  const data = await createDataModule(config.data, config.seed);
+  const scenes: Sample[] = [];
+  try {
+    for await (const s of data.testSamples()) {
+      if (scenes.length >= count) break;
+      scenes.push(s);
+    }
+  } finally {
+    data.dispose();
+  }
   const samples: ReportSample[] = [];
-  for (let i = 0; i < scenes.n; i++) {
-    const px = h * w;
+  let width = 0;
+  let k = 1;
+  for (const [i, scene] of scenes.entries()) {
+    const { height: h, width: w } = scene;
+    const pred = await model.predict({ images: Float32Array.from(scene.image), n: 1, height: h, width: w, channels: scene.channels }, { calibrate: opts.calibrate ?? config.eval.calibrate });
+    k = displayScale(Math.max(w, h));
+    width = Math.max(width, w * k);
     const files = {
       image: `sample-${i}-image.png`,
       truth: `sample-${i}-truth.png`,
       prediction: `sample-${i}-prediction.png`,
     };
-    writeFileAtomic(join(outDir, files.image), encodePng(upscale(grayImage(scenes.images.subarray(i * px, (i + 1) * px), w, h), k)));
-    writeFileAtomic(join(outDir, files.truth), encodePng(upscale(labelImage(scenes.labels.subarray(i * px, (i + 1) * px), w, h), k)));
-    writeFileAtomic(join(outDir, files.prediction), encodePng(upscale(labelImage(pred.labels.subarray(i * px, (i + 1) * px), w, h), k)));
+    writeFileAtomic(join(outDir, files.image), encodePng(upscale(grayImage(scene.image, w, h), k)));
+    writeFileAtomic(join(outDir, files.truth), encodePng(upscale(labelImage(scene.label, w, h), k)));
+    writeFileAtomic(join(outDir, files.prediction), encodePng(upscale(labelImage(pred.labels, w, h), k)));
     samples.push({
       image: { file: files.image, alt: `test scene ${i}` },
       truth: { file: files.truth, alt: `ground truth ${i}` },
@@ -58,6 +60,6 @@ export function writeSamples(
     });
   }
   const legendFile = 'legend.png';
-  writeFileAtomic(join(outDir, legendFile), encodePng(legendImage(legendEntries(model.classNames, config.data.unseen), 3 * w * k + 8)));
+  writeFileAtomic(join(outDir, legendFile), encodePng(legendImage(legendEntries(model.classNames, config.data.unseen), 3 * width + 8)));
   return { samples, legend: { file: legendFile, alt: 'legend: class colours' } };
 }

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FASHION_CLASSES } from '@sign/data';
 import { makeFashionScenes } from '@sign/data/node';
-import { QUICK_CONFIG } from '@sign/trainer';
+import type { ExperimentConfig } from '@sign/trainer';
+import { configFile, loadConfigFile } from '../src/configs';
 import { main } from '../src/cli';
 import { REPORT_KEYS, type Report } from '../src/report';
 import { blank, encodePng, readPng, resizeGray } from '../src/image';
@@ -71,15 +72,15 @@ describe('sign demo --quick', () => {
     expect(['wasm', 'cpu', 'tensorflow']).toContain(r.backend);
     expect(r.seconds).toBeGreaterThan(0);
     expect(r.seconds).toBeLessThanOrEqual(seconds + 1);
-    const c = r.config as typeof QUICK_CONFIG;
+    const c = r.config as ExperimentConfig & { data: Record<string, unknown> };
     expect(c.seed).toBe(3);
     expect(c.data.unseen).toEqual(unseen);
     expect(c.data.layout).toBe('outfit');
-    expect(c.model.generator.name).toBe('sign');
-    expect(c.selfTraining.mode).toBe('ast');
+    expect(c.model.type).toBe('sign');
+    expect(c.selfTraining.type).toBe('ast');
     expect(c.data.embeddings).toBe('both');
     expect(c.eval.calibrate).toBe(0);
-    expect(c.schedule).toEqual(QUICK_CONFIG.schedule);
+    expect(c.schedule).toEqual(loadConfigFile(configFile('quick')).schedule);
   });
 
   it('report.md holds the table and prediction images next to their ground truth, and the PNGs exist', () => {
@@ -129,7 +130,7 @@ describe('sign demo --quick', () => {
     expect(JSON.parse(readFileSync(join(dir, 'eval-0', 'zsl.json'), 'utf8'))).toEqual(zDemo);
     // a huge γ pushes every pixel to an unseen class: no seen class is ever predicted
     const big = await runEval('1000', join(dir, 'eval-1000'));
-    expect((big.config as typeof QUICK_CONFIG).eval.calibrate).toBe(1000);
+    expect((big.config as ExperimentConfig).eval.calibrate).toBe(1000);
     expect(big.mIoUSeen).toBe(0);
     expect(big.hIoU).toBe(0);
     const written = JSON.parse(readFileSync(join(dir, 'eval-1000', 'report.json'), 'utf8'));

@@ -58,10 +58,10 @@ describe('sign: errors fail fast, name the problem, leave no report', () => {
     expect(existsSync(out)).toBe(false);
 
     const cfg = join(dir, 'gen.json');
-    writeFileSync(cfg, JSON.stringify({ base: 'quick', model: { generator: { name: 'stylegan' } } }));
+    writeFileSync(cfg, JSON.stringify({ base: 'quick', model: { type: 'stylegan' } }));
     const r2 = await run(['train', '--config', cfg, '--out', out]);
     expect(r2.code).toBe(2);
-    expect(r2.stderr).toMatch(/model\.generator\.name: unknown generator 'stylegan'/);
+    expect(r2.stderr).toContain("model.type: unknown recipe 'stylegan'; known: sign, cagnet, zs3net");
     expect(existsSync(out)).toBe(false);
   });
 

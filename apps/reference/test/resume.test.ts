@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { QUICK_CONFIG } from '@sign/trainer';
+import { configFile, loadConfigFile } from '../src/configs';
 import { main } from '../src/cli';
 import { sink, tempDir } from './helpers';
 
@@ -107,7 +107,7 @@ describe('interrupt and --resume', () => {
     const out = join(dir, 'run');
     // A run directory whose run.json records another config (as a started run leaves it).
     mkdirSync(out, { recursive: true });
-    writeFileSync(join(out, 'run.json'), JSON.stringify({ config: { ...QUICK_CONFIG, name: 'x', seed: 2 }, command: 'sign', elapsedBefore: 0 }));
+    writeFileSync(join(out, 'run.json'), JSON.stringify({ config: { ...loadConfigFile(configFile('quick')), name: 'x', seed: 2 }, command: 'sign', elapsedBefore: 0 }));
     const e = sink();
     const code = await main(['train', '--config', cfgA, '--out', out, '--resume'], { stdout: sink(), stderr: e, handleSignals: false });
     expect(code).toBe(2);

@@ -2,8 +2,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
-import { DEMO_CONFIG, QUICK_CONFIG } from '@sign/trainer';
-import { demoConfig, loadConfigFile, resolveUnseen } from '../src/configs';
+import { configFile, demoConfig, loadConfigFile, recipeNames, resolveUnseen } from '../src/configs';
+
+const DEMO_CONFIG = loadConfigFile(configFile('demo'));
+const QUICK_CONFIG = loadConfigFile(configFile('quick'));
 import { UsageError } from '../src/errors';
 import {
   decodePng,
@@ -178,8 +180,8 @@ describe('configs from flags and files', () => {
     expect(c.data.unseen).toEqual(['coat', 'bag', 'sneaker']);
     expect(c.seed).toBe(7);
     expect(c.data.layout).toBe('random');
-    expect(c.model.generator.name).toBe('gmmn');
-    expect(c.selfTraining.mode).toBe('top-p');
+    expect(c.model.type).toBe('zs3net');
+    expect(c.selfTraining).toEqual({ type: 'top-p', topP: 2, rule: 'rank' });
     expect(c.runtime.backend).toBe('cpu');
     expect(c.data.control).toBe('random');
     expect(c.data.controlSeed).toBe(3);
@@ -195,17 +197,30 @@ describe('configs from flags and files', () => {
   });
 
   it('--temperature sets the AST temperature; it needs AST and a number >= 0', () => {
-    expect(demoConfig({ temperature: '2.5' }).selfTraining.temperature).toBe(2.5);
-    expect(demoConfig({ temperature: '0', 'self-training': 'ast' }).selfTraining.temperature).toBe(0);
+    expect(demoConfig({ temperature: '2.5' }).selfTraining).toEqual({ type: 'ast', temperature: 2.5 });
+    expect(demoConfig({ temperature: '0', 'self-training': 'ast', 'temperature-end': '5' }).selfTraining).toEqual({ type: 'ast', temperature: 0, temperatureEnd: 5 });
+    expect(demoConfig({ 'self-training': 'top-p', 'top-p': '3' }).selfTraining).toEqual({ type: 'top-p', topP: 3, rule: 'rank' });
+    expect(() => demoConfig({ 'top-p': '3' })).toThrow(/--top-p: only meaningful with --self-training top-p/);
     expect(() => demoConfig({ temperature: '-1' })).toThrow(/--temperature: must be a number >= 0, got -1/);
     expect(() => demoConfig({ temperature: '1', 'self-training': 'top-p' })).toThrow(/--temperature: only meaningful with --self-training ast/);
     expect(() => demoConfig({ temperature: 'hot' })).toThrow(/--temperature: expected a number/);
   });
 
-  it('--generator keeps the MLP widths for sign/cagnet; gmmn gets ZS3Net\'s single hidden layer', () => {
-    expect(demoConfig({ generator: 'cagnet' }).model.generator).toEqual({ ...DEMO_CONFIG.model.generator, name: 'cagnet' });
-    expect(demoConfig({ generator: 'sign' }).model.generator).toEqual(DEMO_CONFIG.model.generator);
-    expect(demoConfig({ generator: 'gmmn' }).model.generator.hidden).toEqual([256]);
+  it('--recipe (or --generator) picks the base model file; sign/cagnet keep the MLP widths, zs3net has ZS3Net\'s single hidden layer', () => {
+    expect(recipeNames()).toEqual(['sign', 'cagnet', 'zs3net']);
+    const cagnet = demoConfig({ generator: 'cagnet' });
+    expect(cagnet.model.type).toBe('cagnet');
+    expect(cagnet.model.generator).toEqual(DEMO_CONFIG.model.generator);
+    expect(demoConfig({ recipe: 'cagnet' })).toEqual(cagnet);
+    expect(demoConfig({ generator: 'sign' })).toEqual(DEMO_CONFIG);
+    const zs = demoConfig({ generator: 'gmmn' });
+    expect(zs.model.type).toBe('zs3net');
+    expect(zs.model.generator).toEqual({ hidden: [256], dropout: [0.5] });
+    expect(demoConfig({ recipe: 'zs3net' })).toEqual(zs);
+    expect(demoConfig({ positional: 'absolute' }).model).toMatchObject({ type: 'sign', sim: { positional: 'absolute' } });
+    expect(() => demoConfig({ recipe: 'zs3net', positional: 'none' })).toThrow(/--positional: only the sign recipe/);
+    expect(() => demoConfig({ recipe: 'cagnet', generator: 'gmmn' })).toThrow(/give one of them/);
+    expect(() => demoConfig({ recipe: 'deeplab' })).toThrow(/--recipe: unknown recipe 'deeplab' \(valid: 'sign', 'cagnet' or 'zs3net'\)/);
   });
 
   it('rejects bad flag values naming the flag and the valid values', () => {

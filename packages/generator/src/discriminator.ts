@@ -12,6 +12,11 @@ export interface DiscriminatorConfig {
   numClasses: number;
   /** dropout after the shared layer; default 0.5 */
   dropout?: number;
+  /**
+   * Whether D has its GAN head (default true). ZS3Net's classifier has none (it is trained
+   * without an adversarial term): then `gan` is null and there are no `gan.*` parameters.
+   */
+  ganHead?: boolean;
 }
 
 /** Options of {@link Discriminator.apply}. */
@@ -25,7 +30,7 @@ export interface DiscriminatorApplyOptions {
  * featureDim → hidden with ReLU and dropout, then a GAN head (1 channel, sigmoid) and the
  * classifier head (numClasses logits). C is what segments at test time.
  *
- * Parameters: `shared.kernel`, `shared.bias`, `gan.kernel`, `gan.bias`, `classifier.kernel`,
+ * Parameters: `shared.kernel`, `shared.bias`, `gan.kernel`, `gan.bias` (unless `ganHead: false`), `classifier.kernel`,
  * `classifier.bias`.
  *
  * @example
@@ -37,8 +42,10 @@ export class Discriminator extends Module {
   readonly hidden: number;
   readonly numClasses: number;
   readonly dropoutRate: number;
+  /** Whether the GAN head exists (see {@link DiscriminatorConfig.ganHead}). */
+  readonly hasGanHead: boolean;
   private readonly shared: Linear;
-  private readonly ganHead: Linear;
+  private readonly ganHead: Linear | null;
   private readonly classifier: Linear;
 
   constructor(rng: Rng, cfg: DiscriminatorConfig) {
@@ -49,7 +56,13 @@ export class Discriminator extends Module {
     this.numClasses = checkPositiveInt(where, 'numClasses', cfg.numClasses);
     this.dropoutRate = checkRate(where, 'dropout', cfg.dropout ?? 0.5);
     this.shared = this.child('shared', new Linear(rng.fork('shared'), { inFeatures: this.featureDim, outFeatures: this.hidden }));
-    this.ganHead = this.child('gan', new Linear(rng.fork('gan'), { inFeatures: this.hidden, outFeatures: 1 }));
+    if (cfg.ganHead !== undefined && typeof cfg.ganHead !== 'boolean') {
+      throw new Error(`@sign/generator ${where}: ganHead must be a boolean, got ${String(cfg.ganHead)}`);
+    }
+    this.hasGanHead = cfg.ganHead ?? true;
+    this.ganHead = this.hasGanHead
+      ? this.child('gan', new Linear(rng.fork('gan'), { inFeatures: this.hidden, outFeatures: 1 }))
+      : null;
     this.classifier = this.child(
       'classifier',
       new Linear(rng.fork('classifier'), { inFeatures: this.hidden, outFeatures: this.numClasses }),
@@ -58,39 +71,40 @@ export class Discriminator extends Module {
 
   /**
    * @param features [P, featureDim]
-   * @returns gan [P, 1] in (0, 1) (probability of "real"), logits [P, numClasses]
+   * @returns gan [P, 1] in (0, 1) (probability of "real"; null without a GAN head), logits [P, numClasses]
    */
-  apply(features: tf.Tensor2D, opts: DiscriminatorApplyOptions): { gan: tf.Tensor2D; logits: tf.Tensor2D } {
+  apply(features: tf.Tensor2D, opts: DiscriminatorApplyOptions): { gan: tf.Tensor2D | null; logits: tf.Tensor2D } {
     if (!features || features.rank !== 2 || features.shape[1] !== this.featureDim) {
       throw new Error(
         `@sign/generator Discriminator.apply: expected features of shape [P, ${this.featureDim}], got ${features ? `[${features.shape.join(', ')}]` : String(features)}`,
       );
     }
-    return tf.tidy(() => {
+    const [logits, gan] = tf.tidy(() => {
       let s = tf.relu(this.shared.apply(features));
       s = dropout(s, this.dropoutRate, opts.rng, opts.training) as tf.Tensor2D;
-      return { gan: tf.sigmoid(this.ganHead.apply(s)), logits: this.classifier.apply(s) };
+      const c = this.classifier.apply(s);
+      return this.ganHead ? [c, tf.sigmoid(this.ganHead.apply(s)) as tf.Tensor2D] : [c];
     });
+    return { gan: gan ?? null, logits };
   }
 
   /**
    * {@link apply} over a feature map, pixel by pixel.
    * @param features [N, H, W, featureDim]
-   * @returns gan [N, H, W, 1], logits [N, H, W, numClasses]
+   * @returns gan [N, H, W, 1] (null without a GAN head), logits [N, H, W, numClasses]
    */
-  applyMap(features: tf.Tensor4D, opts: DiscriminatorApplyOptions): { gan: tf.Tensor4D; logits: tf.Tensor4D } {
+  applyMap(features: tf.Tensor4D, opts: DiscriminatorApplyOptions): { gan: tf.Tensor4D | null; logits: tf.Tensor4D } {
     if (!features || features.rank !== 4 || features.shape[3] !== this.featureDim) {
       throw new Error(
         `@sign/generator Discriminator.applyMap: expected features of shape [N, H, W, ${this.featureDim}], got ${features ? `[${features.shape.join(', ')}]` : String(features)}`,
       );
     }
     const [n, h, w] = features.shape;
-    return tf.tidy(() => {
-      const { gan, logits } = this.apply(tf.reshape(features, [n * h * w, this.featureDim]), opts);
-      return {
-        gan: tf.reshape(gan, [n, h, w, 1]) as tf.Tensor4D,
-        logits: tf.reshape(logits, [n, h, w, this.numClasses]) as tf.Tensor4D,
-      };
+    const [logits, gan] = tf.tidy(() => {
+      const out = this.apply(tf.reshape(features, [n * h * w, this.featureDim]), opts);
+      const l = tf.reshape(out.logits, [n, h, w, this.numClasses]) as tf.Tensor4D;
+      return out.gan ? [l, tf.reshape(out.gan, [n, h, w, 1]) as tf.Tensor4D] : [l];
     });
+    return { gan: gan ?? null, logits };
   }
 }

@@ -36,9 +36,9 @@ for (const backend of ['wasm', 'cpu'] as const) {
       const d = new Discriminator(new Rng(1), { featureDim: 5, hidden: 16, numClasses: 4 });
       const x = fixed([9, 5], 2) as tf.Tensor2D;
       const { gan, logits } = d.apply(x, { training: false, rng: new Rng(0) });
-      expect(gan.shape).toEqual([9, 1]);
+      expect(gan!.shape).toEqual([9, 1]);
       expect(logits.shape).toEqual([9, 4]);
-      expect(gan.dataSync().every((v) => v > 0 && v < 1)).toBe(true);
+      expect(gan!.dataSync().every((v) => v > 0 && v < 1)).toBe(true);
       const P = d.namedParameters();
       const ref = tf.tidy(() => {
         const s = tf.relu(tf.add(tf.matMul(x, P.get('shared.kernel')! as tf.Tensor2D), P.get('shared.bias')!));
@@ -47,23 +47,42 @@ for (const backend of ['wasm', 'cpu'] as const) {
           logits: tf.add(tf.matMul(s, P.get('classifier.kernel')! as tf.Tensor2D), P.get('classifier.bias')!),
         };
       });
-      expect(maxAbsDiff(gan, ref.gan)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(gan!, ref.gan)).toBeLessThan(1e-5);
       expect(maxAbsDiff(logits, ref.logits)).toBeLessThan(1e-5);
-      tf.dispose([x, gan, logits, ref.gan, ref.logits]);
+      tf.dispose([x, gan!, logits, ref.gan, ref.logits]);
       d.dispose();
+    });
+
+    it('without a GAN head (ZS3Net): no gan.* parameters, gan is null, the other heads keep their init', () => {
+      const withHead = new Discriminator(new Rng(3), { featureDim: 5, hidden: 8, numClasses: 4 });
+      const d = new Discriminator(new Rng(3), { featureDim: 5, hidden: 8, numClasses: 4, ganHead: false });
+      expect(d.hasGanHead).toBe(false);
+      expect([...d.namedParameters().keys()]).toEqual(['shared.kernel', 'shared.bias', 'classifier.kernel', 'classifier.bias']);
+      const a = withHead.namedParameters();
+      for (const [k, v] of d.namedParameters()) expect([...v.dataSync()]).toEqual([...a.get(k)!.dataSync()]);
+      const x = fixed([3, 5], 1) as tf.Tensor2D;
+      const out = d.apply(x, { training: false, rng: new Rng(0) });
+      expect(out.gan).toBeNull();
+      expect(out.logits.shape).toEqual([3, 4]);
+      const m = d.applyMap(tf.reshape(x, [1, 1, 3, 5]) as tf.Tensor4D, { training: false, rng: new Rng(0) });
+      expect(m.gan).toBeNull();
+      expect(() => new Discriminator(new Rng(0), { featureDim: 5, numClasses: 2, ganHead: 'no' as never })).toThrow(/ganHead must be a boolean/);
+      tf.dispose([x, out.logits, m.logits]);
+      d.dispose();
+      withHead.dispose();
     });
 
     it('applyMap equals apply on the flattened pixels', () => {
       const d = new Discriminator(new Rng(1), { featureDim: 5, hidden: 8, numClasses: 3 });
       const m = fixed([2, 3, 4, 5], 3) as tf.Tensor4D;
       const a = d.applyMap(m, { training: false, rng: new Rng(0) });
-      expect(a.gan.shape).toEqual([2, 3, 4, 1]);
+      expect(a.gan!.shape).toEqual([2, 3, 4, 1]);
       expect(a.logits.shape).toEqual([2, 3, 4, 3]);
       const flat = tf.reshape(m, [24, 5]) as tf.Tensor2D;
       const b = d.apply(flat, { training: false, rng: new Rng(0) });
       const r = tf.reshape(a.logits, [24, 3]);
       expect(maxAbsDiff(r, b.logits)).toBe(0);
-      tf.dispose([m, flat, r, a.gan, a.logits, b.gan, b.logits]);
+      tf.dispose([m, flat, r, a.gan!, a.logits, b.gan!, b.logits]);
       d.dispose();
     });
 
@@ -79,7 +98,7 @@ for (const backend of ['wasm', 'cpu'] as const) {
       expect(maxAbsDiff(t1.logits, t2.logits)).toBe(0);
       expect(maxAbsDiff(t1.logits, t3.logits)).toBeGreaterThan(1e-3);
       expect(maxAbsDiff(t1.logits, e1.logits)).toBeGreaterThan(1e-3);
-      tf.dispose([x, ...[e1, e2, t1, t2, t3].flatMap((o) => [o.gan, o.logits])]);
+      tf.dispose([x, ...[e1, e2, t1, t2, t3].flatMap((o) => [o.gan!, o.logits])]);
       d.dispose();
     });
 
@@ -90,7 +109,7 @@ for (const backend of ['wasm', 'cpu'] as const) {
       const loss = () =>
         tf.tidy(() => {
           const { gan, logits } = d.apply(x, { training: true, rng });
-          return tf.add(tf.mean(gan), tf.mean(tf.square(logits))) as tf.Scalar;
+          return tf.add(tf.mean(gan!), tf.mean(tf.square(logits))) as tf.Scalar;
         });
       const { value, grads } = tf.variableGrads(loss, d.trainableVariables());
       for (const [path, v] of d.namedParameters()) {
@@ -102,7 +121,7 @@ for (const backend of ['wasm', 'cpu'] as const) {
       await expectNoLeaks(() => {
         const a = d.apply(x, { training: true, rng });
         const b = d.applyMap(m, { training: false, rng });
-        tf.dispose([a.gan, a.logits, b.gan, b.logits]);
+        tf.dispose([a.gan!, a.logits, b.gan!, b.logits]);
         opt.minimize(loss, false, d.trainableVariables());
       });
       tf.dispose([x, m]);

@@ -11,6 +11,12 @@ import {
 export interface WeightedCrossEntropyOptions {
   /** Pixels with this label take no part; default 255. */
   ignoreIndex?: number;
+  /**
+   * Read the labels back to the host to name an out-of-range label (default true). That read is
+   * synchronous (`dataSync()`), which the WebGPU backend in Node does not have: pass false when
+   * the caller has checked the labels itself (the trainer checks its batches on the host).
+   */
+  checkLabels?: boolean;
 }
 
 /**
@@ -21,13 +27,13 @@ export interface WeightedCrossEntropyOptions {
  *
  * over the pixels whose label is not `ignoreIndex`; w = 1 everywhere when `weights` is absent
  * (then L is the mean CE up to the 1e−6). The log-softmax subtracts the per-pixel maximum
- * logit, so large logits do not overflow. Labels are checked on the host: a label outside
- * [0, C) that is not `ignoreIndex` is an error naming it.
+ * logit, so large logits do not overflow. Labels are checked on the host (unless
+ * `checkLabels: false`): a label outside [0, C) that is not `ignoreIndex` is an error naming it.
  *
  * @param logits class scores, [N, H, W, C] float32
  * @param labels class ids, [N, H, W] int32 (`ignoreIndex` for unlabelled pixels)
  * @param weights optional per-pixel weights ≥ 0, [N, H, W] float32
- * @param opts `ignoreIndex` (default 255)
+ * @param opts `ignoreIndex` (default 255), `checkLabels` (default true)
  * @returns scalar
  *
  * @example
@@ -55,7 +61,7 @@ export function weightedCrossEntropy(
   const ignoreIndex = opts.ignoreIndex ?? 255;
   assertClassId(fn, 'opts.ignoreIndex', ignoreIndex);
   const numClasses = logits.shape[3];
-  checkLabelRange(fn, labels.dataSync() as Int32Array, numClasses, ignoreIndex);
+  if (opts.checkLabels ?? true) checkLabelRange(fn, labels.dataSync() as Int32Array, numClasses, ignoreIndex);
 
   return tf.tidy(() => {
     const valid = tf.notEqual(labels, ignoreIndex);

@@ -4,7 +4,7 @@ export { klDivergence } from './kl';
 export { weightedCrossEntropy } from './cross-entropy';
 export type { WeightedCrossEntropyOptions } from './cross-entropy';
 export { l1AdversarialLoss, leastSquaresAdversarialLoss } from './adversarial';
-export { annealedSelfTrainingTargets, topPPseudoLabels } from './self-training';
+export { annealedSelfTrainingTargets, topPPseudoLabels, topPPseudoLabelsAsync } from './self-training';
 export type {
   AnnealedSelfTrainingOptions,
   SelfTrainingTargets,

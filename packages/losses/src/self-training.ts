@@ -133,7 +133,59 @@ export function topPPseudoLabels(
   unseen: number[],
   opts: TopPOptions,
 ): SelfTrainingTargets {
-  const fn = 'topPPseudoLabels';
+  const { rule, topP, ignoreIndex } = checkTopP('topPPseudoLabels', probs, labels, unseen, opts);
+  if (rule === 'rank') return rankTargets(probs, labels, unseen, topP, ignoreIndex);
+  const [candidateLabel, candidateP] = percentCandidates(probs, labels, unseen, ignoreIndex);
+  try {
+    const host = keepTopShare(
+      candidateLabel.dataSync() as Int32Array,
+      candidateP.dataSync() as Float32Array,
+      labels.dataSync() as Int32Array,
+      unseen,
+      topP,
+      ignoreIndex,
+    );
+    return hostTargets(host, labels.shape as [number, number, number]);
+  } finally {
+    candidateLabel.dispose();
+    candidateP.dispose();
+  }
+}
+
+/**
+ * {@link topPPseudoLabels} with asynchronous reads (`await data()`): the same targets, for
+ * backends without synchronous reads (the WebGPU backend in Node). Only rule 'percentPerClass'
+ * reads anything back; rule 'rank' stays on the backend.
+ *
+ * @example
+ * const { labels, weights } = await topPPseudoLabelsAsync(probs, gt, [2], { topP: 0.5, rule: 'percentPerClass' });
+ */
+export async function topPPseudoLabelsAsync(
+  probs: tf.Tensor4D,
+  labels: tf.Tensor3D,
+  unseen: number[],
+  opts: TopPOptions,
+): Promise<SelfTrainingTargets> {
+  const { rule, topP, ignoreIndex } = checkTopP('topPPseudoLabelsAsync', probs, labels, unseen, opts);
+  if (rule === 'rank') return rankTargets(probs, labels, unseen, topP, ignoreIndex);
+  const [candidateLabel, candidateP] = percentCandidates(probs, labels, unseen, ignoreIndex);
+  try {
+    const [cand, conf, gt] = await Promise.all([candidateLabel.data(), candidateP.data(), labels.data()]);
+    const host = keepTopShare(cand as Int32Array, conf as Float32Array, gt as Int32Array, unseen, topP, ignoreIndex);
+    return hostTargets(host, labels.shape as [number, number, number]);
+  } finally {
+    candidateLabel.dispose();
+    candidateP.dispose();
+  }
+}
+
+function checkTopP(
+  fn: string,
+  probs: tf.Tensor4D,
+  labels: tf.Tensor3D,
+  unseen: number[],
+  opts: TopPOptions,
+): { rule: 'rank' | 'percentPerClass'; topP: number; ignoreIndex: number } {
   checkCommon(fn, probs, labels, unseen);
   if (opts === undefined || opts === null) throw new Error(`${fn}: opts.topP is required`);
   const rule = opts.rule ?? 'rank';
@@ -156,37 +208,54 @@ export function topPPseudoLabels(
   } else {
     throw new Error(`${fn}: opts.rule must be 'rank' or 'percentPerClass', got ${String(rule)}`);
   }
+  return { rule, topP, ignoreIndex };
+}
 
-  if (rule === 'rank') {
-    return tf.tidy(() => {
-      const { uStar, p } = bestUnseen(probs, unseen);
-      const ignored = tf.equal(labels, ignoreIndex);
-      const higher = tf.sum(tf.cast(tf.greater(probs, tf.expandDims(p, -1)), 'int32'), -1);
-      const keep = tf.logicalAnd(ignored, tf.less(higher, topP));
-      const newLabels = tf.where(keep, uStar, labels) as tf.Tensor3D;
-      const dropped = tf.logicalAnd(ignored, tf.logicalNot(keep));
-      const weights = tf.where(
-        dropped,
-        tf.zeros(labels.shape),
-        tf.ones(labels.shape),
-      ) as tf.Tensor3D;
-      return { labels: newLabels, weights };
-    });
-  }
+/** Rule 'rank', on the backend. */
+function rankTargets(
+  probs: tf.Tensor4D,
+  labels: tf.Tensor3D,
+  unseen: number[],
+  topP: number,
+  ignoreIndex: number,
+): SelfTrainingTargets {
+  return tf.tidy(() => {
+    const { uStar, p } = bestUnseen(probs, unseen);
+    const ignored = tf.equal(labels, ignoreIndex);
+    const higher = tf.sum(tf.cast(tf.greater(probs, tf.expandDims(p, -1)), 'int32'), -1);
+    const keep = tf.logicalAnd(ignored, tf.less(higher, topP));
+    const newLabels = tf.where(keep, uStar, labels) as tf.Tensor3D;
+    const dropped = tf.logicalAnd(ignored, tf.logicalNot(keep));
+    const weights = tf.where(dropped, tf.zeros(labels.shape), tf.ones(labels.shape)) as tf.Tensor3D;
+    return { labels: newLabels, weights };
+  });
+}
 
-  // percentPerClass: rank-1 candidates, then the most confident share of each unseen class.
-  const [candidateLabel, candidateP] = tf.tidy(() => {
+/** Rule 'percentPerClass', backend part: the rank-1 candidate class of each unlabelled pixel (−1: none) and p. */
+function percentCandidates(
+  probs: tf.Tensor4D,
+  labels: tf.Tensor3D,
+  unseen: number[],
+  ignoreIndex: number,
+): [tf.Tensor3D, tf.Tensor3D] {
+  return tf.tidy(() => {
     const { uStar, p } = bestUnseen(probs, unseen);
     const ignored = tf.equal(labels, ignoreIndex);
     const higher = tf.sum(tf.cast(tf.greater(probs, tf.expandDims(p, -1)), 'int32'), -1);
     const candidate = tf.logicalAnd(ignored, tf.equal(higher, 0));
-    return [tf.where(candidate, uStar, tf.fill(labels.shape, -1, 'int32')), p];
+    return [tf.where(candidate, uStar, tf.fill(labels.shape, -1, 'int32')) as tf.Tensor3D, p];
   });
-  const cand = candidateLabel.dataSync() as Int32Array;
-  const conf = candidateP.dataSync() as Float32Array;
-  candidateLabel.dispose();
-  candidateP.dispose();
-  const gt = labels.dataSync() as Int32Array;
+}
+
+/** Rule 'percentPerClass', host part: the most confident share of each unseen class's candidates. */
+function keepTopShare(
+  cand: Int32Array,
+  conf: Float32Array,
+  gt: Int32Array,
+  unseen: number[],
+  topP: number,
+  ignoreIndex: number,
+): { labels: Int32Array; weights: Float32Array } {
   const outLabels = Int32Array.from(gt);
   const outWeights = new Float32Array(gt.length);
   for (let i = 0; i < gt.length; i++) outWeights[i] = gt[i] === ignoreIndex ? 0 : 1;
@@ -201,9 +270,13 @@ export function topPPseudoLabels(
       outWeights[idx[j]] = 1;
     }
   }
+  return { labels: outLabels, weights: outWeights };
+}
+
+function hostTargets(host: { labels: Int32Array; weights: Float32Array }, shape: [number, number, number]): SelfTrainingTargets {
   return {
-    labels: tf.tensor3d(outLabels, labels.shape as [number, number, number], 'int32'),
-    weights: tf.tensor3d(outWeights, labels.shape as [number, number, number], 'float32'),
+    labels: tf.tensor3d(host.labels, shape, 'int32'),
+    weights: tf.tensor3d(host.weights, shape, 'float32'),
   };
 }
 

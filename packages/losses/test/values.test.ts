@@ -11,6 +11,7 @@ import {
   leastSquaresAdversarialLoss,
   mmdLoss,
   topPPseudoLabels,
+  topPPseudoLabelsAsync,
   weightedCrossEntropy,
 } from '../src/index';
 import { expectClose, mmdReference, randn, take } from './_helpers';
@@ -145,6 +146,8 @@ describe('MMD', () => {
       const labels = tf.tensor1d([0, 7, 0, 7], 'int32');
       const got = take(classwiseMmdLoss(x, y, labels, { ignoreIndex: 7, sigmas: [1] }));
       expectClose([got], [mmdReference([xs[0], xs[2]], [ys[0], ys[2]], [1])]);
+      // labels on the host (nothing read back from the backend): the same value
+      expect(take(classwiseMmdLoss(x, y, Int32Array.from([0, 7, 0, 7]), { ignoreIndex: 7, sigmas: [1] }))).toBe(got);
       const none = tf.tensor1d([255, 255, 255, 255], 'int32');
       expect(take(classwiseMmdLoss(x, y, none))).toBe(0);
       const g = tf.tidy(() =>
@@ -173,6 +176,7 @@ describe('MMD', () => {
     expect(() => classwiseMmdLoss(a, a, tf.tensor1d([0, 1], 'int32'))).toThrow(
       /must be \[P, D\], \[P, D\] and \[P\]/,
     );
+    expect(() => classwiseMmdLoss(a, a, Int32Array.from([0, 1]))).toThrow(/labels \[2\] must be \[P, D\], \[P, D\] and \[P\]/);
     expect(() => classwiseMmdLoss(a, a, tf.tensor1d([0, -1, 1], 'int32'))).toThrow(
       /found -1 at row 1/,
     );
@@ -263,6 +267,13 @@ describe('KL, cross-entropy, adversarial', () => {
       ]);
       const v = take(weightedCrossEntropy(inf, tf.tensor3d([[[255, 0]]], undefined, 'int32')));
       expectClose([v], [Math.log(1 + Math.exp(-1)) / (1 + 1e-6)]);
+      // checkLabels: false skips the host check (the caller checked): same value for valid labels,
+      // and no error naming an out-of-range label
+      expect(take(weightedCrossEntropy(logits, labels, undefined, { checkLabels: false }))).toBe(take(weightedCrossEntropy(logits, labels)));
+      const bad = tf.tensor3d([[[0, 7, 1]]], undefined, 'int32');
+      expect(() => weightedCrossEntropy(logits, bad)).toThrow(/label 7 at flat pixel 1 is outside/);
+      expect(() => take(weightedCrossEntropy(logits, bad, undefined, { checkLabels: false }))).not.toThrow();
+      bad.dispose();
       tf.dispose([logits, labels, w, ignored, custom, big, inf]);
     });
 
@@ -478,6 +489,19 @@ describe('self-training targets', () => {
       const all = read(topPPseudoLabels(p, l, [1, 2], { topP: 1, rule: 'percentPerClass' }));
       expect(all.labels).toEqual([1, 1, 2, 255, 0]);
       expect(all.weights).toEqual([1, 1, 1, 0, 1]);
+      tf.dispose([p, l]);
+    });
+
+    it(`topPPseudoLabelsAsync gives the same targets as topPPseudoLabels, both rules (${backend})`, async () => {
+      const p = tf.tensor4d([[0.1, 0.8, 0.1], [0.2, 0.6, 0.2], [0.1, 0.2, 0.7], [0.5, 0.3, 0.2], [0.1, 0.1, 0.8]].flat(), [1, 1, 5, 3]);
+      const l = tf.tensor3d([255, 255, 255, 255, 0], [1, 1, 5], 'int32');
+      for (const opts of [{ topP: 0.5, rule: 'percentPerClass' as const }, { topP: 2 }, { topP: 1 }]) {
+        const a = read(await topPPseudoLabelsAsync(p, l, [1, 2], opts));
+        const b = read(topPPseudoLabels(p, l, [1, 2], opts));
+        expect(a).toEqual(b);
+      }
+      expect(read(await topPPseudoLabelsAsync(p, l, [1, 2], { topP: 0.5, rule: 'percentPerClass' })).labels).toEqual([1, 255, 2, 255, 0]);
+      await expect(topPPseudoLabelsAsync(p, l, [1], { topP: 0 })).rejects.toThrow(/topPPseudoLabelsAsync: .*integer ≥ 1/);
       tf.dispose([p, l]);
     });
   });

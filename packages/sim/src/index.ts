@@ -12,7 +12,7 @@ export {
   type PositionalKind,
   type NoiseMode,
 } from './sim';
-export { modulatedFeature, perPixelKl } from './feature';
+export { modulatedFeature } from './feature';
 export { ReleaseGatedBlock, type ReleaseGatedBlockConfig } from './release-gated-block';
 export {
   ReleaseSpatialInformationModule,

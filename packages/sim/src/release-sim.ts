@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Conv2d, Module, type Rng } from '@sign/core';
-import { modulatedFeature, perPixelKl } from './feature';
+import { modulatedFeature } from './feature';
 import { relativePositionalEncoding } from './positional';
 import { ReleaseGatedBlock } from './release-gated-block';
 import type { NoiseMode, SimOutput } from './sim';
@@ -58,8 +58,6 @@ export interface ReleasePositionalLatent {
   latent: tf.Tensor4D;
   mu: tf.Tensor4D;
   logvar: tf.Tensor4D;
-  /** per-pixel KL of (mu_pos, logvar_pos), [N, H, W]; the release leaves it out of its loss */
-  kl: tf.Tensor3D;
 }
 
 /** {@link SimOutput} plus, for `'release-v2'`, the positional latent. The caller disposes them. */
@@ -121,7 +119,7 @@ function drawLatent(
  *
  * @example
  * const sim = new ReleaseSpatialInformationModule(new Rng(0), { variant: 'release-v1', channels: 8, hidden: 4 });
- * const { feature, latent, kl } = sim.apply(h, { noise: 'zero' });   // h [N,H,W,8] → [N,H,W,8], kl [N,H,W]
+ * const { feature, latent, mu, logvar } = sim.apply(h, { noise: 'zero' });   // h [N,H,W,8] → [N,H,W,8] each
  */
 export class ReleaseSpatialInformationModule extends Module {
   readonly variant: ReleaseSimVariant;
@@ -257,7 +255,7 @@ export class ReleaseSpatialInformationModule extends Module {
    * The positional module: `h'` from h (`'release-v1'`: `h + block_pos(...)`; `'release-v2'`:
    * `h + h·sigmoid(z_pos)`, with z_pos = mu_pos for noise `'zero'`, sampled otherwise).
    * @param h [N, H, W, D]
-   * @returns hPrime [N, H, W, D]; for `'release-v2'` also `positional` (z_pos, mu_pos, logvar_pos, kl)
+   * @returns hPrime [N, H, W, D]; for `'release-v2'` also `positional` (z_pos, mu_pos, logvar_pos)
    */
   positionalModule(
     h: tf.Tensor4D,
@@ -290,7 +288,7 @@ export class ReleaseSpatialInformationModule extends Module {
       );
       return {
         hPrime: tf.add(h, tf.mul(h, tf.sigmoid(latent))) as tf.Tensor4D,
-        positional: { latent, mu, logvar, kl: perPixelKl(mu, logvar) },
+        positional: { latent, mu, logvar },
       };
     });
   }
@@ -299,7 +297,7 @@ export class ReleaseSpatialInformationModule extends Module {
    * The contextual module and the feature: `c = block_ctx(sigmoid(h'))`, mu, logvar, z, and
    * `F = sigmoid(h' + h'·sigmoid(z))`.
    * @param hPrime [N, H, W, D]
-   * @returns feature, latent, mu, logvar [N, H, W, D] and the per-pixel kl [N, H, W]
+   * @returns feature, latent, mu, logvar [N, H, W, D] (the KL term: @sign/losses' klDivergence(mu, logvar, mask))
    */
   contextualModule(
     hPrime: tf.Tensor4D,
@@ -318,7 +316,6 @@ export class ReleaseSpatialInformationModule extends Module {
         latent,
         mu,
         logvar,
-        kl: perPixelKl(mu, logvar),
       };
     });
   }
@@ -334,7 +331,7 @@ export class ReleaseSpatialInformationModule extends Module {
       rng: opts.rng,
     });
     if (positional)
-      tf.dispose([positional.latent, positional.mu, positional.logvar, positional.kl]);
+      tf.dispose([positional.latent, positional.mu, positional.logvar]);
     return hPrime;
   }
 
@@ -348,8 +345,8 @@ export class ReleaseSpatialInformationModule extends Module {
   /**
    * Runs the whole module.
    * @param h backbone features (the ASPP output) [N, H, W, D]
-   * @returns feature, latent, mu, logvar, hPrime [N, H, W, D]; the contextual per-pixel kl
-   *   [N, H, W]; for `'release-v2'` also `positional` (z_pos, mu_pos, logvar_pos, its kl)
+   * @returns feature, latent, mu, logvar, hPrime [N, H, W, D]; for `'release-v2'` also
+   *   `positional` (z_pos, mu_pos, logvar_pos); the KL terms: @sign/losses' klDivergence(mu, logvar)
    */
   apply(h: tf.Tensor4D, opts: ReleaseSimApplyOptions = {}): ReleaseSimOutput {
     this.checkInput('apply', 'h', h);

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Conv1x1, Module, randomNormal, type Rng } from '@sign/core';
-import { modulatedFeature, perPixelKl } from './feature';
+import { modulatedFeature } from './feature';
 import { GatedDilatedBlock } from './gated-block';
 import { positionalTable } from './positional';
 
@@ -49,8 +49,6 @@ export interface SimApplyOptions {
   noise?: NoiseMode;
   /** an explicit eps [N, H, W, D]: z = mu + exp(logvar/2)·eps (overrides `noise`) */
   eps?: tf.Tensor4D;
-  /** compute the per-pixel KL map (default: when training; inference needs none) */
-  kl?: boolean;
 }
 
 /** Outputs of {@link SpatialInformationModule.apply}; the caller disposes them. */
@@ -63,12 +61,6 @@ export interface SimOutput {
   mu: tf.Tensor4D;
   /** [N, H, W, D] */
   logvar: tf.Tensor4D;
-  /**
-   * Per-pixel KL divergence to N(0, I), `-1/2 · Σ_c (1 + logvar - mu² - exp(logvar))`,
-   * [N, H, W]; the trainer averages it over labelled pixels (METHOD §2). Present when the
-   * `kl` option is true (by default, when training).
-   */
-  kl?: tf.Tensor3D;
   /** h' = h + pool(...), the output of the encoding module, [N, H, W, D] */
   hPrime: tf.Tensor4D;
 }
@@ -90,8 +82,8 @@ export interface SimOutput {
  * @example
  * const sim = new SpatialInformationModule(new Rng(1), { channels: 8, hidden: 4 });
  * const h = tf.randomNormal([2, 7, 9, 8]) as tf.Tensor4D;
- * const { feature, latent, kl } = sim.apply(h, { training: true, rng: new Rng(2) });
- * // feature, latent: [2, 7, 9, 8]; kl: [2, 7, 9]
+ * const { feature, latent, mu, logvar } = sim.apply(h, { training: true, rng: new Rng(2) });
+ * // feature, latent, mu, logvar: [2, 7, 9, 8]; the KL term is @sign/losses' klDivergence(mu, logvar, mask)
  */
 export class SpatialInformationModule extends Module {
   /** The variant switch of {@link createSpatialInformationModule}: this class is `'paper'`. */
@@ -257,7 +249,7 @@ export class SpatialInformationModule extends Module {
   /**
    * Runs the whole module.
    * @param h backbone features [N, H, W, D]
-   * @returns feature, latent, mu, logvar, hPrime [N, H, W, D] and the per-pixel kl [N, H, W]
+   * @returns feature, latent, mu, logvar, hPrime [N, H, W, D] (the KL term: `klDivergence(mu, logvar, mask)` of @sign/losses)
    */
   apply(h: tf.Tensor4D, opts: SimApplyOptions = {}): SimOutput {
     this.checkInput('apply', 'h', h);
@@ -300,9 +292,7 @@ export class SpatialInformationModule extends Module {
         }
       }
       const feature = this.featureFromLatent(hPrime, latent);
-      if (!(opts.kl ?? training)) return { feature, latent, mu, logvar, hPrime };
-      const kl = perPixelKl(mu, logvar, std ? tf.square(std) : undefined);
-      return { feature, latent, mu, logvar, kl, hPrime };
+      return { feature, latent, mu, logvar, hPrime };
     });
   }
 }

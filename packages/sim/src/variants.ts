@@ -30,7 +30,7 @@ export interface SimModule extends Module {
   readonly variant: SimVariant;
   /** D */
   readonly channels: number;
-  /** feature, latent, mu, logvar, hPrime [N,H,W,D], per-pixel kl [N,H,W] (+ `positional` for release-v2) */
+  /** feature, latent, mu, logvar, hPrime [N,H,W,D] (+ `positional` for release-v2) */
   apply(h: tf.Tensor4D, opts?: SimApplyOptions): ReleaseSimOutput;
   /** `F = sigmoid(h' + h'·sigmoid(z))` */
   featureFromLatent(hPrime: tf.Tensor4D, z: tf.Tensor4D): tf.Tensor4D;

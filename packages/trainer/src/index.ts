@@ -1,40 +1,41 @@
-export {
-  CONFIG_SCHEMA,
-  DEMO_CONFIG,
-  QUICK_CONFIG,
-  configJsonSchema,
-  defaultKnownNames,
-  mergeConfig,
-  validateConfig,
-} from './config';
-export type { BackendPreference, DeepPartial, ExperimentConfig, KnownNames } from './config';
-export {
-  runExperiment,
-  loadModel,
-  evaluateCheckpoint,
-  evaluate,
-  checkpointPath,
-  totalSteps,
-  scheduleAt,
-  sampleBatch,
-  featureGrid,
-  pseudoLabel,
-} from './trainer';
+// Configs: zod schema (types, validation, JSON schema), composition from _base_ files
+export { BACKENDS, buildExperimentSchema, configJsonSchema, experimentSchema, scheduleSchema } from './config/schema';
 export type {
-  TrainerCallbacks,
-  RunOptions,
-  RunResult,
-  Gzs3Result,
-  NamedGzs3Result,
-  NamedZslResult,
-  TrainedModel,
-  StepEvent,
-  Phase,
-} from './trainer';
-export { SignModel } from './model';
-export type { ClassInfo, FeatureOutput } from './model';
-export { step1Update, transferUpdate, transferPrior, samplePixels, downsampleLabels } from './stages';
-export type { HostBatch, Optimizers } from './stages';
-export { Adam, SgdMomentum, polyLr } from './optim';
-export type { Optimizer } from './optim';
-export { buildClassInfo, buildScenes } from './data';
+  BackendPreference,
+  ExperimentConfig,
+  ExperimentConfigInput,
+  ModelConfig,
+  OptimizerConfig,
+  SelfTrainingConfig,
+} from './config/schema';
+export { ConfigError, parseConfig, validateConfig } from './config/validate';
+export { composeConfigFile, loadConfigFile, mergeConfig } from './config/compose';
+export type { DeepPartial } from './config/compose';
+
+// Optimizers, learning-rate schedules, self-training rules: registries
+export { Adam, SgdMomentum } from './optim/optimizers';
+export type { LrMultiplier, Optimizer } from './optim/optimizers';
+export { lrSchedules, optimizers, scheduledLr } from './optim/registry';
+export type { LrScheduleDefinition, OptimizerDefinition } from './optim/registry';
+export { astTemperature, selfTrainingRules } from './self-training';
+export type { SelfTrainingRule, StageProgress } from './self-training';
+
+// The updates of METHOD §4 (losses as data from the recipe)
+export { checkLabels, downsampleLabels, samplePixels, scaleGradient, step1Update, transferUpdate } from './updates';
+export type { HostBatch, Optimizers, UpdateSettings } from './updates';
+
+// The loop and its callbacks
+export { featureGrid, fit, hostBatch, pseudoLabel, scheduleAt, totalSteps } from './loop';
+export type { Callback, Phase, StepEvent, TrainState } from './loop';
+export { checkpointing, lossAverages, periodicEvaluation, stageEvaluation } from './callbacks';
+
+// Data, evaluation, checkpoints, inference, experiments
+export { classInfo, createDataModule, dataSchema } from './data';
+export { evaluate } from './evaluation';
+export type { EvaluateOptions, EvaluationResult, Gzs3Result, NamedGzs3Result, NamedZslResult } from './evaluation';
+export { CHECKPOINT_FORMAT, checkpointPath, createModel, frozenCopy, loadTrainingState, readModel, saveTrainingState } from './checkpoint';
+export type { CheckpointMeta } from './checkpoint';
+export { loadModel } from './inference';
+export type { ImageBatch, TrainedModel } from './inference';
+export { createOptimizers, evaluateCheckpoint, runExperiment } from './experiment';
+export type { RunOptions, RunResult } from './experiment';

@@ -6,8 +6,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@sign/core';
 import { loadCheckpoint } from '@sign/core/node';
 import { ConfusionMatrix, restrictedArgmax, unseenTargets, zslMetrics } from '@sign/metrics';
-import { buildScenes, evaluateCheckpoint, loadModel, runExperiment, scheduleAt, totalSteps, type StepEvent } from '../src/index';
-import { tinyConfig } from './tiny';
+import { createDataModule, evaluateCheckpoint, loadModel, runExperiment, scheduleAt, totalSteps, type Callback, type StepEvent } from '../src/index';
+import { TINY, tinyConfig } from './tiny';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'sign-trainer-'));
 
@@ -33,7 +33,7 @@ describe('schedule', () => {
     expect(Array.from({ length: 10 }, (_, s) => scheduleAt(d, s).update).join(' ')).toBe(
       'step1 step1 step2 step1 step1 step2 step2 step1 step2 step2',
     );
-    expect(totalSteps(tinyConfig({ selfTraining: { mode: 'none' } }))).toBe(6);
+    expect(totalSteps(tinyConfig({ selfTraining: { _delete_: true, type: 'none' } }))).toBe(6);
   });
 });
 
@@ -42,19 +42,32 @@ describe('runExperiment (wasm, tiny config)', () => {
     await initBackend('wasm');
   });
 
-  it('runs every stage, reports metrics in range, and a checkpoint that reloads', async () => {
+  it('runs every stage through its callbacks, reports metrics in range, and a checkpoint that reloads', async () => {
     const out = tmp();
     const config = tinyConfig();
     const events: StepEvent[] = [];
+    const hooks: string[] = [];
+    const recorder: Callback = {
+      onFitStart: (s) => void hooks.push(`start@${s.step}`),
+      onStepEnd: (_s, e) => void events.push(e),
+      onStageEnd: (s, phase) => void hooks.push(`${phase}@${s.step}`),
+      onCheckpoint: () => void hooks.push('checkpoint'),
+      onFitEnd: (s) => void hooks.push(`end@${s.step}`),
+    };
     const before = tf.memory().numTensors;
-    const r = await runExperiment(config, { outDir: out, callbacks: { onStep: (e) => events.push(e) } });
+    const r = await runExperiment(config, { outDir: out, callbacks: [recorder] });
     expect(tf.memory().numTensors).toBe(before);
     expect(events.map((e) => e.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
-    expect(new Set(events.map((e) => e.phase))).toEqual(new Set(['step1', 'transfer', 'self-training']));
+    // stage ends after steps 2, 6, 8; checkpoints every 2 steps (not at the end twice) and at the end
+    expect(hooks).toEqual(['start@0', 'checkpoint', 'step1@2', 'checkpoint', 'checkpoint', 'transfer@6', 'self-training@8', 'end@8', 'checkpoint']);
+    expect(Object.keys(events[0].losses).sort()).toEqual(['advD', 'advG', 'clsReal', 'kl', 'mmd']);
+    expect(Object.keys(events[5].losses)).toEqual(['clsTransfer']);
     for (const e of events) for (const v of Object.values(e.losses)) expect(Number.isFinite(v)).toBe(true);
     expect(r.steps).toBe(8);
     expect(r.unseen).toEqual(['pullover', 'dress', 'sandal']);
     expect(r.seen).toEqual(['t-shirt/top', 'trouser', 'coat', 'shirt', 'sneaker', 'bag', 'ankle boot']);
+    expect(r.config.model.type).toBe('sign');
+    expect(r.dataset.channels).toBe(1);
     expect(Object.keys(r.perClassIoU)).toHaveLength(10);
     for (const k of ['mIoUSeen', 'mIoUUnseen', 'hIoU', 'mIoU', 'pixelAccuracy'] as const) {
       expect(r.metrics[k]).toBeGreaterThanOrEqual(0);
@@ -67,17 +80,25 @@ describe('runExperiment (wasm, tiny config)', () => {
     });
     expect(metadata.step).toBe(8);
     expect(metadata.phase).toBe('done');
+    expect((metadata.dataset as { type: string }).type).toBe('fashion-scenes');
+    expect((metadata.classes as { background: number }).background).toBe(0);
 
     // evaluateCheckpoint reproduces the run's metrics; loadModel predicts label maps.
     const ev = await evaluateCheckpoint(r.checkpoint);
     expect(ev.hIoU).toBeCloseTo(r.metrics.hIoU, 6);
     expect(ev.perClassIoU).toEqual(r.perClassIoU);
     const m = await loadModel(r.checkpoint);
-    const { test } = buildScenes(config);
+    const dm = await createDataModule(config.data, config.seed);
+    const samples = [];
+    for await (const s of dm.testSamples()) samples.push(s);
+    const H = samples[0].height;
+    const W = samples[0].width;
+    const images = new Float32Array(samples.length * H * W);
+    samples.forEach((s, i) => images.set(s.image, i * H * W));
     const n0 = tf.memory().numTensors;
-    const p = m.predict(test);
+    const p = await m.predict({ images, n: samples.length, height: H, width: W });
     expect(tf.memory().numTensors).toBe(n0);
-    expect(p.labels.length).toBe(test.n * test.height * test.width);
+    expect(p.labels.length).toBe(samples.length * H * W);
     expect(p.probs.length).toBe(p.labels.length * 11);
     expect(Math.max(...p.labels)).toBeLessThan(11);
     let s = 0;
@@ -86,11 +107,13 @@ describe('runExperiment (wasm, tiny config)', () => {
     // the ZSL protocol (unseen classes alone), recomputed on the host from the predicted
     // probabilities, matches the tensor path of evaluate()
     expect(ev.zsl).toEqual(r.zsl);
+    const truth = new Uint8Array(samples.length * H * W);
+    samples.forEach((x, i) => truth.set(x.label, i * H * W));
     const zcm = new ConfusionMatrix(11);
-    zcm.update(restrictedArgmax(p.probs, 11, m.unseen), unseenTargets(test.labels, m.unseen));
+    zcm.update(restrictedArgmax(p.probs, 11, m.unseen), unseenTargets(truth, m.unseen));
     const z = zslMetrics(zcm, m.unseen);
     expect(r.zsl.pixels).toBe(z.pixels);
-    expect(r.zsl.pixels).toBe(test.labels.filter((l) => m.unseen.includes(l)).length);
+    expect(r.zsl.pixels).toBe(truth.filter((l) => m.unseen.includes(l)).length);
     expect(r.zsl.pixelAccuracy).toBeCloseTo(z.pixelAccuracy, 6);
     expect(r.zsl.mIoU).toBeCloseTo(z.mIoU, 6);
     expect(Object.keys(r.zsl.perClassIoU)).toEqual(r.unseen);
@@ -110,35 +133,37 @@ describe('runExperiment (wasm, tiny config)', () => {
       runExperiment(config, {
         outDir: b,
         signal: ctrl.signal,
-        callbacks: { onStep: (e) => (seen.push(e.step), e.step === 7 ? ctrl.abort() : undefined) },
+        callbacks: [{ onStepEnd: (_s, e) => void (seen.push(e.step), e.step === 7 ? ctrl.abort() : undefined) }],
       }),
     ).rejects.toMatchObject({ name: 'AbortError' });
     expect(seen).toEqual([1, 2, 3, 4, 5, 6, 7]); // interrupted inside self-training (teacher in the checkpoint)
     const mid = await loadCheckpoint(join(b, 'checkpoints', 'last.safetensors'));
     expect(mid.metadata.step).toBe(7);
     expect(Object.keys(mid.tensors).some((k) => k.startsWith('teacher.'))).toBe(true);
-    expect(Object.keys(mid.tensors).some((k) => k.startsWith('opt.disc.'))).toBe(true);
+    expect(Object.keys(mid.tensors).some((k) => k.startsWith('opt.classifier.'))).toBe(true);
     tf.dispose(Object.values(mid.tensors));
 
     const resumedSteps: number[] = [];
-    const resumed = await runExperiment(config, { outDir: b, resume: true, callbacks: { onStep: (e) => resumedSteps.push(e.step) } });
+    const resumed = await runExperiment(config, { outDir: b, resume: true, callbacks: [{ onStepEnd: (_s, e) => void resumedSteps.push(e.step) }] });
     expect(resumedSteps).toEqual([8]);
     expect(resumed.steps).toBe(full.steps);
     expect(resumed.metrics).toEqual(full.metrics);
     const [ca, cb] = await Promise.all([loadCheckpoint(full.checkpoint), loadCheckpoint(resumed.checkpoint)]);
     expect(cb.metadata.step).toBe(ca.metadata.step);
-    for (const k of Object.keys(ca.tensors).filter((k) => k.startsWith('model.'))) {
-      expect([...cb.tensors[k].dataSync()]).toEqual([...ca.tensors[k].dataSync()]);
-    }
+    const keys = Object.keys(ca.tensors).filter((k) => k.startsWith('model.'));
+    expect(keys.length).toBeGreaterThan(20);
+    for (const k of keys) expect([...cb.tensors[k].dataSync()]).toEqual([...ca.tensors[k].dataSync()]);
     tf.dispose([...Object.values(ca.tensors), ...Object.values(cb.tensors)]);
+    // a checkpoint written by another config is refused
+    await expect(runExperiment(tinyConfig({ seed: 5 }), { outDir: b, resume: true })).rejects.toThrow(/written by a different config/);
     rmSync(a, { recursive: true, force: true });
     rmSync(b, { recursive: true, force: true });
   });
 
   it('refuses an invalid config before doing anything, naming the key', async () => {
     const out = join(tmp(), 'run');
-    const bad = { ...tinyConfig(), schedule: { ...tinyConfig().schedule, batchsize: 2 } };
-    await expect(runExperiment(bad as never, { outDir: out })).rejects.toThrow(/schedule\.batchsize: unknown key/);
+    const bad = { ...TINY, schedule: { ...TINY.schedule, batchsize: 2 } };
+    await expect(runExperiment(bad as never, { outDir: out })).rejects.toThrow(/schedule\.batchsize: unknown key \(did you mean 'batchSize'\?\)/);
     expect(existsSync(out)).toBe(false);
   });
 });

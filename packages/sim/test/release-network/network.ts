@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Rng, loadTorchStateDict } from '@sign/core';
 import { DeepLabV2ResNet101, deeplabReleaseKey } from '@sign/backbones';
 import { Discriminator } from '@sign/generator';
+import { klDivergence } from '@sign/losses';
 import {
   type ReleasePositionalLatent,
   ReleaseSpatialInformationModule,
@@ -154,7 +155,7 @@ export async function runSimAndHead(
       await settle();
     }
     const { logits, gan } = head.applyMap(rest.feature, { training: false, rng: new Rng(0) });
-    made.push(logits, gan);
+    made.push(logits, ...(gan ? [gan] : []));
     const d = sim.channels;
     return tf.tidy(() => ({
       afterPositional: hPrime.dataSync() as Float32Array,
@@ -164,8 +165,8 @@ export async function runSimAndHead(
         .dataSync() as Float32Array,
       feature: rest.feature.dataSync() as Float32Array,
       logits: logits.dataSync() as Float32Array,
-      kldContextual: tf.mean(rest.kl).dataSync()[0] / d,
-      kldPositional: positional ? tf.mean(positional.kl).dataSync()[0] / d : 0,
+      kldContextual: klDivergence(rest.mu, rest.logvar).dataSync()[0] / d,
+      kldPositional: positional ? klDivergence(positional.mu, positional.logvar).dataSync()[0] / d : 0,
       argmax: tf.argMax(logits, 3).dataSync() as Int32Array,
     }));
   } finally {

@@ -2,13 +2,14 @@ import * as tf from '@tensorflow/tfjs-core';
 
 /**
  * Small optimizers with explicit, checkpointable state (the slots are named after the
- * variables, so a checkpoint stores them as `opt.<group>.<variable>.<slot>`).
+ * variables, so a checkpoint stores them as `opt.<part>.<variable>.<slot>`).
  *
  * tfjs' own optimizers keep their state keyed by internal variable names and cannot change the
- * learning rate of momentum/Adam between steps; the trainer needs both (poly schedule, resume).
+ * learning rate of momentum/Adam between steps; the trainer needs both (lr schedules, resume,
+ * per-group learning-rate multipliers).
  */
 export interface Optimizer {
-  /** Learning rate used by the next `apply`. */
+  /** Base learning rate used by the next `apply` (a schedule sets it every step). */
   lr: number;
   /** Applies one update. `grads` maps a variable name to its gradient (disposed by the caller). */
   apply(vars: Map<string, tf.Variable>, grads: Record<string, tf.Tensor>): void;
@@ -21,15 +22,30 @@ export interface Optimizer {
   dispose(): void;
 }
 
+/** Per-variable learning-rate multiplier (the variable's parameter group's `lrMult`; 1 by default). */
+export type LrMultiplier = (variable: string) => number;
+
+const one: LrMultiplier = () => 1;
+
 function setSlot(slots: Map<string, tf.Variable>, key: string, value: tf.Tensor): void {
   const v = slots.get(key);
   if (v) v.assign(value);
   else slots.set(key, tf.variable(value, false));
 }
 
+function loadSlots(slots: Map<string, tf.Variable>, tensors: Record<string, tf.Tensor>): void {
+  for (const v of slots.values()) v.dispose();
+  slots.clear();
+  for (const [k, t] of Object.entries(tensors)) slots.set(k, tf.variable(t.clone(), false));
+}
+
 /**
  * SGD with (heavy-ball, PyTorch-style) momentum and L2 weight decay:
- * `g' = g + wd·θ; v = μ·v + g'; θ = θ − lr·v`.
+ * `g' = g + wd·θ; v = μ·v + g'; θ = θ − lr·m·v` (m: the variable's lr multiplier).
+ *
+ * @example
+ * const opt = new SgdMomentum(0.01, 0.9, 5e-4);
+ * opt.apply(model.partVariables('backbone'), grads);
  */
 export class SgdMomentum implements Optimizer {
   private readonly slots = new Map<string, tf.Variable>();
@@ -37,6 +53,7 @@ export class SgdMomentum implements Optimizer {
     public lr: number,
     readonly momentum: number,
     readonly weightDecay: number,
+    readonly lrMult: LrMultiplier = one,
   ) {}
 
   apply(vars: Map<string, tf.Variable>, grads: Record<string, tf.Tensor>): void {
@@ -49,7 +66,7 @@ export class SgdMomentum implements Optimizer {
         const prev = this.slots.get(key);
         const v = prev ? tf.add(tf.mul(prev, this.momentum), gd) : gd;
         setSlot(this.slots, key, v);
-        p.assign(tf.sub(p, tf.mul(v, this.lr)));
+        p.assign(tf.sub(p, tf.mul(v, this.lr * this.lrMult(name))));
       }
     });
   }
@@ -61,16 +78,21 @@ export class SgdMomentum implements Optimizer {
     return {};
   }
   load(tensors: Record<string, tf.Tensor>): void {
-    this.dispose();
-    for (const [k, t] of Object.entries(tensors)) this.slots.set(k, tf.variable(t.clone(), false));
+    loadSlots(this.slots, tensors);
   }
   dispose(): void {
-    for (const v of this.slots.values()) v.dispose();
-    this.slots.clear();
+    loadSlots(this.slots, {});
   }
 }
 
-/** Adam (Kingma & Ba), bias-corrected, with optional L2 weight decay added to the gradient. */
+/**
+ * Adam (Kingma & Ba), bias-corrected. `decoupled: false`: L2 weight decay added to the gradient
+ * (PyTorch's Adam); `decoupled: true`: AdamW, `θ = θ − lr·m·wd·θ` before the Adam step.
+ *
+ * @example
+ * const opt = new Adam(1e-3, 0.5, 0.999);
+ * opt.apply(model.partVariables('generator'), grads);
+ */
 export class Adam implements Optimizer {
   private readonly slots = new Map<string, tf.Variable>();
   private t = 0;
@@ -80,18 +102,25 @@ export class Adam implements Optimizer {
     readonly beta2 = 0.999,
     readonly eps = 1e-8,
     readonly weightDecay = 0,
+    readonly lrMult: LrMultiplier = one,
+    readonly decoupled = false,
   ) {}
 
   apply(vars: Map<string, tf.Variable>, grads: Record<string, tf.Tensor>): void {
     this.t += 1;
     const c1 = 1 - Math.pow(this.beta1, this.t);
     const c2 = 1 - Math.pow(this.beta2, this.t);
-    const stepSize = (this.lr * Math.sqrt(c2)) / c1;
     tf.tidy(() => {
       for (let [name, g] of Object.entries(grads)) {
         const p = vars.get(name);
         if (!p || !g) continue;
-        if (this.weightDecay > 0) g = tf.add(g, tf.mul(p, this.weightDecay));
+        const lr = this.lr * this.lrMult(name);
+        const stepSize = (lr * Math.sqrt(c2)) / c1;
+        let theta: tf.Tensor = p;
+        if (this.weightDecay > 0) {
+          if (this.decoupled) theta = tf.mul(p, 1 - lr * this.weightDecay);
+          else g = tf.add(g, tf.mul(p, this.weightDecay));
+        }
         const mk = `${name}.m`;
         const vk = `${name}.v`;
         const m0 = this.slots.get(mk);
@@ -101,7 +130,7 @@ export class Adam implements Optimizer {
         const v = v0 ? tf.add(tf.mul(v0, this.beta2), tf.mul(sq, 1 - this.beta2)) : tf.mul(sq, 1 - this.beta2);
         setSlot(this.slots, mk, m);
         setSlot(this.slots, vk, v);
-        p.assign(tf.sub(p, tf.mul(tf.div(m, tf.add(tf.sqrt(v), this.eps * Math.sqrt(c2))), stepSize)));
+        p.assign(tf.sub(theta, tf.mul(tf.div(m, tf.add(tf.sqrt(v), this.eps * Math.sqrt(c2))), stepSize)));
       }
     });
   }
@@ -113,18 +142,10 @@ export class Adam implements Optimizer {
     return { t: this.t };
   }
   load(tensors: Record<string, tf.Tensor>, scalars: Record<string, number>): void {
-    this.dispose();
-    for (const [k, t] of Object.entries(tensors)) this.slots.set(k, tf.variable(t.clone(), false));
+    loadSlots(this.slots, tensors);
     this.t = scalars.t ?? 0;
   }
   dispose(): void {
-    for (const v of this.slots.values()) v.dispose();
-    this.slots.clear();
+    loadSlots(this.slots, {});
   }
-}
-
-/** Poly learning rate: `base · (1 − step/total)^power` (DeepLab/CaGNet), step 0-based. */
-export function polyLr(base: number, step: number, total: number, power: number): number {
-  if (total <= 0) return base;
-  return base * Math.pow(Math.max(0, 1 - step / total), power);
 }

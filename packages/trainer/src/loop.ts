@@ -1,0 +1,223 @@
+/**
+ * The training loop (METHOD §4's schedule) and its callbacks, as PyTorch Lightning separates
+ * them: the loop knows the stages, draws each step's batch and randomness, runs the update the
+ * schedule says and reads the losses asynchronously; everything else (checkpoints, periodic
+ * evaluation, logging, progress) is a {@link Callback}.
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import { Rng } from '@sign/core';
+import type { Batch, DataModule } from '@sign/datasets';
+import type { GzsModel } from '@sign/recipes';
+import * as tfc from '@tensorflow/tfjs-core';
+import type { ExperimentConfig } from './config/schema';
+import { frozenCopy } from './checkpoint';
+import type { Gzs3Result } from './evaluation';
+import { scheduledLr } from './optim/registry';
+import { selfTrainingRules, type StageProgress } from './self-training';
+import { checkLabels, downsampleLabels, step1Update, transferUpdate, type HostBatch, type Optimizers } from './updates';
+import type { Part } from '@sign/recipes';
+
+export type Phase = 'step1' | 'transfer' | 'self-training';
+
+export interface StepEvent {
+  /** The stage: 'step1' (step 1 alone), 'transfer' (step 1/step 2 alternating), 'self-training'. */
+  phase: Phase;
+  /** Which update ran: METHOD §4 step 1 ('step1') or step 2 ('step2'). */
+  update: 'step1' | 'step2';
+  /** Global step, 1-based, counted over all stages. */
+  step: number;
+  /** Total steps of the run. */
+  total: number;
+  /** Loss values of this step (clsReal, kl, advD, clsFakeD, mmd, advG, clsFakeG / clsTransfer). */
+  losses: Record<string, number>;
+}
+
+/** What callbacks see: the run's state, and ways to report. */
+export interface TrainState {
+  readonly config: ExperimentConfig;
+  readonly model: GzsModel;
+  readonly data: DataModule;
+  readonly optimizers: Optimizers;
+  /** The frozen self-training teacher (null before self-training). */
+  teacher: GzsModel | null;
+  /** Steps completed. */
+  step: number;
+  readonly total: number;
+  /** Seconds of training before this process (a resumed run's earlier time). */
+  readonly secondsBefore: number;
+  /** When this process started training (ms since the epoch). */
+  readonly startedAt: number;
+  /** Sends a line to every callback's `onLog`. */
+  log(message: string): void;
+  /** Sends an evaluation to every callback's `onEvaluation`. */
+  reportEvaluation(e: { step: number; metrics: Gzs3Result }): void;
+  /** Sends a written checkpoint's path to every callback's `onCheckpoint`. */
+  reportCheckpoint(path: string): void;
+}
+
+/**
+ * A training callback. Every hook is optional and may be async (the loop waits for it).
+ *
+ * @example
+ * const printer: Callback = { onStepEnd: (_, e) => console.log(e.step, e.losses) };
+ * await runExperiment(config, { outDir, callbacks: [printer, lossAverages({ every: 50 })] });
+ */
+export interface Callback {
+  /** Before the first step (after a resume). */
+  onFitStart?(s: TrainState): void | Promise<void>;
+  onStepEnd?(s: TrainState, e: StepEvent): void | Promise<void>;
+  /** After the last step of a stage. */
+  onStageEnd?(s: TrainState, phase: Phase): void | Promise<void>;
+  /** The run was aborted between steps; the loop rejects with an 'AbortError' afterwards. */
+  onInterrupt?(s: TrainState): void | Promise<void>;
+  /** After the last step (before the final evaluation). */
+  onFitEnd?(s: TrainState): void | Promise<void>;
+  onEvaluation?(e: { step: number; metrics: Gzs3Result }): void;
+  onCheckpoint?(path: string): void;
+  onLog?(message: string): void;
+}
+
+/** Total steps of a config's schedule. */
+export function totalSteps(config: ExperimentConfig): number {
+  const s = config.schedule;
+  return s.step1Iters + s.transferIters + (selfTrainingRules.get(config.selfTraining.type).usesTeacher ? s.selfTrainingIters : 0);
+}
+
+/** The stage and update at a 0-based global step. */
+export function scheduleAt(config: ExperimentConfig, step: number): { phase: Phase; update: 'step1' | 'step2'; offset: number } {
+  const s = config.schedule;
+  if (step < s.step1Iters) return { phase: 'step1', update: 'step1', offset: step };
+  // Blocks of `alternateEvery` steps, counted from the end of the stage so that every stage
+  // with step 2 ends on a step-2 block (C's last updates include the generated unseen features).
+  const fromEnd = (o: number, len: number) => Math.floor((len - 1 - o) / s.alternateEvery) % 2;
+  if (step < s.step1Iters + s.transferIters) {
+    const o = step - s.step1Iters;
+    return { phase: 'transfer', update: fromEnd(o, s.transferIters) === 0 ? 'step2' : 'step1', offset: o };
+  }
+  const o = step - s.step1Iters - s.transferIters;
+  return { phase: 'self-training', update: fromEnd(o, s.selfTrainingIters) === 0 ? 'step2' : 'step1', offset: o };
+}
+
+/** The feature grid a model produces for images of the given size. */
+export function featureGrid(model: GzsModel, height: number, width: number): [number, number] {
+  const s = model.backbone.outputStride;
+  return [Math.ceil(height / s), Math.ceil(width / s)];
+}
+
+/** A data module's batch as the updates take it: targets downsampled to the feature grid and checked. */
+export function hostBatch(batch: Batch, model: GzsModel): HostBatch {
+  const { n, height, width, channels } = batch;
+  const [fh, fw] = featureGrid(model, height, width);
+  const labels = downsampleLabels(batch.labels, n, height, width, fh, fw);
+  checkLabels(labels, model.numClasses, `training batch (${batch.ids.slice(0, 4).join(', ')}${batch.ids.length > 4 ? ', …' : ''})`);
+  return { images: batch.images, n, height, width, channels, labels, fh, fw };
+}
+
+/**
+ * Self-training targets (METHOD §4.4): the frozen teacher labels the ignored pixels of the batch
+ * with the config's rule (registry 'self-training'). Labelled pixels keep their label and weight
+ * 1. Reads back with `await data()`.
+ */
+export async function pseudoLabel(
+  teacher: GzsModel,
+  batch: HostBatch,
+  rule: ExperimentConfig['selfTraining'],
+  progress: StageProgress,
+): Promise<HostBatch> {
+  const { n, height, width, channels, fh, fw } = batch;
+  const [probs, target] = tfc.tidy(() => {
+    const images = tfc.tensor4d(batch.images, [n, height, width, channels]);
+    const { feature } = teacher.features(images, { training: false, rng: new Rng(0), noise: 'zero' });
+    return [
+      tfc.softmax(teacher.disc.applyMap(feature, { training: false, rng: new Rng(0) }).logits) as tf.Tensor4D,
+      tfc.tensor3d(batch.labels, [n, fh, fw], 'int32'),
+    ];
+  });
+  let out: { labels: tf.Tensor3D; weights: tf.Tensor3D } | undefined;
+  try {
+    out = await selfTrainingRules.get(rule.type).targets(rule, probs as tf.Tensor4D, target as tf.Tensor3D, teacher.classes.unseen, progress);
+    const [l, w] = await Promise.all([out.labels.data(), out.weights.data()]);
+    return { ...batch, labels: Int32Array.from(l), weights: Float32Array.from(w) };
+  } finally {
+    tfc.dispose([probs, target]);
+    if (out) tfc.dispose([out.labels, out.weights]);
+  }
+}
+
+/** Reads the scalars of a step with one asynchronous read, and disposes them. */
+async function readLosses(t: Record<string, tf.Scalar>): Promise<Record<string, number>> {
+  const keys = Object.keys(t);
+  if (keys.length === 0) return {};
+  const stacked = tfc.stack(keys.map((k) => t[k]));
+  try {
+    const v = await stacked.data();
+    return Object.fromEntries(keys.map((k, i) => [k, v[i]]));
+  } finally {
+    stacked.dispose();
+    tfc.dispose(Object.values(t));
+  }
+}
+
+function abortError(): Error {
+  const e = new Error('training aborted; resume with resume: true');
+  e.name = 'AbortError';
+  return e;
+}
+
+/**
+ * Runs the schedule from `state.step` to `state.total`. The randomness of step s is
+ * `new Rng(seed).fork('train').fork('step-' + s)` (batch, pixels, dropout, noise), so a resumed run
+ * ends exactly like an uninterrupted one. Checked between steps: `signal` (then `onInterrupt`
+ * and an 'AbortError'), a non-finite loss (an error naming the step and the loss).
+ */
+export async function fit(state: TrainState, callbacks: readonly Callback[], opts: { signal?: AbortSignal } = {}): Promise<void> {
+  const { config, model, data, optimizers } = state;
+  const each = async (f: (c: Callback) => void | Promise<void> | undefined) => {
+    for (const c of callbacks) await f(c);
+  };
+  const trainRng = new Rng(config.seed).fork('train');
+  const s = config.schedule;
+  const settings = {
+    losses: config.model.losses,
+    pixelsPerClass: s.pixelsPerClass,
+    transferPixels: s.transferPixels,
+    transferPrior: config.model.transferPrior,
+    transferMixReal: s.transferMixReal,
+  };
+  await each((c) => c.onFitStart?.(state));
+  while (state.step < state.total) {
+    if (opts.signal?.aborted) {
+      await each((c) => c.onInterrupt?.(state));
+      throw abortError();
+    }
+    const { phase, update, offset } = scheduleAt(config, state.step);
+    if (phase === 'self-training' && !state.teacher) {
+      state.teacher = frozenCopy(model, config);
+      state.log(`self-training (${config.selfTraining.type}): teacher = frozen copy at step ${state.step}`);
+    }
+    const rng = trainRng.fork(`step-${state.step}`);
+    for (const part of Object.keys(optimizers) as Part[]) {
+      const o = config.optimizers[part];
+      optimizers[part].lr = scheduledLr(o.lr, o.lrSchedule, state.step, state.total);
+    }
+    let batch = hostBatch(await data.trainBatch(s.batchSize, rng.fork('batch')), model);
+    if (phase === 'self-training' && state.teacher) {
+      batch = await pseudoLabel(state.teacher, batch, config.selfTraining, { offset, iters: s.selfTrainingIters });
+    }
+    model.train();
+    const lossTensors =
+      update === 'step1'
+        ? step1Update(model, optimizers, batch, rng.fork('update'), settings)
+        : transferUpdate(model, optimizers, batch, rng.fork('update'), settings);
+    const losses = await readLosses(lossTensors);
+    for (const [k, v] of Object.entries(losses))
+      if (!Number.isFinite(v)) throw new Error(`step ${state.step + 1} (${phase}/${update}): loss ${k} is ${v}`);
+    state.step += 1;
+    const e: StepEvent = { phase, update, step: state.step, total: state.total, losses };
+    await each((c) => c.onStepEnd?.(state, e));
+    if (state.step === state.total || scheduleAt(config, state.step).phase !== phase) await each((c) => c.onStageEnd?.(state, phase));
+    // Let timers / signal handlers run between steps.
+    await new Promise((r) => setImmediate(r));
+  }
+  await each((c) => c.onFitEnd?.(state));
+}
