@@ -5,8 +5,10 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import './plugins.js';
 import { initBackend } from '@sign/core';
-import { evaluateCheckpoint, loadModel, type ExperimentConfig } from '@sign/trainer';
+import { DatasetError } from '@sign/datasets';
+import { ConfigError, evaluateCheckpoint, loadModel, type ExperimentConfig } from '@sign/trainer';
 import {
   BACKENDS,
   DEMO_OPTIONS,
@@ -213,7 +215,7 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
         throw new UsageError(`unknown command '${command}' (valid: demo, train, eval, predict, doctor, embed, help)`);
     }
   } catch (err) {
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || err instanceof DatasetError || err instanceof ConfigError) {
       if (json) stdout.write(`${JSON.stringify({ event: 'error', kind: 'usage', message: err.message })}\n`);
       stderr.write(`sign: ${err.message}\n`);
       return EXIT.usage;

@@ -10,6 +10,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { FASHION_CLASSES } from '@sign/data';
+import './plugins.js';
 import { ConfigError, composeConfigFile, mergeConfig, parseConfig, type ExperimentConfig } from '@sign/trainer';
 import { BACKENDS, CONTROLS, EMBEDDINGS, LAYOUTS, SELF_TRAINING, choice, integer, number, string, type Flags } from './args.js';
 import { UsageError, listValues } from './errors.js';

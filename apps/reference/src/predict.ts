@@ -5,7 +5,8 @@
  * predictions.json (which classes were found, and the output files).
  */
 import { basename, extname, join } from 'node:path';
-import { createDataModule, type TrainedModel } from '@sign/trainer';
+import type { TrainedModel } from '@sign/trainer';
+import { openData } from './data.js';
 import { writeFileAtomic } from '@sign/core/node';
 import {
   borderMean,
@@ -71,7 +72,7 @@ export function readInputs(paths: string[]): PredictInput[] {
 
 /** The first `count` test samples of the checkpoint's data (with their ground truth). */
 export async function testInputs(model: TrainedModel, count: number): Promise<PredictInput[]> {
-  const data = await createDataModule(model.config.data, model.config.seed);
+  const data = await openData(model.config);
   const out: PredictInput[] = [];
   try {
     for await (const s of data.testSamples()) {

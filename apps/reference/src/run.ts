@@ -6,6 +6,8 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend, type BackendReport } from '@sign/core';
 import { loadModel, runExperiment, totalSteps, type ExperimentConfig, type RunResult } from '@sign/trainer';
+import type { DataModule } from '@sign/datasets';
+import { openData } from './data.js';
 import { EXIT, UsageError } from './errors.js';
 import { writeFileAtomic } from '@sign/core/node';
 import type { Reporter, TextSink } from './progress.js';
@@ -98,6 +100,24 @@ export async function trainAndReport(req: TrainRequest, io: RunIo, reporter: Rep
   const backend = await initBackend(config.runtime.backend);
   reporter.log(describeBackend(backend));
   reporter.event('backend', { backend: backend.backend, attempts: backend.attempts });
+  // The data is opened (and its files checked) before anything is written: bad input fails here.
+  const data = await openData(config);
+  try {
+    return await train(req, io, reporter, data, { t0, ckpt, previous });
+  } finally {
+    data.dispose();
+  }
+}
+
+async function train(
+  req: TrainRequest,
+  io: RunIo,
+  reporter: Reporter,
+  data: DataModule,
+  ctx: { t0: number; ckpt: string; previous: RunState | undefined },
+): Promise<number> {
+  const { config, outDir } = req;
+  const { t0, ckpt, previous } = ctx;
 
   mkdirSync(outDir, { recursive: true });
   // A report in outDir always belongs to the latest run: remove an older one before training.
@@ -149,6 +169,7 @@ export async function trainAndReport(req: TrainRequest, io: RunIo, reporter: Rep
   try {
     result = await runExperiment(config, {
       outDir,
+      data,
       resume: req.resume,
       signal: ac.signal,
       skipBackendInit: true,
@@ -187,7 +208,7 @@ export async function trainAndReport(req: TrainRequest, io: RunIo, reporter: Rep
   try {
     const model = await loadModel(result.checkpoint);
     try {
-      ({ samples, legend } = await writeSamples(model, config, outDir, { count: 4 }));
+      ({ samples, legend } = await writeSamples(model, config, outDir, { count: 4, data }));
     } finally {
       model.dispose();
     }

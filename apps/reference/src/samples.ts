@@ -4,8 +4,9 @@
  * output directory.
  */
 import { join } from 'node:path';
-import type { Sample } from '@sign/datasets';
-import { createDataModule, type ExperimentConfig, type TrainedModel } from '@sign/trainer';
+import type { DataModule, Sample } from '@sign/datasets';
+import type { ExperimentConfig, TrainedModel } from '@sign/trainer';
+import { openData } from './data.js';
 import { writeFileAtomic } from '@sign/core/node';
 import { encodePng, grayImage, labelImage, legendImage, upscale, type LegendEntry } from './image.js';
 import type { ReportImage, ReportSample } from './report.js';
@@ -24,10 +25,10 @@ export async function writeSamples(
   model: TrainedModel,
   config: ExperimentConfig,
   outDir: string,
-  opts: { count?: number; calibrate?: number } = {},
+  opts: { count?: number; calibrate?: number; data?: DataModule } = {},
 ): Promise<{ samples: ReportSample[]; legend: ReportImage }> {
   const count = opts.count ?? 4;
-  const data = await createDataModule(config.data, config.seed);
+  const data = opts.data ?? (await openData(config));
   const scenes: Sample[] = [];
   try {
     for await (const s of data.testSamples()) {
@@ -35,7 +36,7 @@ export async function writeSamples(
       scenes.push(s);
     }
   } finally {
-    data.dispose();
+    if (!opts.data) data.dispose();
   }
   const samples: ReportSample[] = [];
   let width = 0;

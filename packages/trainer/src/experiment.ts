@@ -7,13 +7,14 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng, currentBackend, initBackend } from '@sign/core';
-import type { DataModule, DatasetMeta } from '@sign/datasets';
+import { createDataModule, type DataModule, type DatasetIo, type DatasetMeta } from '@sign/datasets';
+import { nodeIo } from '@sign/datasets/node';
 import type { GzsModel, Part } from '@sign/recipes';
 import { checkpointing, periodicEvaluation } from './callbacks';
 import { checkpointPath, createModel, loadTrainingState, readModel } from './checkpoint';
 import type { ExperimentConfig, ExperimentConfigInput } from './config/schema';
 import { parseConfig } from './config/validate';
-import { classInfo, createDataModule } from './data';
+import { classInfo } from './data';
 import { evaluate, type Gzs3Result, type NamedGzs3Result, type NamedZslResult } from './evaluation';
 import { fit, totalSteps, type Callback, type TrainState } from './loop';
 import { optimizers as optimizerRegistry } from './optim/registry';
@@ -23,8 +24,10 @@ export interface RunOptions {
   outDir: string;
   /** Callbacks of the loop (progress, logging, extra evaluations); checkpoints and `eval.every` are added. */
   callbacks?: Callback[];
-  /** The data to train and test on; default: a data module built from `config.data`. */
+  /** The data to train and test on; default: `createDataModule(config.data, { io, seed })`. */
   data?: DataModule;
+  /** File access for the default data module (default: `nodeIo` of @sign/datasets/node). */
+  io?: DatasetIo;
   /** Continue from `<outDir>/checkpoints/last.safetensors` when it exists. */
   resume?: boolean;
   /** Checked between steps: writes a checkpoint, then rejects with an error named 'AbortError'. */
@@ -98,7 +101,7 @@ export async function runExperiment(input: ExperimentConfig | ExperimentConfigIn
   const backend = currentBackend();
   log(`backend ${backend}`);
 
-  const data = opts.data ?? (await createDataModule(config.data, config.seed));
+  const data = opts.data ?? (await createDataModule(config.data, { io: opts.io ?? nodeIo, seed: config.seed }));
   let model: GzsModel | null = null;
   let optimizers: Optimizers | null = null;
   let state: TrainState | null = null;
@@ -157,8 +160,9 @@ export async function runExperiment(input: ExperimentConfig | ExperimentConfigIn
 }
 
 /**
- * Re-evaluates a checkpoint on the test samples of the data it records (rebuilt from its config,
- * or `opts.data`), with an optional calibration γ (default: the config's).
+ * Re-evaluates a checkpoint on the test samples of the data it records (rebuilt from its config
+ * with `dataOverrides`, e.g. another `root`, or `opts.data`), with an optional calibration γ
+ * (default: the config's).
  *
  * @example
  * const m = await evaluateCheckpoint('runs/demo/checkpoints/last.safetensors', { calibrate: 1 });
@@ -166,11 +170,17 @@ export async function runExperiment(input: ExperimentConfig | ExperimentConfigIn
  */
 export async function evaluateCheckpoint(
   path: string,
-  opts: { calibrate?: number; data?: DataModule } = {},
+  opts: { calibrate?: number; data?: DataModule; io?: DatasetIo; dataOverrides?: Record<string, unknown> } = {},
 ): Promise<NamedGzs3Result & { zsl: NamedZslResult }> {
   const { model, meta } = await readModel(path);
   const config = meta.config;
-  const data = opts.data ?? (await createDataModule(config.data, config.seed));
+  let data: DataModule;
+  try {
+    data = opts.data ?? (await createDataModule({ ...config.data, ...opts.dataOverrides }, { io: opts.io ?? nodeIo, seed: config.seed }));
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
   try {
     const { metrics, perClassIoU, zsl } = await evaluate(model, data.testSamples(), {
       calibrate: opts.calibrate ?? config.eval.calibrate,

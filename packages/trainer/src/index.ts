@@ -30,7 +30,7 @@ export type { Callback, Phase, StepEvent, TrainState } from './loop';
 export { checkpointing, lossAverages, periodicEvaluation, stageEvaluation } from './callbacks';
 
 // Data, evaluation, checkpoints, inference, experiments
-export { classInfo, createDataModule, dataSchema } from './data';
+export { classInfo } from './data';
 export { evaluate } from './evaluation';
 export type { EvaluateOptions, EvaluationResult, Gzs3Result, NamedGzs3Result, NamedZslResult } from './evaluation';
 export { CHECKPOINT_FORMAT, checkpointPath, createModel, frozenCopy, loadTrainingState, readModel, saveTrainingState } from './checkpoint';

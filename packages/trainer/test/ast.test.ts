@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng, initBackend } from '@sign/core';
-import { createDataModule, hostBatch, pseudoLabel, readModel, runExperiment } from '../src/index';
-import { tinyConfig } from './tiny';
+import { hostBatch, pseudoLabel, readModel, runExperiment } from '../src/index';
+import { openData, tinyConfig } from './tiny';
 
 describe('annealed self-training at T = 5 (wasm)', () => {
   beforeAll(async () => {
@@ -21,7 +21,7 @@ describe('annealed self-training at T = 5 (wasm)', () => {
     const config = tinyConfig({ schedule: { step1Iters: 6, transferIters: 6, selfTrainingIters: 0 }, selfTraining: { temperature: 5 } });
     const { checkpoint } = await runExperiment(config, { outDir: out });
     const { model: teacher } = await readModel(checkpoint);
-    const dm = await createDataModule(config.data, config.seed);
+    const dm = await openData(config.data, config.seed);
     const batch = hostBatch(await dm.trainBatch(4, new Rng(7)), teacher);
     const T = 5;
     const targets = await pseudoLabel(teacher, batch, { type: 'ast', temperature: T }, { offset: 0, iters: 1 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CAGNET_LOSSES, ZS3NET_SIGMAS } from '@sign/recipes';
 import { ConfigError, composeConfigFile, configJsonSchema, loadConfigFile, mergeConfig, validateConfig, type ExperimentConfigInput } from '../src/index';
-import { TINY } from './tiny';
+import { TINY } from './tiny'; // (registers fashion-scenes)
 
 const errorsOf = (over: Record<string, unknown>) => validateConfig(mergeConfig(TINY, over)).errors;
 
@@ -64,8 +64,8 @@ describe('validateConfig', () => {
     expect(errorsOf({ selfTraining: { _delete_: true, type: 'top-p', topP: 1.5 } })).toEqual([
       "selfTraining.topP: with rule 'rank', topP is a number of ranks (an integer >= 1), got 1.5",
     ]);
-    expect(errorsOf({ data: { unseen: ['pullover', 'jumper'] } })).toEqual([
-      "data.unseen[1]: unknown class 'jumper' (valid: t-shirt/top, trouser, pullover, dress, coat, sandal, shirt, sneaker, bag, ankle boot)",
+    expect(errorsOf({ data: { type: 'fashion-scene' } })).toEqual([
+      "data.type: unknown dataset 'fashion-scene' (did you mean 'fashion-scenes'?); known: fashion-scenes",
     ]);
   });
 

@@ -10,7 +10,6 @@ import type { GzsModel, LossSpec } from '@sign/recipes';
 import {
   SgdMomentum,
   classInfo,
-  createDataModule,
   createModel,
   createOptimizers,
   hostBatch,
@@ -21,7 +20,7 @@ import {
   type HostBatch,
   type Optimizers,
 } from '../src/index';
-import { tinyConfig } from './tiny';
+import { openData, tinyConfig } from './tiny';
 
 type Snapshot = Map<string, Float32Array[]>;
 
@@ -69,7 +68,7 @@ describe('parameter flow (wasm, sign recipe, tiny)', () => {
   beforeAll(async () => {
     await initBackend('wasm');
     config = tinyConfig();
-    const dm = await createDataModule(config.data, config.seed);
+    const dm = await openData(config.data, config.seed);
     model = createModel(config, classInfo(dm), dm.meta.channels, new Rng(1));
     opts = createOptimizers(config, model);
     batch = hostBatch(await dm.trainBatch(2, new Rng(3)), model);
@@ -191,7 +190,7 @@ describe.each(['cagnet', 'zs3net'] as const)('parameter flow of %s (wasm, tiny)'
           ? { _delete_: true, type, backbone: base.model.backbone, sim: { hidden: 4 }, generator: { hidden: [8] }, discriminator: { hidden: 8 } }
           : { _delete_: true, type, backbone: base.model.backbone, generator: { hidden: [8] }, discriminator: { hidden: 8 } },
     });
-    const dm = await createDataModule(config.data, config.seed);
+    const dm = await openData(config.data, config.seed);
     const model = createModel(config, classInfo(dm), 1, new Rng(1));
     const opts = createOptimizers(config, model);
     const batch = hostBatch(await dm.trainBatch(2, new Rng(3)), model);

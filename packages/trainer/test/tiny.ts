@@ -1,4 +1,15 @@
+import { fashionScenesDataset } from '@sign/data';
+import { createDataModule, datasets, type DataConfig, type DataModule } from '@sign/datasets';
+import { nodeIo } from '@sign/datasets/node';
 import { mergeConfig, parseConfig, type DeepPartial, type ExperimentConfig, type ExperimentConfigInput } from '../src/index';
+
+// The demo benchmark is a plug-in the app registers; tests that use it do the same.
+datasets.provide('fashion-scenes', fashionScenesDataset);
+
+/** The data module of a `data` section (Node file access). */
+export function openData(data: DataConfig | Record<string, unknown>, seed: number): Promise<DataModule> {
+  return createDataModule(data, { io: nodeIo, seed });
+}
 
 /**
  * A complete config small enough for unit tests (seconds per run): fashion-scenes at 32 px, the

@@ -6,8 +6,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@sign/core';
 import { loadCheckpoint } from '@sign/core/node';
 import { ConfusionMatrix, restrictedArgmax, unseenTargets, zslMetrics } from '@sign/metrics';
-import { createDataModule, evaluateCheckpoint, loadModel, runExperiment, scheduleAt, totalSteps, type Callback, type StepEvent } from '../src/index';
-import { TINY, tinyConfig } from './tiny';
+import { evaluateCheckpoint, loadModel, runExperiment, scheduleAt, totalSteps, type Callback, type StepEvent } from '../src/index';
+import { TINY, openData, tinyConfig } from './tiny';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'sign-trainer-'));
 
@@ -88,7 +88,7 @@ describe('runExperiment (wasm, tiny config)', () => {
     expect(ev.hIoU).toBeCloseTo(r.metrics.hIoU, 6);
     expect(ev.perClassIoU).toEqual(r.perClassIoU);
     const m = await loadModel(r.checkpoint);
-    const dm = await createDataModule(config.data, config.seed);
+    const dm = await openData(config.data, config.seed);
     const samples = [];
     for await (const s of dm.testSamples()) samples.push(s);
     const H = samples[0].height;
@@ -158,6 +158,14 @@ describe('runExperiment (wasm, tiny config)', () => {
     await expect(runExperiment(tinyConfig({ seed: 5 }), { outDir: b, resume: true })).rejects.toThrow(/written by a different config/);
     rmSync(a, { recursive: true, force: true });
     rmSync(b, { recursive: true, force: true });
+  });
+
+  it('refuses an unknown unseen class (the data module names it) before writing anything', async () => {
+    const out = join(tmp(), 'run');
+    await expect(runExperiment(tinyConfig({ data: { unseen: ['pullover', 'jumper'] } }), { outDir: out })).rejects.toThrow(
+      /data\.unseen: unknown class 'jumper'.*valid: t-shirt\/top, trouser, pullover/,
+    );
+    expect(existsSync(out)).toBe(false);
   });
 
   it('refuses an invalid config before doing anything, naming the key', async () => {

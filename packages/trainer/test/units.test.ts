@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng, initBackend } from '@sign/core';
-import { astTemperature, classInfo, createDataModule, downsampleLabels, samplePixels, selfTrainingRules } from '../src/index';
-import { tinyConfig } from './tiny';
+import { astTemperature, classInfo, downsampleLabels, samplePixels, selfTrainingRules } from '../src/index';
+import { openData, tinyConfig } from './tiny';
 
 describe('host helpers', () => {
   it('downsampleLabels takes the centre pixel of each cell', () => {
@@ -23,7 +23,7 @@ describe('host helpers', () => {
 describe('the data module and the class table', () => {
   it('training batches mark unseen pixels 255, except for the supervised upper bound; the class table has M row by row', async () => {
     const base = tinyConfig();
-    const dm = await createDataModule(base.data, base.seed);
+    const dm = await openData(base.data, base.seed);
     const classes = classInfo(dm);
     expect(classes.classNames[0]).toBe('background');
     expect(classes.background).toBe(0);
@@ -34,7 +34,7 @@ describe('the data module and the class table', () => {
     const zs = await dm.trainBatch(12, new Rng(1));
     expect(count(zs.labels, 255)).toBeGreaterThan(0);
     for (const u of classes.unseen) expect(count(zs.labels, u)).toBe(0);
-    const sup = await (await createDataModule({ ...base.data, supervised: true }, base.seed)).trainBatch(12, new Rng(1));
+    const sup = await (await openData({ ...base.data, supervised: true }, base.seed)).trainBatch(12, new Rng(1));
     expect(count(sup.labels, 255)).toBe(0);
     for (const u of classes.unseen) expect(count(sup.labels, u)).toBeGreaterThan(0);
     expect(sup.images).toEqual(zs.images); // same scenes, only the labels differ

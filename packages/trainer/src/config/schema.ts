@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { cagnetSchema, recipes, signSchema, zs3netSchema } from '@sign/recipes';
-import { dataSchema } from '../data';
+import { dataConfigSchema, type DataConfig } from '@sign/datasets';
 import {
   adamSchema,
   adamwSchema,
@@ -109,7 +109,7 @@ const registered = <T>(r: { names(): string[]; get(n: string): T }): T[] => r.na
 export function experimentSchema() {
   const common = optimizerCommon(union(registered(lrSchedules).map((d) => d.schema)));
   return buildExperimentSchema({
-    data: dataSchema(),
+    data: dataConfigSchema(),
     model: union(registered(recipes).map((r) => r.schema)),
     optimizer: union(registered(optimizers).map((d) => d.schema.extend(common))),
     selfTraining: union(registered(selfTrainingRules).map((r) => r.schema)),
@@ -119,7 +119,7 @@ export function experimentSchema() {
 /** The schema of the built-in plug-ins, for the static type. */
 const staticCommon = optimizerCommon(z.discriminatedUnion('type', [polySchema, constantSchema, cosineSchema]));
 const builtinSchema = buildExperimentSchema({
-  data: dataSchema(),
+  data: z.custom<DataConfig>(),
   model: z.discriminatedUnion('type', [signSchema, cagnetSchema, zs3netSchema]),
   optimizer: z.discriminatedUnion('type', [sgdSchema.extend(staticCommon), adamSchema.extend(staticCommon), adamwSchema.extend(staticCommon)]),
   selfTraining: z.discriminatedUnion('type', [noneSchema, astSchema, topPSchema]),
