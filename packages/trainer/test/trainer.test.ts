@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@sign/core';
 import { loadCheckpoint } from '@sign/core/node';
 import { ConfusionMatrix, restrictedArgmax, unseenTargets, zslMetrics } from '@sign/metrics';
-import { evaluateCheckpoint, loadModel, runExperiment, scheduleAt, totalSteps, type Callback, type StepEvent } from '../src/index';
+import { evaluateCheckpoint, loadModel, lossAverages, runExperiment, scheduleAt, stageEvaluation, totalSteps, type Callback, type StepEvent } from '../src/index';
 import { TINY, openData, tinyConfig } from './tiny';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'sign-trainer-'));
@@ -54,9 +54,22 @@ describe('runExperiment (wasm, tiny config)', () => {
       onCheckpoint: () => void hooks.push('checkpoint'),
       onFitEnd: (s) => void hooks.push(`end@${s.step}`),
     };
+    const averages: string[] = [];
+    const stages: string[] = [];
     const before = tf.memory().numTensors;
-    const r = await runExperiment(config, { outDir: out, callbacks: [recorder] });
+    const r = await runExperiment(config, {
+      outDir: out,
+      callbacks: [recorder, lossAverages({ every: 3, log: (l) => averages.push(l) }), stageEvaluation({ calibrations: [0, 1], log: (l) => stages.push(l) })],
+    });
     expect(tf.memory().numTensors).toBe(before);
+    // loss means every 3 steps and at the end, with the live tensor count; metrics after each stage for γ 0 and 1
+    expect(averages.map((l) => l.split(' ').slice(0, 2).join(' '))).toEqual(['3/8 transfer/step1', '6/8 transfer/step2', '8/8 self-training/step2']);
+    expect(averages[0]).toMatch(/^3\/8 transfer\/step1 clsReal=\d+\.\d{3} kl=\d+\.\d{3} .*tensors=\d+$/);
+    expect(averages[1]).toMatch(/clsTransfer=\d+\.\d{3}/); // steps 4–6 mix both updates: every loss seen is averaged
+    expect(stages.filter((l) => l.startsWith('['))).toHaveLength(6);
+    expect(stages[0]).toMatch(/^\[step1 done, step 2, γ 0\] S \d+\.\d U \d+\.\d H \d+\.\d mIoU \d+\.\d$/);
+    expect(stages.at(-1)).toMatch(/^\[self-training done, step 8, γ 1\]/);
+    expect(stages.some((l) => l.includes('unseen alone (ZSL): mIoU'))).toBe(true);
     expect(events.map((e) => e.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     // stage ends after steps 2, 6, 8; checkpoints every 2 steps (not at the end twice) and at the end
     expect(hooks).toEqual(['start@0', 'checkpoint', 'step1@2', 'checkpoint', 'checkpoint', 'transfer@6', 'self-training@8', 'end@8', 'checkpoint']);
