@@ -65,7 +65,7 @@ describe('validateConfig', () => {
       "selfTraining.topP: with rule 'rank', topP is a number of ranks (an integer >= 1), got 1.5",
     ]);
     expect(errorsOf({ data: { type: 'fashion-scene' } })).toEqual([
-      "data.type: unknown dataset 'fashion-scene' (did you mean 'fashion-scenes'?); known: fashion-scenes",
+      "data.type: unknown dataset 'fashion-scene' (did you mean 'fashion-scenes'?); known: folder, fashion-scenes",
     ]);
   });
 
