@@ -46,6 +46,11 @@ export const DEMO_OPTIONS: Options = {
 export const TRAIN_OPTIONS: Options = {
   ...common,
   config: { type: 'string' },
+  dataset: { type: 'string' },
+  'data-root': { type: 'string' },
+  unseen: { type: 'string' },
+  seed: { type: 'string' },
+  quick: { type: 'boolean' },
   out: { type: 'string' },
   backend: { type: 'string' },
   resume: { type: 'boolean' },
@@ -54,6 +59,7 @@ export const TRAIN_OPTIONS: Options = {
 export const EVAL_OPTIONS: Options = {
   ...common,
   checkpoint: { type: 'string' },
+  'data-root': { type: 'string' },
   calibrate: { type: 'string' },
   backend: { type: 'string' },
   out: { type: 'string' },

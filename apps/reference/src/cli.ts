@@ -8,6 +8,7 @@ import { join, relative } from 'node:path';
 import './plugins.js';
 import { initBackend } from '@sign/core';
 import { DatasetError } from '@sign/datasets';
+import { nodeIo } from '@sign/datasets/node';
 import { ConfigError, evaluateCheckpoint, loadModel, type ExperimentConfig } from '@sign/trainer';
 import {
   BACKENDS,
@@ -25,7 +26,7 @@ import {
   shellQuote,
   string,
 } from './args.js';
-import { demoConfig, loadConfigFile } from './configs.js';
+import { demoConfig, trainConfig } from './configs.js';
 import { doctorCommand } from './doctor.js';
 import { EXIT, UsageError } from './errors.js';
 import { EMBED_HELP, embedCommand } from './embed.js';
@@ -61,9 +62,9 @@ const HELP = `sign ${VERSION}: SIGN generalized zero-shot semantic segmentation,
 
 Usage:
   sign demo [flags]                      train + evaluate on fashion-scenes, write a report
-  sign train --config <file.json> [--out <dir>] [--resume] [--backend <b>] [--json]
-  sign eval --checkpoint <file> [--calibrate <gamma>] [--out <dir>] [--json]
-  sign predict --checkpoint <file> (<image.png>… | --from-test <n>) --out <dir>
+  sign train (--config <file.json> | --dataset <name> [--data-root <dir>] --unseen <a,b>) [--quick] [--seed <n>] [--out <dir>]
+  sign eval --checkpoint <file> [--data-root <dir>] [--calibrate <gamma>] [--out <dir>] [--json]
+  sign predict --checkpoint <file> (<image>… | --from-test <n>) --out <dir>
   sign doctor [--json]                   backends, GPU adapter and limits, a parity test
   sign embed --classes <a,b,…> (--word2vec|--fasttext|--glove <file>)… --out <embeddings.json>
   sign help [command]
@@ -96,29 +97,37 @@ Flags (all optional; no flags = the built-in demo config, about 10 minutes on 2 
   --json                          JSON lines on stdout (one event per line) instead of a table
 `;
 
-const TRAIN_HELP = `sign train --config <file.json>: train from a config file
+const TRAIN_HELP = `sign train: train from a config file, or on a dataset with the app's configs
 
-The file is JSON composed from base files ({ "_base_": ["_base_/models/sign.json", …], …overrides },
-paths relative to the file, as apps/reference/configs/), or { "base": "demo" | "quick", ...overrides }
-(deep-merged onto the app's demo or quick config; objects merge key by key, arrays and values
-replace). Unknown keys and wrong types are errors that name the key. Flags: --out <dir> (default
-runs/<config name>), --resume, --backend <b> (overrides runtime.backend), --json.
+  sign train --dataset folder --data-root <dir> --unseen 'cat,dog' [--quick] [--seed <n>] --out <dir>
+  sign train --config <file.json> [--dataset …] [--data-root …] [--unseen …] [--quick] [--seed <n>] [--out <dir>]
+
+--dataset <name> trains on a registered dataset (folder: your own images, see the README) with
+configs/_base_/datasets/<name>.json, the sign recipe and the demo schedule (--quick: the quick
+one); with --config, the flags override the file. A config file is JSON composed from base files
+({ "_base_": ["_base_/models/sign.json", …], …overrides }, paths relative to the file), or
+{ "base": "demo" | "quick", ...overrides }. Unknown keys, wrong types, unknown classes and bad
+files are errors that name them (exit code 2, nothing written). Flags: --data-root <dir>
+(data.root), --unseen <a,b> (data.unseen, class names of the dataset), --seed <n>, --quick,
+--out <dir> (default runs/<config name>), --resume, --backend <b>, --json.
 `;
 
-const EVAL_HELP = `sign eval --checkpoint <file>: evaluate a checkpoint on its config's test scenes
+const EVAL_HELP = `sign eval --checkpoint <file>: evaluate a checkpoint on the test split of the data it records
 
-Flags: --calibrate <gamma> (default: the checkpoint's eval.calibrate), --out <dir> (also write
-report.json / report.md there), --backend <b>, --json.
+The checkpoint records its dataset, classes and config. Flags: --data-root <dir> (the dataset's
+folder, when it moved), --calibrate <gamma> (default: the checkpoint's eval.calibrate), --out <dir>
+(also write report.json / report.md there), --backend <b>, --json.
 `;
 
-const PREDICT_HELP = `sign predict --checkpoint <file> <image.png>… --out <dir>
+const PREDICT_HELP = `sign predict --checkpoint <file> <image>… --out <dir>
 
-Segments PNG images (grey or colour, any size; converted to grey and resized to the model's
-input size) and writes <name>.mask.png, <name>.overlay.png (both at the image's size),
-<name>.panel.png (input | overlay | prediction, with a legend), legend.png and predictions.json.
-Flags: --from-test <n> (predict n generated test scenes instead, with their ground truth),
---calibrate <gamma>, --invert auto|always|never (auto: invert images with a light background;
-the model saw light items on black), --scale <k> (panel upscaling), --backend <b>, --json.
+Segments PNG or JPEG images (grey or colour, any size; converted to the dataset's channels and
+normalised as its test images were) and writes <name>.mask.png, <name>.overlay.png (both at the
+image's size), <name>.panel.png (input | overlay | prediction, with a legend), legend.png and
+predictions.json. Flags: --from-test <n> (predict the first n test samples of the checkpoint's
+data instead, with their ground truth), --calibrate <gamma>, --invert auto|always|never
+(fashion-scenes models only: auto inverts images with a light background; the model saw light
+items on black, at the scene size), --scale <k> (panel upscaling), --backend <b>, --json.
 `;
 
 const DOCTOR_HELP = `sign doctor: what this machine can run on
@@ -189,7 +198,7 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
       case 'train': {
         const { flags } = parseCommand('train', rest, TRAIN_OPTIONS);
         if (flags.help) return help(stdout, 'train');
-        let config: ExperimentConfig = loadConfigFile(required(flags, 'config', 'train'));
+        let config: ExperimentConfig = trainConfig(flags);
         const backend = choice(flags, 'backend', BACKENDS);
         if (backend) config = { ...config, runtime: { ...config.runtime, backend } };
         const outDir = string(flags, 'out') ?? join('runs', config.name);
@@ -255,7 +264,8 @@ async function evalCommand(argv: string[], io: CliIo, shown: string): Promise<nu
   model.dispose();
   const calibrate = calibrateFlag ?? config.eval.calibrate;
   reporter.log(`evaluating ${ckpt} (calibrate ${calibrate}, backend ${b.backend})`);
-  const m = await evaluateCheckpoint(ckpt, { calibrate });
+  const dataRoot = string(flags, 'data-root');
+  const m = await evaluateCheckpoint(ckpt, { calibrate, io: nodeIo, ...(dataRoot !== undefined ? { dataOverrides: { root: dataRoot } } : {}) });
   const report = buildReport({
     metrics: m,
     perClassIoU: m.perClassIoU,
@@ -301,7 +311,7 @@ async function predictCommand(argv: string[], io: CliIo): Promise<number> {
   // Read every image before loading the model, so a bad file fails at once.
   let inputs;
   try {
-    inputs = readInputs(positionals);
+    inputs = await readInputs(positionals);
   } catch (err) {
     throw new UsageError((err as Error).message);
   }

@@ -158,6 +158,11 @@ export function demoConfig(flags: Flags): ExperimentConfig {
  * config). `overrides` (from flags) are merged last.
  */
 export function loadConfigFile(path: string, overrides: Record<string, unknown> = {}): ExperimentConfig {
+  return checked(mergeConfig(rawConfigFile(path), overrides), path);
+}
+
+/** {@link loadConfigFile} without validation: the composed raw object. */
+function rawConfigFile(path: string): Record<string, unknown> {
   let raw: Record<string, unknown>;
   try {
     raw = composeConfigFile(path);
@@ -166,10 +171,56 @@ export function loadConfigFile(path: string, overrides: Record<string, unknown> 
     throw err;
   }
   const { base, ...rest } = raw;
-  if (base !== undefined) {
-    if (typeof base !== 'string' || !['demo', 'quick'].includes(base))
-      throw new UsageError(`${path}: base: unknown base config '${String(base)}' (valid: ${listValues(['demo', 'quick'])})`);
-    raw = mergeConfig(composeConfigFile(configFile(base as 'demo' | 'quick')), rest);
+  if (base === undefined) return raw;
+  if (typeof base !== 'string' || !['demo', 'quick'].includes(base))
+    throw new UsageError(`${path}: base: unknown base config '${String(base)}' (valid: ${listValues(['demo', 'quick'])})`);
+  return mergeConfig(composeConfigFile(configFile(base as 'demo' | 'quick')), rest);
+}
+
+/** The datasets the app has a base file for (`configs/_base_/datasets/<name>.json`). */
+export function datasetNames(): string[] {
+  return readdirSync(join(CONFIG_DIR, '_base_', 'datasets'))
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -5))
+    .sort();
+}
+
+/**
+ * The config of `sign train`: `--config FILE` and/or `--dataset NAME` (the app's base file for the
+ * dataset, the sign recipe and the demo schedule), then `--quick` (the quick schedule),
+ * `--data-root`, `--unseen`, `--seed`. Validated; class names are checked when the data opens.
+ */
+export function trainConfig(flags: Flags): ExperimentConfig {
+  const file = string(flags, 'config');
+  const dataset = string(flags, 'dataset');
+  if (file === undefined && dataset === undefined) throw new UsageError('sign train: give --config <file.json> or --dataset <name> (e.g. --dataset folder --data-root <dir>)');
+  const base = (name: string) => join(CONFIG_DIR, '_base_', name);
+  const datasetBase = (name: string) => {
+    if (!datasetNames().includes(name)) throw new UsageError(`--dataset: no base config for dataset '${name}' (valid: ${listValues(datasetNames())})`);
+    return composeConfigFile(base(`datasets/${name}.json`)).data as Record<string, unknown>;
+  };
+  let raw: Record<string, unknown>;
+  if (file !== undefined) raw = rawConfigFile(file);
+  else
+    raw = mergeConfig(
+      mergeConfig(composeConfigFile(base('models/sign.json')), composeConfigFile(base(`schedules/${flags.quick ? 'quick' : 'demo'}.json`))),
+      { name: `${dataset}${flags.quick ? '-quick' : ''}`, seed: 0 },
+    );
+  const overrides: Record<string, any> = {};
+  if (dataset !== undefined) {
+    const current = (raw.data as { type?: string } | undefined)?.type;
+    overrides.data = current === dataset ? {} : { _delete_: true, ...datasetBase(dataset) };
   }
-  return checked(mergeConfig(raw, overrides), path);
+  if (file !== undefined && flags.quick) Object.assign(overrides, composeConfigFile(base('schedules/quick.json')));
+  const root = string(flags, 'data-root');
+  if (root !== undefined) overrides.data = { ...overrides.data, root };
+  const unseen = string(flags, 'unseen');
+  if (unseen !== undefined) {
+    const names = unseen.split(',').map((s) => s.trim()).filter(Boolean);
+    if (names.length === 0) throw new UsageError('--unseen: expected class names, comma-separated');
+    overrides.data = { ...overrides.data, unseen: names };
+  }
+  const seed = integer(flags, 'seed', { min: 0 });
+  if (seed !== undefined) overrides.seed = seed;
+  return checked(mergeConfig(raw, overrides), file ?? `sign train --dataset ${dataset}`);
 }

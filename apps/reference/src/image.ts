@@ -60,21 +60,6 @@ export function readPng(path: string): RgbaImage {
   return decodePng(buf, path);
 }
 
-/**
- * Luminance in 0..1 (Rec. 601 weights); transparent pixels count as black, the background
- * fashion-scenes are drawn on.
- */
-export function toGray(img: RgbaImage): Float32Array {
-  const n = img.width * img.height;
-  const out = new Float32Array(n);
-  const d = img.data;
-  for (let i = 0; i < n; i++) {
-    const a = d[4 * i + 3] / 255;
-    out[i] = (a * (0.299 * d[4 * i] + 0.587 * d[4 * i + 1] + 0.114 * d[4 * i + 2])) / 255;
-  }
-  return out;
-}
-
 /** Mean grey level of the one-pixel border (used to detect dark-on-light images). */
 export function borderMean(gray: Float32Array, width: number, height: number): number {
   let sum = 0;
@@ -171,25 +156,25 @@ export function labelImage(labels: ArrayLike<number>, width: number, height: num
   return img;
 }
 
+/** 8-bit pixels [H, W, channels] (grey or RGB) as an RGBA picture. */
+export function pixelImage(data: ArrayLike<number>, channels: 1 | 3, width: number, height: number): RgbaImage {
+  const img = blank(width, height);
+  for (let i = 0; i < width * height; i++)
+    for (let k = 0; k < 3; k++) img.data[4 * i + k] = data[channels === 3 ? 3 * i + k : i];
+  return img;
+}
+
 /**
- * The grey image with each non-background pixel tinted by its class colour
- * (`alpha` = weight of the colour); background and ignored pixels stay grey.
+ * The picture with each pixel tinted by its class colour (`alpha` = weight of the colour), except
+ * the background class and ignored pixels; dark pixels are lifted so the colour shows on black.
  */
-export function overlayImage(
-  gray: ArrayLike<number>,
-  labels: ArrayLike<number>,
-  width: number,
-  height: number,
-  alpha = 0.55,
-): RgbaImage {
-  const img = grayImage(gray, width, height);
-  for (let i = 0; i < width * height; i++) {
+export function overlayImage(base: RgbaImage, labels: ArrayLike<number>, background: number | null = 0, alpha = 0.55): RgbaImage {
+  const img = { width: base.width, height: base.height, data: Uint8Array.from(base.data) };
+  for (let i = 0; i < base.width * base.height; i++) {
     const l = labels[i];
-    if (l === 0 || l === 255) continue;
+    if (l === background || l === 255) continue;
     const c = colorOf(l);
-    const g = img.data[4 * i];
-    const base = 0.35 * 255 + 0.65 * g; // lift dark pixels so the colour shows on black
-    for (let k = 0; k < 3; k++) img.data[4 * i + k] = Math.round((1 - alpha) * base + alpha * c[k]);
+    for (let k = 0; k < 3; k++) img.data[4 * i + k] = Math.round((1 - alpha) * (0.35 * 255 + 0.65 * img.data[4 * i + k]) + alpha * c[k]);
   }
   return img;
 }

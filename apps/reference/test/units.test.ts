@@ -13,11 +13,13 @@ import {
   blank,
   encodePng,
   legendImage,
+  overlayImage,
+  pixelImage,
   resizeGray,
   resizeLabels,
-  toGray,
   CLASS_COLORS,
 } from '../src/image';
+import { toChannels } from '@sign/trainer';
 import { createReporter, formatDuration } from '../src/progress';
 import { REPORT_KEYS, buildReport, formatTable } from '../src/report';
 import { diffPaths } from '../src/run';
@@ -82,7 +84,7 @@ describe('progress reporter', () => {
 });
 
 describe('image helpers', () => {
-  it('PNG round trip keeps every byte; grey conversion uses Rec.601 weights', () => {
+  it('PNG round trip keeps every byte', () => {
     const img = blank(3, 2, [10, 20, 30]);
     img.data.set([255, 0, 0, 255], 0);
     img.data.set([0, 0, 255, 128], 4);
@@ -90,26 +92,28 @@ describe('image helpers', () => {
     expect(back.width).toBe(3);
     expect(back.height).toBe(2);
     expect(Array.from(back.data)).toEqual(Array.from(img.data));
-    const g = toGray(back);
-    expect(g[0]).toBeCloseTo(0.299, 5);
-    expect(g[1]).toBeCloseTo((128 / 255) * 0.114, 5);
-    expect(g[2]).toBeCloseTo((0.299 * 10 + 0.587 * 20 + 0.114 * 30) / 255, 5);
   });
 
-  it('reads grey PNGs (colour type 0) and RGB ones to the same grey values', () => {
-    const w = 4;
-    const h = 2;
-    const rgba = Buffer.alloc(w * h * 4);
-    for (let i = 0; i < w * h; i++) rgba.set([i * 30, i * 30, i * 30, 255], 4 * i);
-    const grey = new PNG({ width: w, height: h, colorType: 0, inputColorType: 6, bitDepth: 8 });
-    grey.data = rgba;
-    const greyBuf = PNG.sync.write(grey, { colorType: 0, inputColorType: 6 });
-    expect(greyBuf[25]).toBe(0); // IHDR colour type byte: grey
-    const rgbBuf = encodePng({ width: w, height: h, data: new Uint8Array(rgba) });
-    const a = toGray(decodePng(greyBuf));
-    const b = toGray(decodePng(rgbBuf));
-    expect(Array.from(a).map((v) => Math.round(v * 255))).toEqual([0, 30, 60, 90, 120, 150, 180, 210]);
-    for (let i = 0; i < a.length; i++) expect(a[i]).toBeCloseTo(b[i], 5);
+  it('channel conversion for the model: grey replicated to RGB, RGB to grey with Rec.601 weights', () => {
+    expect(Array.from(toChannels(Uint8Array.from([7, 200]), 1, 3))).toEqual([7, 7, 7, 200, 200, 200]);
+    expect(Array.from(toChannels(Uint8Array.from([255, 0, 0, 10, 20, 30]), 3, 1))).toEqual([Math.round(0.299 * 255), Math.round(0.299 * 10 + 0.587 * 20 + 0.114 * 30)]);
+    const same = Uint8Array.from([1, 2, 3]);
+    expect(toChannels(same, 3, 3)).toBe(same);
+    const rgb = pixelImage(Uint8Array.from([1, 2, 3, 4, 5, 6]), 3, 2, 1);
+    expect(Array.from(rgb.data)).toEqual([1, 2, 3, 255, 4, 5, 6, 255]);
+    const grey = pixelImage(Uint8Array.from([9, 8]), 1, 2, 1);
+    expect(Array.from(grey.data)).toEqual([9, 9, 9, 255, 8, 8, 8, 255]);
+  });
+
+  it('overlays tint every class but the background and ignored pixels', () => {
+    const base = pixelImage(Uint8Array.from([0, 0, 0]), 1, 3, 1);
+    const o = overlayImage(base, [0, 2, 255], 0);
+    expect(Array.from(o.data.slice(0, 4))).toEqual([0, 0, 0, 255]);
+    expect(Array.from(o.data.slice(8, 12))).toEqual([0, 0, 0, 255]);
+    const c = CLASS_COLORS[2];
+    expect(Array.from(o.data.slice(4, 7))).toEqual(c.map((v) => Math.round(0.45 * 0.35 * 255 + 0.55 * v)));
+    // a dataset without background: class 0 is tinted too
+    expect(Array.from(overlayImage(base, [0, 0, 0], null).data.slice(0, 3))).not.toEqual([0, 0, 0]);
   });
 
   it('refuses a file that is not a PNG, naming it', () => {

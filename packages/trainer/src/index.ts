@@ -35,7 +35,7 @@ export { evaluate } from './evaluation';
 export type { EvaluateOptions, EvaluationResult, Gzs3Result, NamedGzs3Result, NamedZslResult } from './evaluation';
 export { CHECKPOINT_FORMAT, checkpointPath, createModel, frozenCopy, loadTrainingState, readModel, saveTrainingState } from './checkpoint';
 export type { CheckpointMeta } from './checkpoint';
-export { loadModel } from './inference';
+export { loadModel, toChannels } from './inference';
 export type { ImageBatch, TrainedModel } from './inference';
 export { createOptimizers, evaluateCheckpoint, runExperiment } from './experiment';
 export type { RunOptions, RunResult } from './experiment';

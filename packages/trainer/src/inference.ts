@@ -3,7 +3,8 @@
  * (channels, normalisation), predicting label maps and class probabilities at image resolution.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { DatasetMeta } from '@sign/datasets';
+import { Rng } from '@sign/core';
+import { buildPipeline, resize, type DatasetMeta, type DecodedImage, type TransformConfig } from '@sign/datasets';
 import { readModel } from './checkpoint';
 import type { ExperimentConfig } from './config/schema';
 
@@ -32,7 +33,32 @@ export interface TrainedModel {
    * subtracted from the logits of every class that is not unseen. Reads back asynchronously.
    */
   predict(images: tf.Tensor4D | ImageBatch, opts?: { calibrate?: number }): Promise<{ labels: Int32Array; probs: Float32Array }>;
+  /**
+   * One decoded image (8-bit, grey or RGB, any size; e.g. `nodeIo.decodeImage(path)`) as the
+   * dataset's test images were read: converted to the dataset's channels, through its test
+   * pipeline (`data.test.pipeline`, normalisation last) → labels [H·W] at the image's own size
+   * (nearest, when the pipeline resized it).
+   */
+  predictImage(image: DecodedImage, opts?: { calibrate?: number }): Promise<{ labels: Uint8Array; width: number; height: number }>;
   dispose(): void;
+}
+
+/**
+ * 8-bit pixels [H, W, from] to `to` channels: grey replicated to RGB, or RGB to grey with Rec. 601
+ * weights, rounded.
+ *
+ * @example
+ * toChannels(Uint8Array.from([7]), 1, 3) // [7, 7, 7]
+ */
+export function toChannels(data: Uint8Array, from: 1 | 3, to: 1 | 3): Uint8Array {
+  if (from === to) return data;
+  const px = data.length / from;
+  const out = new Uint8Array(px * to);
+  for (let i = 0; i < px; i++) {
+    if (to === 3) out.fill(data[i], 3 * i, 3 * i + 3);
+    else out[i] = Math.round(0.299 * data[3 * i] + 0.587 * data[3 * i + 1] + 0.114 * data[3 * i + 2]);
+  }
+  return out;
 }
 
 /**
@@ -46,31 +72,51 @@ export interface TrainedModel {
 export async function loadModel(checkpointPath: string): Promise<TrainedModel> {
   const { model, meta } = await readModel(checkpointPath);
   const config = meta.config;
+  const dataset = meta.dataset;
+  const predict: TrainedModel['predict'] = async (images, opts = {}) => {
+    const calibrate = opts.calibrate ?? config.eval.calibrate;
+    const probsT = tf.tidy(() => {
+      const x =
+        images instanceof tf.Tensor ? images : tf.tensor4d(images.images, [images.n, images.height, images.width, images.channels ?? model.channels]);
+      if (x.rank !== 4 || x.shape[3] !== model.channels)
+        throw new Error(`predict: expected images [N, H, W, ${model.channels}], got [${x.shape.join(', ')}]`);
+      return tf.softmax(model.predictLogits(x as tf.Tensor4D, calibrate));
+    });
+    const labelsT = tf.argMax(probsT, 3);
+    try {
+      const [l, p] = await Promise.all([labelsT.data(), probsT.data()]);
+      return { labels: Int32Array.from(l), probs: p as Float32Array };
+    } finally {
+      tf.dispose([probsT, labelsT]);
+    }
+  };
+  const test = (config.data as { test?: { pipeline: TransformConfig[] } }).test?.pipeline ?? [];
+  const testPipeline = buildPipeline(test, { normalization: dataset.normalization, ignoreIndex: dataset.ignoreIndex });
   return {
     config,
-    dataset: meta.dataset,
+    dataset,
     classNames: model.classes.classNames,
     seen: model.classes.seen,
     unseen: model.classes.unseen,
     background: model.classes.background,
-    async predict(images, opts = {}) {
-      const calibrate = opts.calibrate ?? config.eval.calibrate;
-      const probsT = tf.tidy(() => {
-        const x =
-          images instanceof tf.Tensor
-            ? images
-            : tf.tensor4d(images.images, [images.n, images.height, images.width, images.channels ?? model.channels]);
-        if (x.rank !== 4 || x.shape[3] !== model.channels)
-          throw new Error(`predict: expected images [N, H, W, ${model.channels}], got [${x.shape.join(', ')}]`);
-        return tf.softmax(model.predictLogits(x as tf.Tensor4D, calibrate));
-      });
-      const labelsT = tf.argMax(probsT, 3);
-      try {
-        const [l, p] = await Promise.all([labelsT.data(), probsT.data()]);
-        return { labels: Int32Array.from(l), probs: p as Float32Array };
-      } finally {
-        tf.dispose([probsT, labelsT]);
-      }
+    predict,
+    async predictImage(image, opts = {}) {
+      const channels = dataset.channels;
+      const t = testPipeline(
+        {
+          id: 'image',
+          height: image.height,
+          width: image.width,
+          channels,
+          image: toChannels(image.data, image.channels, channels),
+          label: new Uint8Array(image.height * image.width),
+        },
+        new Rng(0),
+      );
+      const { labels } = await predict({ images: t.image as Float32Array, n: 1, height: t.height, width: t.width, channels }, opts);
+      const small = Uint8Array.from(labels);
+      const same = t.height === image.height && t.width === image.width;
+      return { labels: same ? small : resize(small, t.height, t.width, 1, image.height, image.width, 'nearest'), width: image.width, height: image.height };
     },
     dispose() {
       model.dispose();
