@@ -10,11 +10,7 @@ import type { HostValues, ParityCase } from '@sign/core/testing';
 import { createBackbone, type Backbone } from '@sign/backbones';
 import { SpatialInformationModule } from '@sign/sim';
 import { createGenerator, Discriminator, type Generator } from '@sign/generator';
-import { classwiseMmdLoss, l1AdversarialLoss, weightedCrossEntropy } from '@sign/losses';
-
-function maskedMean(values: tf.Tensor, mask: tf.Tensor): tf.Scalar {
-  return tf.div(tf.sum(tf.mul(values, mask)), tf.maximum(tf.sum(mask), 1)) as tf.Scalar;
-}
+import { classwiseMmdLoss, klDivergence, l1AdversarialLoss, weightedCrossEntropy } from '@sign/losses';
 
 export interface ParitySizes {
   batch: number;
@@ -191,7 +187,7 @@ export function parityStep(model: ParityModel, opt: ParityOptimizers, batch: Par
       latent = keep(tf.keep(tf.reshape(out.latent, [P, D]) as tf.Tensor2D));
       const logits = tf.reshape(model.disc.apply(flat, { training: true, rng: rng.fork('d-real') }).logits, [n, f, f, K]);
       const ce = weightedCrossEntropy(logits as tf.Tensor4D, labelMap(), mask);
-      return tf.add(ce, tf.mul(maskedMean(out.kl!, mask), 0.1)) as tf.Scalar;
+      return tf.add(ce, tf.mul(klDivergence(out.mu, out.logvar, mask as tf.Tensor3D), 0.1)) as tf.Scalar;
     }, encDiscVars);
     const real = keep(tf.gather(flat!, idx) as tf.Tensor2D);
     const z = keep(tf.gather(latent!, idx) as tf.Tensor2D);
@@ -200,7 +196,7 @@ export function parityStep(model: ParityModel, opt: ParityOptimizers, batch: Par
     const a2 = tf.variableGrads(() => {
       const dr = model.disc.apply(real, { training: true, rng: rng.fork('d-real-sel') });
       const df = model.disc.apply(fakeD, { training: true, rng: rng.fork('d-fake') });
-      return tf.add(l1AdversarialLoss(dr.gan, 1), l1AdversarialLoss(df.gan, 0)) as tf.Scalar;
+      return tf.add(l1AdversarialLoss(dr.gan!, 1), l1AdversarialLoss(df.gan!, 0)) as tf.Scalar;
     }, model.variables(['disc.']));
     const grads: tf.NamedTensorMap = {};
     accumulate(grads, a1.grads);
@@ -218,7 +214,7 @@ export function parityStep(model: ParityModel, opt: ParityOptimizers, batch: Par
         tf.reshape(d.logits, [1, 1, p, K]) as tf.Tensor4D,
         tf.reshape(pixelLabels(), [1, 1, p]) as tf.Tensor3D,
       );
-      return tf.addN([mmd, l1AdversarialLoss(d.gan, 1), ce]) as tf.Scalar;
+      return tf.addN([mmd, l1AdversarialLoss(d.gan!, 1), ce]) as tf.Scalar;
     }, model.variables(['generator.']));
     opt.gen.applyGradients(b.grads);
     tf.dispose(Object.values(b.grads));

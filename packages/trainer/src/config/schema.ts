@@ -20,7 +20,7 @@ import {
 import { astSchema, noneSchema, selfTrainingRules, topPSchema } from '../self-training';
 
 /** Backend names understood by `@sign/core`'s `initBackend`. */
-export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKENDS = ['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendPreference = (typeof BACKENDS)[number];
 
 function union(schemas: readonly z.ZodObject[]): z.ZodType {
