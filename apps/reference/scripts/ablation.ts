@@ -1,8 +1,10 @@
 /**
- * `pnpm ablation`: runs the ablation matrix of issue 4 (3 seeds × {gmmn, cagnet, sign} ×
- * {no self-training, AST} × {outfit, random}, a fully supervised upper bound, random/permuted
- * embedding controls, embedding sources, calibrated stacking) as `sign` child processes and
- * writes docs/RESULTS.md with mean ± std and the exact commands.
+ * `pnpm ablation`: runs the ablation matrix (3 seeds × the faithful recipes {zs3net, cagnet,
+ * sign} × {no self-training, AST} × {outfit, random}, a fully supervised upper bound,
+ * random/permuted embedding controls of every recipe, the paper's two ablations: the SIM's
+ * positional encoding {relative, absolute, none} and self-training {top-p (discard), AST T = 0,
+ * T = 5, annealed}, embedding sources, calibrated stacking) as `sign` child processes and writes
+ * docs/RESULTS.md with mean ± std and the exact commands.
  *
  * Resumable: each entry caches its report.json in runs/ablation/<budget>/<id>/; finished entries
  * are skipped, an interrupted one continues from its checkpoint (--resume). A cached entry whose
@@ -162,10 +164,13 @@ async function main(): Promise<number> {
     controlDraws: values.draws ? numbers(values.draws, 'draws')[0] : DEFAULT_PLAN.controlDraws,
     temperatures:
       values.temperatures === undefined ? DEFAULT_PLAN.temperatures : values.temperatures.trim() === '' ? [] : numbers(values.temperatures, 'temperatures'),
+    anneal: DEFAULT_PLAN.anneal,
+    topP: DEFAULT_PLAN.topP,
   };
   const fullPlan = buildPlan(opts);
   const plan = filterPlan(fullPlan, values.only);
-  if (plan.length === 0) throw new Error(`--only '${values.only}' matches no entry (groups: main, supervised, control, embeddings, calibration; or parts of ids like sign-ast, s0)`);
+  if (plan.length === 0)
+    throw new Error(`--only '${values.only}' matches no entry (groups: main, supervised, control, temperature, positional, self-training, embeddings, calibration; or parts of ids like sign-ast, s0)`);
   const root = resolve(values.root!, budget);
   const runDir = (id: string) => join(root, id);
   const relDir = (id: string) => join('runs/ablation', budget, id);

@@ -1,11 +1,8 @@
 /**
- * Small raster helpers for the report and `sign predict`: PNG decoding (pngjs), grey conversion
- * and resizing, colour-coded label maps, overlays, panels and a legend with text. PNG encoding,
+ * Small raster helpers for the report and `sign predict`: pictures from pixels, grey resizing, colour-coded label maps, overlays, panels and a legend with text. PNG encoding,
  * the class colours and the 5×7 font are @sign/data's.
  * Images are plain RGBA byte arrays, row-major, 4 bytes per pixel.
  */
-import { readFileSync } from 'node:fs';
-import { PNG } from 'pngjs';
 import { FASHION_PALETTE, GLYPH_H, GLYPH_W, IGNORE_COLOR, UNKNOWN_COLOR, encodePng, glyph, textWidth } from '@sign/data';
 
 export type Rgb = readonly [number, number, number];
@@ -37,27 +34,6 @@ export function blank(width: number, height: number, fill: Rgb = [255, 255, 255]
     data[4 * i + 3] = 255;
   }
   return { width, height, data };
-}
-
-/** Decodes any PNG (grey, RGB, palette, with or without alpha, 8/16 bit) to 8-bit RGBA. */
-export function decodePng(buf: Uint8Array, source = 'PNG data'): RgbaImage {
-  let png: PNG;
-  try {
-    png = PNG.sync.read(Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength));
-  } catch (err) {
-    throw new Error(`${source}: not a readable PNG (${(err as Error).message})`);
-  }
-  return { width: png.width, height: png.height, data: new Uint8Array(png.data) };
-}
-
-export function readPng(path: string): RgbaImage {
-  let buf: Buffer;
-  try {
-    buf = readFileSync(path);
-  } catch (err) {
-    throw new Error(`cannot read image ${path}: ${(err as Error).message}`);
-  }
-  return decodePng(buf, path);
 }
 
 /** Mean grey level of the one-pixel border (used to detect dark-on-light images). */

@@ -9,8 +9,8 @@ import type { ExperimentConfig } from '@sign/trainer';
 import { configFile, loadConfigFile } from '../src/configs';
 import { main } from '../src/cli';
 import { REPORT_KEYS, type Report } from '../src/report';
-import { blank, encodePng, readPng, resizeGray } from '../src/image';
-import { sink, tempDir } from './helpers';
+import { blank, encodePng, resizeGray } from '../src/image';
+import { readPng, sink, tempDir } from './helpers';
 
 const dir = tempDir('sign-demo-');
 const out = join(dir, 'quick');

@@ -8,9 +8,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeShapesFolder } from '@sign/datasets/testing';
 import { main } from '../src/cli';
-import { readPng } from '../src/image';
 import { REPORT_KEYS, type Report } from '../src/report';
-import { sink, tempDir } from './helpers';
+import { readPng, sink, tempDir } from './helpers';
 
 const dir = tempDir('sign-folder-');
 const out = join(dir, 'run');
