@@ -248,7 +248,7 @@ forEachBackend(['wasm', 'cpu'], (backend) => {
           v.assign(tf.tensor(base, v.shape));
           expect(Math.abs(g[i] - fd), `${variant} ${path}[${i}]: ${g[i]} vs ${fd}`).toBeLessThan(2e-3 + 1e-2 * Math.abs(fd));
         }
-        tf.dispose([h, eps, w, wk, dir, gx, ...Object.values(grads), ...(epsPos ? [epsPos] : [])]);
+        tf.dispose([h, eps, w, dir, gx, ...Object.values(grads), ...(epsPos ? [epsPos] : [])]);
         sim.dispose();
       }
     });
