@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { backboneRegistry } from '@sign/backbones';
 import { CAGNET_LOSSES, ZS3NET_SIGMAS } from '@sign/recipes';
 import { ConfigError, composeConfigFile, configJsonSchema, loadConfigFile, mergeConfig, validateConfig, type ExperimentConfigInput } from '../src/index';
 import { TINY } from './tiny'; // (registers fashion-scenes)
@@ -60,7 +61,8 @@ describe('validateConfig', () => {
     expect(errorsOf({ optimizers: { backbone: { lrSchedule: { type: 'step' } } } })).toEqual([
       "optimizers.backbone.lrSchedule.type: unknown lr-schedule 'step'; known: poly, constant, cosine",
     ]);
-    expect(errorsOf({ model: { backbone: { name: 'resnet' } } })).toEqual(["model.backbone.name: unknown backbone 'resnet'; known: small"]);
+    expect(errorsOf({ model: { backbone: { name: 'resnet' } } })).toEqual([`model.backbone.name: unknown backbone 'resnet'; known: ${backboneRegistry.names().join(', ')}`]);
+    expect(backboneRegistry.names()).toContain('small');
     expect(errorsOf({ selfTraining: { _delete_: true, type: 'top-p', topP: 1.5 } })).toEqual([
       "selfTraining.topP: with rule 'rank', topP is a number of ranks (an integer >= 1), got 1.5",
     ]);
