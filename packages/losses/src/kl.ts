@@ -13,6 +13,8 @@ import { assertFloat, assertRank, assertSameShape, maskAsFloat } from './interna
  * @param logvar latent log-variances, [N, H, W, D] float32
  * @param mask optional 0/1 mask of the pixels to average over (labelled pixels), [N, H, W], any
  *   numeric dtype
+ * @param opts `variance`: exp(logvar) [N, H, W, D] when the caller has it already (the SIM's σ²
+ *   from sampling z: one exponential fewer; its gradient then flows through it)
  * @returns scalar
  *
  * @example
@@ -21,7 +23,12 @@ import { assertFloat, assertRank, assertSameShape, maskAsFloat } from './interna
  * klDivergence(mu, logvar); // 0: the code already is N(0, I)
  * klDivergence(tf.ones([1, 1, 1, 2]) as tf.Tensor4D, tf.zeros([1, 1, 1, 2]) as tf.Tensor4D); // 1 = ½·(1² + 1²)
  */
-export function klDivergence(mu: tf.Tensor4D, logvar: tf.Tensor4D, mask?: tf.Tensor3D): tf.Scalar {
+export function klDivergence(
+  mu: tf.Tensor4D,
+  logvar: tf.Tensor4D,
+  mask?: tf.Tensor3D,
+  opts: { variance?: tf.Tensor4D } = {},
+): tf.Scalar {
   const fn = 'klDivergence';
   assertRank(fn, 'mu', mu, 4, '[N, H, W, D]');
   assertRank(fn, 'logvar', logvar, 4, '[N, H, W, D]');
@@ -29,9 +36,14 @@ export function klDivergence(mu: tf.Tensor4D, logvar: tf.Tensor4D, mask?: tf.Ten
   assertFloat(fn, 'logvar', logvar);
   assertSameShape(fn, 'mu', mu.shape, 'logvar', logvar.shape);
   if (mask !== undefined) assertRank(fn, 'mask', mask, 3, '[N, H, W]');
+  const variance = opts.variance;
+  if (variance !== undefined) {
+    assertFloat(fn, 'opts.variance', variance);
+    assertSameShape(fn, 'opts.variance', variance.shape, 'mu', mu.shape);
+  }
   return tf.tidy(() => {
     const perPixel = tf.mul(
-      tf.sum(tf.sub(tf.sub(tf.add(logvar, 1), tf.square(mu)), tf.exp(logvar)), -1),
+      tf.sum(tf.sub(tf.sub(tf.add(logvar, 1), tf.square(mu)), variance ?? tf.exp(logvar)), -1),
       -0.5,
     );
     if (mask === undefined) return tf.mean(perPixel) as tf.Scalar;

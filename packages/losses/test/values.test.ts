@@ -193,6 +193,9 @@ describe('KL, cross-entropy, adversarial', () => {
       const p0 = 0.5 * (2 - Math.log(2));
       expectClose([take(klDivergence(mu, logvar))], [p0 / 2]);
       expectClose([take(klDivergence(mu, logvar, tf.tensor3d([1, 0], [1, 1, 2])))], [p0]);
+      // a precomputed variance exp(logvar) gives the same value; a wrong shape is refused
+      expectClose([take(klDivergence(mu, logvar, undefined, { variance: tf.tensor4d([1, 2, 1, 1], [1, 1, 2, 2]) }))], [p0 / 2]);
+      expect(() => klDivergence(mu, logvar, undefined, { variance: tf.ones([1, 2, 2]) as never })).toThrow(/opts.variance/);
       expectClose([take(klDivergence(mu, logvar, tf.tensor3d([0, 1], [1, 1, 2], 'int32')))], [0]);
       // a bool mask is a 0/1 mask too
       expectClose(

@@ -14,6 +14,8 @@ export interface FeatureOutput {
   /** the latent code's mean and log-variance (absent without a SIM), [N, h, w, D] each */
   mu?: tf.Tensor4D;
   logvar?: tf.Tensor4D;
+  /** σ² = exp(logvar) when z was sampled (for the KL: one exponential fewer), [N, h, w, D] */
+  variance?: tf.Tensor4D;
 }
 
 /** What {@link buildModel} needs besides the recipe's modules. */
@@ -133,7 +135,7 @@ export class GzsModel extends Module {
         rng: opts.rng.fork('sim'),
         noise: opts.noise ?? (opts.training ? 'sample' : 'zero'),
       });
-      return { feature: out.feature, latent: out.latent, mu: out.mu, logvar: out.logvar };
+      return { feature: out.feature, latent: out.latent, mu: out.mu, logvar: out.logvar, ...(out.variance ? { variance: out.variance } : {}) };
     }) as FeatureOutput;
   }
 

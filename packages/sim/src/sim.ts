@@ -61,6 +61,11 @@ export interface SimOutput {
   mu: tf.Tensor4D;
   /** [N, H, W, D] */
   logvar: tf.Tensor4D;
+  /**
+   * σ² = exp(logvar) [N, H, W, D] when z was sampled (computed as the square of σ): give it to
+   * @sign/losses' `klDivergence(mu, logvar, mask, { variance })` to spare an exponential.
+   */
+  variance?: tf.Tensor4D;
   /** h' = h + pool(...), the output of the encoding module, [N, H, W, D] */
   hPrime: tf.Tensor4D;
 }
@@ -275,7 +280,7 @@ export class SpatialInformationModule extends Module {
       const mu = this.muConv.apply(c);
       const logvar = this.logvarConv.apply(c);
       let latent: tf.Tensor4D;
-      // σ = exp(logvar/2), also giving exp(logvar) = σ² to the KL (one exponential, not two).
+      // σ = exp(logvar/2); σ² = exp(logvar) goes out as `variance` for the KL (one exponential, not two).
       let std: tf.Tensor4D | null = null;
       const sigma = () => tf.exp(tf.mul(logvar, 0.5)) as tf.Tensor4D;
       if (opts.eps) {
@@ -292,7 +297,8 @@ export class SpatialInformationModule extends Module {
         }
       }
       const feature = this.featureFromLatent(hPrime, latent);
-      return { feature, latent, mu, logvar, hPrime };
+      if (!std) return { feature, latent, mu, logvar, hPrime };
+      return { feature, latent, mu, logvar, hPrime, variance: tf.square(std) as tf.Tensor4D };
     });
   }
 }

@@ -190,6 +190,19 @@ for (const backend of ['wasm', 'cpu'] as const) {
       sim.dispose();
     });
 
+    it('variance = exp(logvar) comes out when z was sampled (for the KL), not with z = mu or the prior', () => {
+      const sim = new SpatialInformationModule(new Rng(1), { channels: 8, hidden: 4 });
+      const x = fixed([1, 4, 5, 8], 3) as tf.Tensor4D;
+      const s = sim.apply(x, { noise: 'sample', rng: new Rng(2) });
+      expect(maxAbsDiff(s.variance!, tf.exp(s.logvar))).toBeLessThan(1e-5);
+      const z = sim.apply(x, { noise: 'zero' });
+      expect(z.variance).toBeUndefined();
+      const p = sim.apply(x, { noise: 'prior', rng: new Rng(2) });
+      expect(p.variance).toBeUndefined();
+      tf.dispose([x, ...Object.values(s), ...Object.values(z), ...Object.values(p)]);
+      sim.dispose();
+    });
+
     it("noise modes: 'zero' gives z = mu, 'sample' is mu + sigma·eps, 'prior' ignores mu", () => {
       const sim = new SpatialInformationModule(new Rng(1), { channels: 8, hidden: 4 });
       const x = fixed([1, 6, 5, 8], 2) as tf.Tensor4D;

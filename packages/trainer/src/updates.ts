@@ -233,7 +233,7 @@ export function step1Update(
         losses.clsReal = tf.keep(clsReal);
       }
       if (w.kl > 0 && out.mu && out.logvar) {
-        const kl = klDivergence(out.mu, out.logvar, mask);
+        const kl = klDivergence(out.mu, out.logvar, mask, { variance: out.variance });
         losses.kl = tf.keep(kl);
         total = tf.add(total, tf.mul(kl, w.kl));
       }
