@@ -7,7 +7,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng, loadCheckpoint, saveCheckpoint } from '@sign/core';
+import { Rng } from '@sign/core';
+import { loadCheckpoint, saveCheckpoint } from '@sign/core/node';
 import type { DatasetMeta } from '@sign/datasets';
 import { buildModel, recipes, type ClassInfo, type GzsModel } from '@sign/recipes';
 import type { ExperimentConfig } from './config/schema';

@@ -1,4 +1,4 @@
-import { fashionScenesDataset } from '@sign/data';
+import { fashionScenesDataset } from '@sign/data/node';
 import { createDataModule, datasets, type DataConfig, type DataModule } from '@sign/datasets';
 import { nodeIo } from '@sign/datasets/node';
 import { mergeConfig, parseConfig, type DeepPartial, type ExperimentConfig, type ExperimentConfigInput } from '../src/index';
