@@ -45,7 +45,10 @@ export const DEMO_OPTIONS: Options = {
 
 export const TRAIN_OPTIONS: Options = {
   ...common,
+  preset: { type: 'string' },
   config: { type: 'string' },
+  'embeddings-file': { type: 'string' },
+  'max-steps': { type: 'string' },
   dataset: { type: 'string' },
   'data-root': { type: 'string' },
   unseen: { type: 'string' },

@@ -26,7 +26,7 @@ import {
   shellQuote,
   string,
 } from './args.js';
-import { demoConfig, trainConfig } from './configs.js';
+import { demoConfig, presetNames, trainConfig } from './configs.js';
 import { doctorCommand } from './doctor.js';
 import { EXIT, UsageError } from './errors.js';
 import { EMBED_HELP, embedCommand } from './embed.js';
@@ -62,12 +62,16 @@ const HELP = `sign ${VERSION}: SIGN generalized zero-shot semantic segmentation,
 
 Usage:
   sign demo [flags]                      train + evaluate on fashion-scenes, write a report
+  sign train --preset <name> --data-root <dir> [--max-steps <n>] [--out <dir>]   the paper's settings
   sign train (--config <file.json> | --dataset <name> [--data-root <dir>] --unseen <a,b>) [--quick] [--seed <n>] [--out <dir>]
   sign eval --checkpoint <file> [--data-root <dir>] [--calibrate <gamma>] [--out <dir>] [--json]
   sign predict --checkpoint <file> (<image>… | --from-test <n>) --out <dir>
   sign doctor [--json]                   backends, GPU adapter and limits, a parity test
   sign embed --classes <a,b,…> (--word2vec|--fasttext|--glove <file>)… --out <embeddings.json>
   sign help [command]
+
+Presets (--preset <name>; configs/presets/<name>.json, the paper's settings per benchmark):
+  ${presetNames().join(', ')}
 
 Run 'sign <command> --help' for the flags of a command.
 `;
@@ -97,8 +101,9 @@ Flags (all optional; no flags = the built-in demo config, about 10 minutes on 2 
   --json                          JSON lines on stdout (one event per line) instead of a table
 `;
 
-const TRAIN_HELP = `sign train: train from a config file, or on a dataset with the app's configs
+const TRAIN_HELP = `sign train: train with a preset, from a config file, or on a dataset with the app's configs
 
+  sign train --preset voc12-sign --data-root <dir> [--embeddings-file <file>] [--max-steps <n>] [--out <dir>]
   sign train --dataset folder --data-root <dir> --unseen 'cat,dog' [--quick] [--seed <n>] --out <dir>
   sign train --config <file.json> [--dataset …] [--data-root …] [--unseen …] [--quick] [--seed <n>] [--out <dir>]
 
@@ -110,6 +115,15 @@ one); with --config, the flags override the file. A config file is JSON composed
 files are errors that name them (exit code 2, nothing written). Flags: --data-root <dir>
 (data.root), --unseen <a,b> (data.unseen, class names of the dataset), --seed <n>, --quick,
 --out <dir> (default runs/<config name>), --resume, --backend <b>, --json.
+
+--preset <name> trains with the paper's settings for a benchmark (configs/presets/<name>.json:
+DeepLabv2-ResNet101, METHOD §4's schedule, the release's preprocessing; presets: ${presetNames().join(', ')}).
+--data-root is the benchmark's data, in the release's layout (images/, annotations/, split/) or
+the original one (VOC 2012 + SBD, PASCAL Context, COCO-Stuff 164k). The class embeddings are
+data.embeddingsFile (default class-embeddings/<benchmark>.json, from 'sign embed'), or
+--embeddings-file <file>. With --preset, --config <file> is merged on top of the preset (e.g. a
+smaller crop or batch). --max-steps <n> stops after n steps in all (the schedule stays the
+preset's; --resume continues, with a larger --max-steps to go further).
 `;
 
 const EVAL_HELP = `sign eval --checkpoint <file>: evaluate a checkpoint on the test split of the data it records
@@ -201,10 +215,11 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
         let config: ExperimentConfig = trainConfig(flags);
         const backend = choice(flags, 'backend', BACKENDS);
         if (backend) config = { ...config, runtime: { ...config.runtime, backend } };
+        const maxSteps = integer(flags, 'max-steps', { min: 1 });
         const outDir = string(flags, 'out') ?? join('runs', config.name);
         const reporter = createReporter({ mode: chooseMode(!!flags.json, stderr), stdout, stderr });
         return await trainAndReport(
-          { config, outDir, resume: !!flags.resume, title: `SIGN run '${config.name}'`, command: shown, resumeCommand },
+          { config, outDir, resume: !!flags.resume, title: `SIGN run '${config.name}'`, command: shown, resumeCommand, ...(maxSteps !== undefined ? { maxSteps } : {}) },
           { stdout, stderr, handleSignals: io.handleSignals ?? true },
           reporter,
         );

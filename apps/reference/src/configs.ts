@@ -6,7 +6,8 @@
  * the older `{ "base": "demo" | "quick", ...overrides }`. Everything is checked before any work
  * starts: a bad value is a UsageError (exit code 2).
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { closestName } from '@sign/core';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { FASHION_CLASSES } from '@sign/data';
@@ -54,11 +55,16 @@ export function resolveUnseen(value: string, classes: string[] = itemClasses(), 
   return out;
 }
 
-/** The recipes the app has a base model file for (`configs/_base_/models/<type>.json`). */
+/**
+ * The recipes the app has a base model file for (`configs/_base_/models/<type>.json` whose
+ * `model.type` is its name; other model files, such as the presets' `sign-deeplabv2.json`, are
+ * not recipes).
+ */
 export function recipeNames(): string[] {
   return readdirSync(join(CONFIG_DIR, '_base_', 'models'))
     .filter((f) => f.endsWith('.json'))
     .map((f) => f.slice(0, -5))
+    .filter((name) => (composeConfigFile(join(CONFIG_DIR, '_base_', 'models', `${name}.json`)).model as { type?: string } | undefined)?.type === name)
     .sort((a, b) => ['sign', 'cagnet', 'zs3net'].indexOf(a) - ['sign', 'cagnet', 'zs3net'].indexOf(b));
 }
 
@@ -68,7 +74,7 @@ export const GENERATOR_RECIPES: Record<string, string> = { sign: 'sign', cagnet:
 /** The `model` section of the app's base file for a recipe. */
 export function recipeModel(type: string): Record<string, unknown> {
   const file = join(CONFIG_DIR, '_base_', 'models', `${type}.json`);
-  if (!existsSync(file)) throw new UsageError(`--recipe: unknown recipe '${type}' (valid: ${listValues(recipeNames())})`);
+  if (!recipeNames().includes(type)) throw new UsageError(`--recipe: unknown recipe '${type}' (valid: ${listValues(recipeNames())})`);
   return composeConfigFile(file).model as Record<string, unknown>;
 }
 
@@ -185,22 +191,86 @@ export function datasetNames(): string[] {
     .sort();
 }
 
+/** The app's presets folder: `configs/presets/<name>.json`, the paper's settings per benchmark. */
+export const PRESET_DIR = join(CONFIG_DIR, 'presets');
+
+/** The names of the presets (`configs/presets/*.json`), sorted. */
+export function presetNames(): string[] {
+  return readdirSync(PRESET_DIR)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -5))
+    .sort();
+}
+
 /**
- * The config of `sign train`: `--config FILE` and/or `--dataset NAME` (the app's base file for the
+ * The file of preset `name` (`configs/presets/<name>.json`); an unknown name is a UsageError
+ * (exit code 2) with the closest name and the list.
+ *
+ * @example
+ * presetFile('voc12-sign'); // …/configs/presets/voc12-sign.json
+ */
+export function presetFile(name: string): string {
+  const names = presetNames();
+  if (!names.includes(name)) {
+    const near = closestName(name, names);
+    throw new UsageError(`--preset: unknown preset '${name}'${near ? ` (did you mean '${near}'?)` : ''}; known: ${names.join(', ')}`);
+  }
+  return join(PRESET_DIR, `${name}.json`);
+}
+
+const isDir = (p: string) => existsSync(p) && statSync(p).isDirectory();
+
+/** The dataset types a preset's benchmark can read, by the layout found at a data root. */
+const LAYOUT_TYPES: Record<string, { type: string; benchmark: string; keys?: Record<string, unknown>; marks: string[] }> = {
+  'pascal-voc12': { type: 'pascal-voc12', benchmark: 'voc12', marks: ['SegmentationClassAug'] },
+  'pascal-context': { type: 'pascal-context', benchmark: 'context', keys: { classes: 33 }, marks: ['SegmentationClassContext'] },
+  'coco-stuff164k': { type: 'coco-stuff164k', benchmark: 'cocostuff', marks: ['stuffthingmaps'] },
+};
+
+/**
+ * A preset's `data` section for the data at `root`. Presets name the release's preprocessed
+ * layout (`sign-release`: images/, annotations/, split/); when `root` holds the original layout
+ * of the preset's benchmark instead (VOC 2012 + SBD: SegmentationClassAug/; PASCAL Context:
+ * SegmentationClassContext/, CaGNet's 33 classes; COCO-Stuff 164k: stuffthingmaps/), the
+ * dataset type of that layout is used with the same unseen set, pipelines and embeddings. A
+ * layout of another benchmark is a UsageError.
+ *
+ * @example
+ * presetData({ type: 'sign-release', benchmark: 'voc12', unseenSplit: 'cagnet', … }, 'data/VOC2012')
+ * // { type: 'pascal-voc12', root: 'data/VOC2012', unseenSplit: 'cagnet', … }
+ */
+export function presetData(data: Record<string, unknown>, root: string): Record<string, unknown> {
+  if (data.type !== 'sign-release' || isDir(join(root, 'annotations')) || existsSync(join(root, 'split'))) return { ...data, root };
+  const found = Object.entries(LAYOUT_TYPES).find(([, l]) => l.marks.some((m) => isDir(join(root, m))));
+  if (!found) return { ...data, root }; // the sign-release dataset names what is missing
+  const [layout, l] = found;
+  if (l.benchmark !== data.benchmark)
+    throw new UsageError(`--data-root: ${root} holds the ${layout} layout, but this preset is for the '${String(data.benchmark)}' benchmark`);
+  const { type: _t, benchmark: _b, lists: _l, ...common } = data;
+  return { ...common, type: l.type, root, ...l.keys };
+}
+
+/**
+ * The config of `sign train`: `--preset NAME` (the paper's settings, `configs/presets/`),
+ * `--config FILE` (with a preset: merged on top of it) and/or `--dataset NAME` (the app's base file for the
  * dataset, the sign recipe and the demo schedule), then `--quick` (the quick schedule),
  * `--data-root`, `--unseen`, `--seed`. Validated; class names are checked when the data opens.
  */
 export function trainConfig(flags: Flags): ExperimentConfig {
   const file = string(flags, 'config');
   const dataset = string(flags, 'dataset');
-  if (file === undefined && dataset === undefined) throw new UsageError('sign train: give --config <file.json> or --dataset <name> (e.g. --dataset folder --data-root <dir>)');
+  const preset = string(flags, 'preset');
+  if (preset !== undefined && dataset !== undefined) throw new UsageError('--preset and --dataset: give one of them (a preset names its dataset; --data-root says where it is)');
+  if (file === undefined && dataset === undefined && preset === undefined)
+    throw new UsageError('sign train: give --preset <name>, --config <file.json> or --dataset <name> (e.g. --preset voc12-sign --data-root <dir>, or --dataset folder --data-root <dir>)');
   const base = (name: string) => join(CONFIG_DIR, '_base_', name);
   const datasetBase = (name: string) => {
     if (!datasetNames().includes(name)) throw new UsageError(`--dataset: no base config for dataset '${name}' (valid: ${listValues(datasetNames())})`);
     return composeConfigFile(base(`datasets/${name}.json`)).data as Record<string, unknown>;
   };
   let raw: Record<string, unknown>;
-  if (file !== undefined) raw = rawConfigFile(file);
+  if (preset !== undefined) raw = file !== undefined ? mergeConfig(composeConfigFile(presetFile(preset)), rawConfigFile(file)) : composeConfigFile(presetFile(preset));
+  else if (file !== undefined) raw = rawConfigFile(file);
   else
     raw = mergeConfig(
       mergeConfig(composeConfigFile(base('models/sign.json')), composeConfigFile(base(`schedules/${flags.quick ? 'quick' : 'demo'}.json`))),
@@ -213,7 +283,10 @@ export function trainConfig(flags: Flags): ExperimentConfig {
   }
   if (file !== undefined && flags.quick) Object.assign(overrides, composeConfigFile(base('schedules/quick.json')));
   const root = string(flags, 'data-root');
-  if (root !== undefined) overrides.data = { ...overrides.data, root };
+  if (root !== undefined && preset !== undefined) overrides.data = { _delete_: true, ...presetData(raw.data as Record<string, unknown>, root) };
+  else if (root !== undefined) overrides.data = { ...overrides.data, root };
+  const embeddingsFile = string(flags, 'embeddings-file');
+  if (embeddingsFile !== undefined) overrides.data = { ...overrides.data, embeddingsFile };
   const unseen = string(flags, 'unseen');
   if (unseen !== undefined) {
     const names = unseen.split(',').map((s) => s.trim()).filter(Boolean);
@@ -222,5 +295,5 @@ export function trainConfig(flags: Flags): ExperimentConfig {
   }
   const seed = integer(flags, 'seed', { min: 0 });
   if (seed !== undefined) overrides.seed = seed;
-  return checked(mergeConfig(raw, overrides), file ?? `sign train --dataset ${dataset}`);
+  return checked(mergeConfig(raw, overrides), preset !== undefined ? `preset ${preset}${file !== undefined ? ` + ${file}` : ''}` : file ?? `sign train --dataset ${dataset}`);
 }

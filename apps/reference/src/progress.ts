@@ -11,6 +11,8 @@ export interface StepEvent {
   phase: string;
   step: number;
   total: number;
+  /** Where this invocation stops (`--max-steps`), when before `total`: progress and ETA count to it. */
+  until?: number;
   losses: Record<string, number>;
 }
 
@@ -108,18 +110,20 @@ export function createReporter(opts: ReporterOptions): Reporter {
 
   function describe(e: StepEvent, t: number, withBar: boolean): string {
     const r = rate(e, t);
-    const eta = Number.isFinite(r) ? formatDuration((e.total - e.step) / r) : '?';
-    const pct = e.total > 0 ? Math.floor((100 * e.step) / e.total) : 0;
+    const end = e.until ?? e.total;
+    const eta = Number.isFinite(r) ? formatDuration((end - e.step) / r) : '?';
+    const pct = end > 0 ? Math.floor((100 * e.step) / end) : 0;
+    const of = end < e.total ? ` (of ${e.total})` : '';
     const speed = Number.isFinite(r) ? `${r >= 10 ? r.toFixed(0) : r.toFixed(1)} it/s` : '– it/s';
     const losses = formatLosses(e.losses, withBar ? ' ' : '=');
     if (withBar) {
       const width = 20;
-      const filled = e.total > 0 ? Math.min(width, Math.round((width * e.step) / e.total)) : 0;
+      const filled = end > 0 ? Math.min(width, Math.round((width * e.step) / end)) : 0;
       const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
       // Most important first: a narrow terminal cuts the losses, not the ETA.
-      return `${e.phase.padEnd(13)} ${bar} ${e.step}/${e.total} ${String(pct).padStart(3)}% · ETA ${eta} · ${speed} · ${losses}`;
+      return `${e.phase.padEnd(13)} ${bar} ${e.step}/${end}${of} ${String(pct).padStart(3)}% · ETA ${eta} · ${speed} · ${losses}`;
     }
-    return `[${e.phase}] ${e.step}/${e.total} (${pct}%) ${losses} · ${speed} · ETA ${eta}`;
+    return `[${e.phase}] ${e.step}/${end}${of} (${pct}%) ${losses} · ${speed} · ETA ${eta}`;
   }
 
   function clearBar() {
@@ -170,9 +174,9 @@ export function createReporter(opts: ReporterOptions): Reporter {
         phaseStartStep = e.step; // rate counts the steps finished after this event
         lastPrint = -Infinity;
       }
-      const last = e.step >= e.total;
+      const last = e.step >= (e.until ?? e.total);
       if (mode === 'json') {
-        json({ event: 'step', phase: e.phase, step: e.step, total: e.total, losses: e.losses, t: t });
+        json({ event: 'step', phase: e.phase, step: e.step, total: e.total, ...(e.until !== undefined && e.until < e.total ? { until: e.until } : {}), losses: e.losses, t: t });
         return;
       }
       if (mode === 'tty') {

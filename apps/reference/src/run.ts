@@ -31,6 +31,8 @@ export interface TrainRequest {
   command: string;
   /** The same command with --resume. */
   resumeCommand: string;
+  /** `--max-steps`: stop after this many steps in all (the schedule stays the config's). */
+  maxSteps?: number;
 }
 
 /** `<outDir>/checkpoints/last.safetensors`, where the trainer keeps the latest checkpoint. */
@@ -140,7 +142,7 @@ async function train(
   reporter.log(
     `${config.name}: ${config.data.type}, unseen ${config.data.unseen.join(', ')} · recipe ${config.model.type} · ` +
       `self-training ${config.selfTraining.type}${control && control !== 'none' ? ` · control ${control}` : ''} · seed ${config.seed} · ` +
-      `${total} steps${resuming ? ' · resuming' : ''} → ${outDir}`,
+      `${total} steps${req.maxSteps !== undefined && req.maxSteps < total ? ` (stopping at ${req.maxSteps}: --max-steps)` : ''}${resuming ? ' · resuming' : ''} → ${outDir}`,
   );
 
   const ac = new AbortController();
@@ -173,6 +175,7 @@ async function train(
       resume: req.resume,
       signal: ac.signal,
       skipBackendInit: true,
+      ...(req.maxSteps !== undefined ? { maxSteps: req.maxSteps } : {}),
       callbacks: [
         {
           onStepEnd: (_s, e) => reporter.step(e),

@@ -43,6 +43,23 @@ describe('progress reporter', () => {
     expect(out.text).toBe('');
   });
 
+  it('with a --max-steps cap, progress and ETA count to the cap, and the line says the schedule total', () => {
+    let t = 0;
+    const err = sink(false);
+    const out = sink(false);
+    const r = createReporter({ mode: 'plain', stdout: out, stderr: err, plainEveryMs: 1000, now: () => t });
+    for (let s = 1; s <= 4; s++) {
+      t = s * 500;
+      r.step({ phase: 'step1', step: s, total: 60000, until: 6, losses: { clsReal: 0.5 } });
+    }
+    const lines = err.text.trim().split('\n');
+    // steps 1 and 3 (1 s later): 2 steps in 1 s → 2 it/s, 3 steps left of 6 → ETA 2s (not the 59997 of the schedule)
+    expect(lines[1]).toBe('[step1] 3/6 (of 60000) (50%) clsReal=0.500 · 2.0 it/s · ETA 2s');
+    const json = sink(false);
+    createReporter({ mode: 'json', stdout: json, stderr: sink(), now: () => 0 }).step({ phase: 'step1', step: 1, total: 60000, until: 6, losses: {} });
+    expect(JSON.parse(json.text)).toMatchObject({ step: 1, total: 60000, until: 6 });
+  });
+
   it('json mode writes one parseable event per line on stdout and nothing on stderr', () => {
     const err = sink(false);
     const out = sink(false);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Module, Rng } from '@sign/core';
 import { createBackbone, type Backbone } from '@sign/backbones';
-import { SpatialInformationModule } from '@sign/sim';
+import { createSpatialInformationModule, type SimModule } from '@sign/sim';
 import { createGenerator, Discriminator, type Generator } from '@sign/generator';
 import type { ClassInfo, ModuleSpec, ParameterGroupSpec, Part } from './types';
 
@@ -40,7 +40,7 @@ export interface BuildContext {
  */
 export class GzsModel extends Module {
   readonly backbone: Backbone;
-  readonly sim: SpatialInformationModule | null;
+  readonly sim: SimModule | null;
   readonly generator: Generator;
   readonly disc: Discriminator;
   readonly featureDim: number;
@@ -85,13 +85,7 @@ export class GzsModel extends Module {
     this.sim = spec.latent
       ? this.child(
           'sim',
-          new SpatialInformationModule(rng.fork('sim'), {
-            channels: this.featureDim,
-            hidden: spec.latent.hidden,
-            dilations: spec.latent.dilations,
-            positional: spec.latent.positional,
-            encodingModule: spec.latent.encodingModule,
-          }),
+          createSpatialInformationModule(rng.fork('sim'), simConfig(spec.latent, this.featureDim)),
         )
       : null;
     this.disc = this.child(
@@ -194,14 +188,32 @@ function splitGroups(
     if (out.has(g.name)) throw new Error(`parameter group '${g.name}' is declared twice`);
     out.set(g.name, { part: g.part, variables: new Map() });
   }
+  // specificity of a group for a path: the longest matching prefix, plus ½ when a suffix matches too (-1: no match)
+  const score = (g: ParameterGroupSpec, path: string): number => {
+    if (g.suffixes && !g.suffixes.some((x) => path.endsWith(x))) return -1;
+    const len = Math.max(-1, ...g.prefixes.filter((p) => path.startsWith(p)).map((p) => p.length));
+    return len < 0 ? -1 : len + (g.suffixes ? 0.5 : 0);
+  };
   for (const [path, v] of params) {
-    const hits = groups.filter((g) => g.prefixes.some((p) => path.startsWith(p)));
+    const scores = groups.map((g) => score(g, path));
+    const best = Math.max(-1, ...scores);
+    const hits = groups.filter((_, i) => best >= 0 && scores[i] === best);
     if (hits.length !== 1) {
       throw new Error(
-        `parameter '${path}' is in ${hits.length === 0 ? 'no parameter group' : `${hits.length} parameter groups (${hits.map((g) => g.name).join(', ')})`}; groups: ${groups.map((g) => `${g.name} (${g.prefixes.join(', ')})`).join('; ')}`,
+        `parameter '${path}' is in ${hits.length === 0 ? 'no parameter group' : `${hits.length} equally specific parameter groups (${hits.map((g) => g.name).join(', ')})`}; groups: ${groups.map((g) => `${g.name} (${g.prefixes.join(', ')}${g.suffixes ? ` … ${g.suffixes.join(', ')}` : ''})`).join('; ')}`,
       );
     }
     out.get(hits[0].name)!.variables.set(path, v);
   }
   return out;
+}
+
+/** The @sign/sim factory config of a recipe's `latent` spec (release variants: relative encoding and encoding module only). */
+function simConfig(latent: NonNullable<ModuleSpec['latent']>, channels: number): Parameters<typeof createSpatialInformationModule>[1] {
+  const variant = latent.variant ?? 'paper';
+  if (variant === 'paper')
+    return { channels, hidden: latent.hidden, dilations: latent.dilations, positional: latent.positional, encodingModule: latent.encodingModule };
+  if (latent.positional !== 'relative' || !latent.encodingModule)
+    throw new Error(`GzsModel: SIM variant '${variant}' has the relative positional encoding and the encoding module; got positional '${latent.positional}'${latent.encodingModule ? '' : ' without encoding module'}`);
+  return { variant, channels, hidden: latent.hidden, dilations: latent.dilations };
 }

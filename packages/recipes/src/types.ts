@@ -79,13 +79,21 @@ export const LOSS_TERMS: { readonly [T in LossTerm]-?: { readonly parts: readonl
  */
 export type TransferPrior = { type: 'cagnet'; unseenRate: number } | { type: 'mixture'; unseenRate: number };
 
-/** A named set of parameters (by path prefix), updated by the optimizer of `part`. */
+/**
+ * A named set of parameters (by path prefix, and optionally suffix), updated by the optimizer of
+ * `part`. A parameter belongs to the most specific group that matches it: the longest matching
+ * prefix, then a group with a matching suffix before one without (so 'backbone.aspp.' with
+ * suffix '.bias' takes the ASPP biases out of 'backbone.aspp.', which takes the ASPP out of
+ * 'backbone.'). A group may be empty (e.g. 'aspp' with a backbone that has none).
+ */
 export interface ParameterGroupSpec {
-  /** 'backbone', 'sim', 'classifier', 'gan', 'generator', … (keys of an optimizer's `lrMult`). */
+  /** 'backbone', 'aspp', 'sim', 'classifier', 'gan', 'generator', … (keys of an optimizer's `lrMult` / `decayMult`). */
   name: string;
   part: Part;
   /** Parameter path prefixes of the model ('backbone.', 'disc.gan.', …). */
   prefixes: readonly string[];
+  /** When set, the path must also end with one of these ('.bias'). */
+  suffixes?: readonly string[];
 }
 
 /** The modules a recipe is made of, as data; `buildModel` turns it into a {@link GzsModel}. */
@@ -95,8 +103,11 @@ export interface ModuleSpec {
   /**
    * The SIM that produces F and the latent code z (null: no SIM, F = sigmoid(h), no latent).
    * `encodingModule: false` is CaGNet's contextual module alone (positional must be 'none').
+   * `variant` (default 'paper'): METHOD §2's SIM, or the SIGN release's network types
+   * ('release-v1', 'release-v2'; relative encoding and encoding module always, see @sign/sim).
    */
   latent: {
+    variant?: 'paper' | 'release-v1' | 'release-v2';
     positional: 'relative' | 'absolute' | 'none';
     encodingModule: boolean;
     hidden: number;

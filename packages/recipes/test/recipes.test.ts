@@ -120,13 +120,34 @@ describe('building the models (cpu)', () => {
     m.dispose();
   });
 
+  it("sim.variant builds the release's SIM; the ASPP kernels and biases of a DeepLab backbone are the groups aspp and asppBias", () => {
+    const cfg = parse('sign', {
+      backbone: { name: 'deeplabv2-resnet101', channels: 8, blocks: [1, 1, 1, 1], width: 2, init: 'zeros' },
+      sim: { variant: 'release-v1', hidden: 4 },
+      generator: { hidden: [8] },
+      discriminator: { hidden: 8 },
+    });
+    const m = buildModel(recipes.get('sign'), cfg, { classes, channels: 3, rng: new Rng(0) });
+    expect(m.sim?.variant).toBe('release-v1');
+    const names = (g: string) => [...m.groups.get(g)!.variables.keys()].sort();
+    expect(names('asppBias')).toEqual([0, 1, 2, 3].map((i) => `backbone.aspp.stages.c${i}.bias`));
+    expect(names('aspp')).toEqual([0, 1, 2, 3].map((i) => `backbone.aspp.stages.c${i}.kernel`));
+    expect(names('backbone').some((n) => n.includes('aspp'))).toBe(false);
+    expect(names('backbone')).toContain('backbone.layer1.conv1.conv.kernel');
+    m.dispose();
+    const paper = buildModel(recipes.get('sign'), parse('sign', { sim: { hidden: 4 }, generator: { hidden: [8] }, discriminator: { hidden: 8 } }), { classes, channels: 1, rng: new Rng(0) });
+    expect(paper.sim?.variant).toBe('paper');
+    expect(paper.groups.get('aspp')!.variables.size).toBe(0);
+    paper.dispose();
+  });
+
   it('a recipe whose groups miss a parameter, or whose SIM and generator disagree, is refused', () => {
     const sign = recipes.get('sign');
     const cfg = parse('sign', { sim: { hidden: 4 }, generator: { hidden: [8] }, discriminator: { hidden: 8 } });
     const noSim: Recipe = { ...sign, parameterGroups: () => sign.parameterGroups(cfg).filter((g) => g.name !== 'sim') };
     expect(() => buildModel(noSim, cfg, { classes, channels: 1, rng: new Rng(0) })).toThrow(/parameter 'sim\.encoder\.branch1\.kernel' is in no parameter group/);
     const twice: Recipe = { ...sign, parameterGroups: () => [...sign.parameterGroups(cfg), { name: 'all', part: 'backbone', prefixes: ['backbone.'] }] };
-    expect(() => buildModel(twice, cfg, { classes, channels: 1, rng: new Rng(0) })).toThrow(/is in 2 parameter groups \(backbone, all\)/);
+    expect(() => buildModel(twice, cfg, { classes, channels: 1, rng: new Rng(0) })).toThrow(/is in 2 equally specific parameter groups \(backbone, all\)/);
     const noLatent: Recipe = { ...sign, modules: (c) => ({ ...sign.modules(c), latent: null }) };
     expect(() => buildModel(noLatent, cfg, { classes, channels: 1, rng: new Rng(0) })).toThrow(/generator 'sign' needs latent code, but the recipe has no SIM/);
   });

@@ -34,6 +34,11 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Skip `initBackend(config.runtime.backend)` (the caller initialised a backend). */
   skipBackendInit?: boolean;
+  /**
+   * Stop after this many steps in all (see `fit`'s `maxSteps`): the full schedule's learning
+   * rates, a checkpoint at the stop, the final evaluation; `resume` continues from there.
+   */
+  maxSteps?: number;
 }
 
 export interface RunResult {
@@ -50,21 +55,27 @@ export interface RunResult {
   backend: string;
   seconds: number;
   checkpoint: string;
-  /** Steps completed (equals the schedule's total). */
+  /** Steps completed (the schedule's total, or `maxSteps` when that is smaller). */
   steps: number;
 }
 
 /**
  * The optimizers of a model, one per part, from the registry (`config.optimizers.<part>.type`),
- * with each variable's learning-rate multiplier from its parameter group (`lrMult`, default 1).
+ * with each variable's learning-rate and weight-decay multipliers from its parameter group (`lrMult`,
+ * `decayMult`, default 1).
  */
 export function createOptimizers(config: ExperimentConfig, model: GzsModel): Optimizers {
   const groupOf = new Map<string, string>();
   for (const [name, g] of model.groups) for (const path of g.variables.keys()) groupOf.set(path, name);
   const make = (part: Part) => {
     const c = config.optimizers[part];
-    const mult = c.lrMult as Record<string, number>;
-    return optimizerRegistry.get(c.type).create(c, (variable: string) => mult[groupOf.get(variable) ?? ''] ?? 1);
+    const lrMult = c.lrMult as Record<string, number>;
+    const decayMult = c.decayMult as Record<string, number>;
+    return optimizerRegistry.get(c.type).create(
+      c,
+      (variable: string) => lrMult[groupOf.get(variable) ?? ''] ?? 1,
+      (variable: string) => decayMult[groupOf.get(variable) ?? ''] ?? 1,
+    );
   };
   return { backbone: make('backbone'), classifier: make('classifier'), generator: make('generator') };
 }
@@ -135,7 +146,7 @@ export async function runExperiment(input: ExperimentConfig | ExperimentConfigIn
       reportEvaluation: (e) => all.forEach((c) => c.onEvaluation?.(e)),
       reportCheckpoint: (p) => all.forEach((c) => c.onCheckpoint?.(p)),
     };
-    await fit(state, all, { signal: opts.signal });
+    await fit(state, all, { signal: opts.signal, ...(opts.maxSteps !== undefined ? { maxSteps: opts.maxSteps } : {}) });
     model.eval();
     const { metrics, perClassIoU, zsl } = await evaluate(model, data.testSamples(), config.eval);
     state.reportEvaluation({ step: state.step, metrics });

@@ -26,7 +26,7 @@ export type { HostBatch, Optimizers, UpdateSettings } from './updates';
 
 // The loop and its callbacks
 export { featureGrid, fit, hostBatch, pseudoLabel, scheduleAt, totalSteps } from './loop';
-export type { Callback, Phase, StepEvent, TrainState } from './loop';
+export type { Callback, FitOptions, Phase, StepEvent, TrainState } from './loop';
 export { checkpointing, lossAverages, periodicEvaluation, stageEvaluation } from './callbacks';
 
 // Data, evaluation, checkpoints, inference, experiments

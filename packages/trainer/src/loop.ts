@@ -26,8 +26,10 @@ export interface StepEvent {
   update: 'step1' | 'step2';
   /** Global step, 1-based, counted over all stages. */
   step: number;
-  /** Total steps of the run. */
+  /** Total steps of the run's schedule. */
   total: number;
+  /** The step this invocation stops at: `total`, or less with a `maxSteps` cap (progress and ETA count to it). */
+  until: number;
   /** Loss values of this step (clsReal, kl, advD, clsFakeD, mmd, advG, clsFakeG / clsTransfer). */
   losses: Record<string, number>;
 }
@@ -164,13 +166,28 @@ function abortError(): Error {
   return e;
 }
 
+/** Options of {@link fit}. */
+export interface FitOptions {
+  /** Checked between steps: `onInterrupt`, then an 'AbortError'. */
+  signal?: AbortSignal;
+  /**
+   * Stop after this many steps in all (counted from the run's start, so a resumed run continues
+   * to it): the schedule (learning rates, stages) stays the full one of the config, the run ends
+   * early with `onFitEnd` (a checkpoint) and can be resumed to go further.
+   */
+  maxSteps?: number;
+}
+
 /**
- * Runs the schedule from `state.step` to `state.total`. The randomness of step s is
+ * Runs the schedule from `state.step` to `state.total` (or `maxSteps`). The randomness of step s is
  * `new Rng(seed).fork('train').fork('step-' + s)` (batch, pixels, dropout, noise), so a resumed run
  * ends exactly like an uninterrupted one. Checked between steps: `signal` (then `onInterrupt`
  * and an 'AbortError'), a non-finite loss (an error naming the step and the loss).
  */
-export async function fit(state: TrainState, callbacks: readonly Callback[], opts: { signal?: AbortSignal } = {}): Promise<void> {
+export async function fit(state: TrainState, callbacks: readonly Callback[], opts: FitOptions = {}): Promise<void> {
+  if (opts.maxSteps !== undefined && !(Number.isInteger(opts.maxSteps) && opts.maxSteps >= 1))
+    throw new Error(`fit: maxSteps must be an integer >= 1, got ${opts.maxSteps}`);
+  const until = Math.min(state.total, opts.maxSteps ?? state.total);
   const { config, model, data, optimizers } = state;
   const each = async (f: (c: Callback) => void | Promise<void> | undefined) => {
     for (const c of callbacks) await f(c);
@@ -185,7 +202,7 @@ export async function fit(state: TrainState, callbacks: readonly Callback[], opt
     transferMixReal: s.transferMixReal,
   };
   await each((c) => c.onFitStart?.(state));
-  while (state.step < state.total) {
+  while (state.step < until) {
     if (opts.signal?.aborted) {
       await each((c) => c.onInterrupt?.(state));
       throw abortError();
@@ -213,7 +230,7 @@ export async function fit(state: TrainState, callbacks: readonly Callback[], opt
     for (const [k, v] of Object.entries(losses))
       if (!Number.isFinite(v)) throw new Error(`step ${state.step + 1} (${phase}/${update}): loss ${k} is ${v}`);
     state.step += 1;
-    const e: StepEvent = { phase, update, step: state.step, total: state.total, losses };
+    const e: StepEvent = { phase, update, step: state.step, total: state.total, until, losses };
     await each((c) => c.onStepEnd?.(state, e));
     if (state.step === state.total || scheduleAt(config, state.step).phase !== phase) await each((c) => c.onStageEnd?.(state, phase));
     // Let timers / signal handlers run between steps.

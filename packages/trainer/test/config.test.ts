@@ -14,7 +14,7 @@ describe('validateConfig', () => {
   it('accepts a complete config and fills the defaults (the recipe\'s paper settings)', () => {
     const { config, errors } = validateConfig(TINY);
     expect(errors).toEqual([]);
-    expect(config!.optimizers.classifier).toEqual({ type: 'adam', lr: 0.01, betas: [0.5, 0.999], eps: 1e-8, weightDecay: 0, lrSchedule: { type: 'constant' }, lrMult: {} });
+    expect(config!.optimizers.classifier).toEqual({ type: 'adam', lr: 0.01, betas: [0.5, 0.999], eps: 1e-8, weightDecay: 0, lrSchedule: { type: 'constant' }, lrMult: {}, decayMult: {} });
     // a model section without losses gets the CaGNet/SIGN paper weights
     const { losses: _l, transferPrior: _p, ...model } = TINY.model as Record<string, unknown>;
     const paper = validateConfig({ ...TINY, model }).config!;
@@ -72,11 +72,15 @@ describe('validateConfig', () => {
     ]);
   });
 
-  it('checks across sections: lrMult names the recipe\'s parameter groups, the dataset sets the channels, self-training needs a teacher', () => {
+  it('checks across sections: lrMult and decayMult name the recipe\'s parameter groups, the dataset sets the channels, self-training needs a teacher', () => {
     expect(validateConfig(mergeConfig(TINY, { optimizers: { backbone: { lrMult: { sim: 10 } } } })).errors).toEqual([]);
-    expect(errorsOf({ optimizers: { backbone: { lrMult: { simm: 10, gan: 2 } } } })).toEqual([
-      "optimizers.backbone.lrMult.simm: not a parameter group of the backbone in recipe 'sign' (did you mean 'sim'?); groups: backbone, sim",
-      "optimizers.backbone.lrMult.gan: not a parameter group of the backbone in recipe 'sign'; groups: backbone, sim",
+    expect(errorsOf({ optimizers: { backbone: { lrMult: { simm: 10, gan: 2 }, decayMult: { aspBias: 0 } } } })).toEqual([
+      "optimizers.backbone.lrMult.simm: not a parameter group of the backbone in recipe 'sign' (did you mean 'sim'?); groups: backbone, aspp, asppBias, sim",
+      "optimizers.backbone.lrMult.gan: not a parameter group of the backbone in recipe 'sign'; groups: backbone, aspp, asppBias, sim",
+      "optimizers.backbone.decayMult.aspBias: not a parameter group of the backbone in recipe 'sign' (did you mean 'asppBias'?); groups: backbone, aspp, asppBias, sim",
+    ]);
+    expect(validateConfig(mergeConfig(TINY, { model: { sim: { variant: 'release-v1', positional: 'none' } } })).errors).toEqual([
+      "model.sim.positional: the release's SIM variants have the relative positional encoding (positional: 'relative')",
     ]);
     expect(errorsOf({ model: { backbone: { inChannels: 3 } } })).toEqual(['model.backbone.inChannels: set by the dataset (its images\' channels); remove the key']);
     expect(errorsOf({ schedule: { step1Iters: 0, transferIters: 0 } })).toEqual(['schedule: self-training needs a trained teacher (step1Iters + transferIters > 0)']);

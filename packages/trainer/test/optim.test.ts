@@ -37,6 +37,23 @@ describe('optimizers (registry)', () => {
     opt.dispose();
   });
 
+  it('a weight-decay multiplier per variable: sgd and adam leave out the decay where it is 0 (the ASPP biases of the presets)', () => {
+    const sgd = optimizers.get('sgd').create({ type: 'sgd', lr: 0.1, momentum: 0.9, weightDecay: 0.5 }, () => 1, (name: string) => (name === 'w' ? 0 : 2));
+    const w = tf.variable(tf.tensor1d([1, -2]));
+    const u = tf.variable(tf.tensor1d([1, -2]));
+    const g = tf.tensor1d([0.5, 0.5]);
+    sgd.apply(new Map([['w', w], ['u', u]]), { w: g, u: g });
+    expect(Array.from(w.dataSync())).toEqual([1 - 0.1 * 0.5, -2 - 0.1 * 0.5].map((x) => Math.fround(x))); // no decay
+    expect(Array.from(u.dataSync())).toEqual([1 - 0.1 * (0.5 + 1 * 1), -2 - 0.1 * (0.5 - 1 * 2)].map((x) => Math.fround(x))); // wd·2
+    const adam = optimizers.get('adam').create({ type: 'adam', lr: 0.1, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 10 }, () => 1, () => 0);
+    const a = tf.variable(tf.tensor1d([1, -2]));
+    adam.apply(new Map([['a', a]]), { a: tf.tensor1d([-0.5, 0.5]) }); // without decay the gradient sign decides: +lr, −lr
+    Array.from(a.dataSync()).forEach((x, i) => expect(x).toBeCloseTo([1.1, -2.1][i]!, 5));
+    tf.dispose([w, u, g, a]);
+    sgd.dispose();
+    adam.dispose();
+  });
+
   it('adam: the first step moves every coordinate by lr against the gradient sign; weight decay on the gradient vs decoupled', () => {
     const adam = optimizers.get('adam').create({ type: 'adam', lr: 0.01, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0 }, () => 1);
     const a = step(adam, [1, 1], [3, -0.002]);

@@ -173,6 +173,31 @@ describe('runExperiment (wasm, tiny config)', () => {
     rmSync(b, { recursive: true, force: true });
   });
 
+  it('maxSteps stops early with a checkpoint (the schedule stays the full one); resuming goes on to the next cap, then to the end like an uninterrupted run', async () => {
+    const config = tinyConfig();
+    const a = tmp();
+    const full = await runExperiment(config, { outDir: a });
+    const b = tmp();
+    const events: StepEvent[] = [];
+    const log = { onStepEnd: (_s: unknown, e: StepEvent) => void events.push(e) };
+    const first = await runExperiment(config, { outDir: b, maxSteps: 3, callbacks: [log] });
+    expect(events.map((e) => [e.step, e.until, e.total])).toEqual([[1, 3, 8], [2, 3, 8], [3, 3, 8]]);
+    expect(first.steps).toBe(3);
+    const ck = await loadCheckpoint(first.checkpoint);
+    expect(ck.metadata.step).toBe(3);
+    tf.dispose(Object.values(ck.tensors));
+    events.length = 0;
+    await runExperiment(config, { outDir: b, maxSteps: 5, resume: true, callbacks: [log] });
+    expect(events.map((e) => e.step)).toEqual([4, 5]);
+    events.length = 0;
+    const last = await runExperiment(config, { outDir: b, resume: true, callbacks: [log] });
+    expect(events.map((e) => e.step)).toEqual([6, 7, 8]);
+    expect(last.metrics).toEqual(full.metrics);
+    await expect(runExperiment(config, { outDir: tmp(), maxSteps: 0 })).rejects.toThrow('fit: maxSteps must be an integer >= 1, got 0');
+    rmSync(a, { recursive: true, force: true });
+    rmSync(b, { recursive: true, force: true });
+  });
+
   it('refuses an unknown unseen class (the data module names it) before writing anything', async () => {
     const out = join(tmp(), 'run');
     await expect(runExperiment(tinyConfig({ data: { unseen: ['pullover', 'jumper'] } }), { outDir: out })).rejects.toThrow(

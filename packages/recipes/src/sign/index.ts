@@ -14,7 +14,16 @@ export const signSchema = z.strictObject({
   type: z.literal('sign'),
   backbone: backboneSchema,
   sim: z
-    .strictObject({ positional: z.enum(['relative', 'absolute', 'none']).default('relative'), ...simShape })
+    .strictObject({
+      /** METHOD §2's SIM ('paper', for training) or the SIGN release's network types 1 and 2 / 2.1 (to run its checkpoints). */
+      variant: z.enum(['paper', 'release-v1', 'release-v2']).default('paper'),
+      positional: z.enum(['relative', 'absolute', 'none']).default('relative'),
+      ...simShape,
+    })
+    .refine((s) => s.variant === 'paper' || s.positional === 'relative', {
+      message: "the release's SIM variants have the relative positional encoding (positional: 'relative')",
+      path: ['positional'],
+    })
     .prefault({}),
   generator: mlpGeneratorSchema,
   discriminator: discriminatorSchema,
@@ -25,9 +34,15 @@ export const signSchema = z.strictObject({
 /** The `model` section of a SIGN config (defaults filled). */
 export type SignModelConfig = z.output<typeof signSchema> & ModelConfigBase;
 
-/** Groups of a model with a SIM and a GAN head (SIGN, CaGNet). */
+/**
+ * Groups of a model with a SIM and a GAN head (SIGN, CaGNet). 'aspp' and 'asppBias' are the
+ * ASPP's kernels and biases of a DeepLab backbone (empty with other backbones): the release trains
+ * them with 10× and 20× the backbone's learning rate, the SIM with 5× (see the presets).
+ */
 export const SIM_GAN_GROUPS: readonly ParameterGroupSpec[] = [
   { name: 'backbone', part: 'backbone', prefixes: ['backbone.'] },
+  { name: 'aspp', part: 'backbone', prefixes: ['backbone.aspp.'] },
+  { name: 'asppBias', part: 'backbone', prefixes: ['backbone.aspp.'], suffixes: ['.bias'] },
   { name: 'sim', part: 'backbone', prefixes: ['sim.'] },
   { name: 'classifier', part: 'classifier', prefixes: ['disc.shared.', 'disc.classifier.'] },
   { name: 'gan', part: 'classifier', prefixes: ['disc.gan.'] },
@@ -43,7 +58,7 @@ export const sign: Recipe<SignModelConfig> = {
     const { name, ...options } = c.backbone;
     return {
       backbone: { name, options },
-      latent: { positional: c.sim.positional, encodingModule: true, hidden: c.sim.hidden, dilations: c.sim.dilations },
+      latent: { variant: c.sim.variant, positional: c.sim.positional, encodingModule: true, hidden: c.sim.hidden, dilations: c.sim.dilations },
       generator: { name: 'sign', options: { ...c.generator, latentSource: c.sim.positional } },
       discriminator: { ...c.discriminator, ganHead: true },
     };

@@ -74,6 +74,8 @@ function optimizerCommon<S extends z.ZodType>(schedules: S) {
     lrSchedule: schedules.prefault({ type: 'constant' } as z.input<S>),
     /** Learning-rate multiplier per parameter group of the recipe (e.g. 10 for a new head). */
     lrMult: z.record(z.string(), z.number().min(0)).default({}),
+    /** Weight-decay multiplier per parameter group (e.g. 0 for the ASPP biases, as the SIGN release). */
+    decayMult: z.record(z.string(), z.number().min(0)).default({}),
   };
 }
 

@@ -159,13 +159,14 @@ function crossChecks(c: ExperimentConfig): string[] {
   const groups = recipe.parameterGroups(c.model);
   for (const part of ['backbone', 'classifier', 'generator'] as const) {
     const mine = groups.filter((g) => g.part === part).map((g) => g.name);
-    for (const key of Object.keys(c.optimizers[part].lrMult)) {
-      if (mine.includes(key)) continue;
-      const near = closestName(key, mine);
-      errors.push(
-        `optimizers.${part}.lrMult.${key}: not a parameter group of the ${part} in recipe '${c.model.type}'${near ? ` (did you mean '${near}'?)` : ''}; groups: ${mine.join(', ') || 'none'}`,
-      );
-    }
+    for (const table of ['lrMult', 'decayMult'] as const)
+      for (const key of Object.keys(c.optimizers[part][table])) {
+        if (mine.includes(key)) continue;
+        const near = closestName(key, mine);
+        errors.push(
+          `optimizers.${part}.${table}.${key}: not a parameter group of the ${part} in recipe '${c.model.type}'${near ? ` (did you mean '${near}'?)` : ''}; groups: ${mine.join(', ') || 'none'}`,
+        );
+      }
   }
   if (!backboneRegistry.has(c.model.backbone.name)) errors.push(`model.backbone.name: ${backboneRegistry.unknownMessage(c.model.backbone.name)}`);
   if ('inChannels' in c.model.backbone)

@@ -22,7 +22,7 @@ export interface Optimizer {
   dispose(): void;
 }
 
-/** Per-variable learning-rate multiplier (the variable's parameter group's `lrMult`; 1 by default). */
+/** Per-variable multiplier (the variable's parameter group's `lrMult` or `decayMult`; 1 by default). */
 export type LrMultiplier = (variable: string) => number;
 
 const one: LrMultiplier = () => 1;
@@ -41,7 +41,7 @@ function loadSlots(slots: Map<string, tf.Variable>, tensors: Record<string, tf.T
 
 /**
  * SGD with (heavy-ball, PyTorch-style) momentum and L2 weight decay:
- * `g' = g + wd·θ; v = μ·v + g'; θ = θ − lr·m·v` (m: the variable's lr multiplier).
+ * `g' = g + wd·d·θ; v = μ·v + g'; θ = θ − lr·m·v` (m, d: the variable's lr and decay multipliers).
  *
  * @example
  * const opt = new SgdMomentum(0.01, 0.9, 5e-4);
@@ -54,6 +54,7 @@ export class SgdMomentum implements Optimizer {
     readonly momentum: number,
     readonly weightDecay: number,
     readonly lrMult: LrMultiplier = one,
+    readonly decayMult: LrMultiplier = one,
   ) {}
 
   apply(vars: Map<string, tf.Variable>, grads: Record<string, tf.Tensor>): void {
@@ -61,7 +62,8 @@ export class SgdMomentum implements Optimizer {
       for (const [name, g] of Object.entries(grads)) {
         const p = vars.get(name);
         if (!p || !g) continue;
-        const gd = this.weightDecay > 0 ? tf.add(g, tf.mul(p, this.weightDecay)) : g;
+        const wd = this.weightDecay * this.decayMult(name);
+        const gd = wd > 0 ? tf.add(g, tf.mul(p, wd)) : g;
         const key = `${name}.momentum`;
         const prev = this.slots.get(key);
         const v = prev ? tf.add(tf.mul(prev, this.momentum), gd) : gd;
@@ -104,6 +106,7 @@ export class Adam implements Optimizer {
     readonly weightDecay = 0,
     readonly lrMult: LrMultiplier = one,
     readonly decoupled = false,
+    readonly decayMult: LrMultiplier = one,
   ) {}
 
   apply(vars: Map<string, tf.Variable>, grads: Record<string, tf.Tensor>): void {
@@ -117,9 +120,10 @@ export class Adam implements Optimizer {
         const lr = this.lr * this.lrMult(name);
         const stepSize = (lr * Math.sqrt(c2)) / c1;
         let theta: tf.Tensor = p;
-        if (this.weightDecay > 0) {
-          if (this.decoupled) theta = tf.mul(p, 1 - lr * this.weightDecay);
-          else g = tf.add(g, tf.mul(p, this.weightDecay));
+        const wd = this.weightDecay * this.decayMult(name);
+        if (wd > 0) {
+          if (this.decoupled) theta = tf.mul(p, 1 - lr * wd);
+          else g = tf.add(g, tf.mul(p, wd));
         }
         const mk = `${name}.m`;
         const vk = `${name}.v`;

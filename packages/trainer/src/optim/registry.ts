@@ -23,10 +23,11 @@ export interface OptimizerDefinition<C extends { type: string } = { type: string
   readonly description: string;
   /**
    * Strict zod object with `type: z.literal(<type>)` and the optimizer's own keys; the common keys
-   * (`lr`, `weightDecay`, `lrSchedule`, `lrMult`) are added by the experiment schema.
+   * (`lr`, `weightDecay`, `lrSchedule`, `lrMult`, `decayMult`) are added by the experiment schema.
    */
   readonly schema: z.ZodObject;
-  create(config: C & { lr: number; weightDecay: number }, lrMult: LrMultiplier): Optimizer;
+  /** `lrMult` / `decayMult`: the multipliers of a variable's learning rate and weight decay (1 when not given). */
+  create(config: C & { lr: number; weightDecay: number }, lrMult: LrMultiplier, decayMult?: LrMultiplier): Optimizer;
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -87,7 +88,7 @@ const sgd: OptimizerDefinition<{ type: 'sgd'; momentum: number }> = {
   type: 'sgd',
   description: 'SGD with heavy-ball momentum and L2 weight decay (the paper\'s backbone optimizer)',
   schema: sgdSchema,
-  create: (c, lrMult) => new SgdMomentum(c.lr, c.momentum, c.weightDecay, lrMult),
+  create: (c, lrMult, decayMult) => new SgdMomentum(c.lr, c.momentum, c.weightDecay, lrMult, decayMult),
 };
 
 const adamShape = {
@@ -102,14 +103,14 @@ const adam: OptimizerDefinition<{ type: 'adam'; betas: [number, number]; eps: nu
   type: 'adam',
   description: 'Adam with L2 weight decay added to the gradient (PyTorch Adam)',
   schema: adamSchema,
-  create: (c, lrMult) => new Adam(c.lr, c.betas[0], c.betas[1], c.eps, c.weightDecay, lrMult, false),
+  create: (c, lrMult, decayMult) => new Adam(c.lr, c.betas[0], c.betas[1], c.eps, c.weightDecay, lrMult, false, decayMult),
 };
 
 const adamw: OptimizerDefinition<{ type: 'adamw'; betas: [number, number]; eps: number }> = {
   type: 'adamw',
   description: 'Adam with decoupled weight decay (AdamW)',
   schema: adamwSchema,
-  create: (c, lrMult) => new Adam(c.lr, c.betas[0], c.betas[1], c.eps, c.weightDecay, lrMult, true),
+  create: (c, lrMult, decayMult) => new Adam(c.lr, c.betas[0], c.betas[1], c.eps, c.weightDecay, lrMult, true, decayMult),
 };
 
 /** The optimizer registry: 'sgd', 'adam', 'adamw'. */
