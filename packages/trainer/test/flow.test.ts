@@ -75,7 +75,8 @@ describe('parameter flow (wasm, sign recipe, tiny)', () => {
   });
 
   it('the groups partition the parameters', () => {
-    expect([...model.groups.keys()]).toEqual(['backbone', 'sim', 'classifier', 'gan', 'generator']);
+    expect([...model.groups.keys()]).toEqual(['backbone', 'aspp', 'asppBias', 'sim', 'classifier', 'gan', 'generator']);
+    expect(model.groups.get('aspp')!.variables.size + model.groups.get('asppBias')!.variables.size).toBe(0); // the small backbone has no ASPP
     const n = [...model.groups.values()].reduce((a, g) => a + g.variables.size, 0);
     expect(n).toBe(model.namedParameters().size);
   });
@@ -201,7 +202,7 @@ describe.each(['cagnet', 'zs3net'] as const)('parameter flow of %s (wasm, tiny)'
     const l2 = transferUpdate(model, opts, batch, new Rng(5), s);
     const a2 = snapshot(model);
     if (type === 'cagnet') {
-      expect([...model.groups.keys()]).toEqual(['backbone', 'sim', 'classifier', 'gan', 'generator']);
+      expect([...model.groups.keys()]).toEqual(['backbone', 'aspp', 'asppBias', 'sim', 'classifier', 'gan', 'generator']);
       expect([...model.groups.get('sim')!.variables.keys()].some((k) => k.startsWith('sim.encoder.'))).toBe(false); // no encoding module
       expect(changed(b1, a1)).toEqual(['backbone', 'sim', 'classifier', 'gan', 'generator']);
       expect(Object.keys(l1).sort()).toEqual(['advD', 'advG', 'clsReal', 'kl', 'mmd']);
