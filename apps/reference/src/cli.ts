@@ -9,7 +9,8 @@ import './plugins.js';
 import { initBackend } from '@sign/core';
 import { DatasetError } from '@sign/datasets';
 import { nodeIo } from '@sign/datasets/node';
-import { ConfigError, evaluateCheckpoint, loadModel, type ExperimentConfig } from '@sign/trainer';
+import { ConfigError, type ExperimentConfig } from '@sign/trainer';
+import { evaluateCheckpoint, loadModel } from '@sign/trainer/node';
 import {
   BACKENDS,
   DEMO_OPTIONS,

@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { FASHION_CLASSES } from '@sign/data';
 import './plugins.js';
-import { ConfigError, composeConfigFile, mergeConfig, parseConfig, type ExperimentConfig } from '@sign/trainer';
+import { ConfigError, mergeConfig, parseConfig, type ExperimentConfig } from '@sign/trainer';
+import { composeConfigFile } from '@sign/trainer/node';
 import { BACKENDS, CONTROLS, EMBEDDINGS, LAYOUTS, SELF_TRAINING, choice, integer, number, string, type Flags } from './args.js';
 import { UsageError, listValues } from './errors.js';
 

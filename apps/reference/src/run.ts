@@ -5,7 +5,8 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend, type BackendReport } from '@sign/core';
-import { loadModel, runExperiment, totalSteps, type ExperimentConfig, type RunResult } from '@sign/trainer';
+import { totalSteps, type ExperimentConfig } from '@sign/trainer';
+import { loadModel, runExperiment, type RunResult } from '@sign/trainer/node';
 import type { DataModule } from '@sign/datasets';
 import { openData } from './data.js';
 import { EXIT, UsageError } from './errors.js';

@@ -1,45 +1,11 @@
 /**
- * Built-in callbacks of the training loop: checkpoints, periodic evaluation, loss averages and
- * per-stage evaluation (what the old experiment script printed), all on the {@link Callback}
- * hooks.
+ * Built-in callbacks of the training loop: periodic evaluation, loss averages and per-stage
+ * evaluation (what the old experiment script printed), all on the {@link Callback} hooks. The
+ * checkpoint callback (`checkpointing`) writes files: `@sign/trainer/node`.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { checkpointPath, saveTrainingState } from './checkpoint';
 import { evaluate } from './evaluation';
-import { scheduleAt, type Callback, type Phase, type TrainState } from './loop';
-
-/**
- * Writes `<outDir>/checkpoints/last.safetensors` (atomically) every `every` steps (0: never in
- * between), when the run is interrupted, and after the last step; reports the path through
- * `onCheckpoint`.
- *
- * @example
- * callbacks: [checkpointing({ outDir: 'runs/a', every: 100 })]
- */
-export function checkpointing(opts: { outDir: string; every: number }): Callback {
-  const path = checkpointPath(opts.outDir);
-  const save = async (s: TrainState) => {
-    await saveTrainingState(path, {
-      config: s.config,
-      model: s.model,
-      teacher: s.teacher,
-      optimizers: s.optimizers,
-      dataset: s.data.meta,
-      step: s.step,
-      total: s.total,
-      phase: s.step < s.total ? scheduleAt(s.config, s.step).phase : 'done',
-      extra: { trainSeconds: s.secondsBefore + (Date.now() - s.startedAt) / 1000 },
-    });
-    s.reportCheckpoint(path);
-  };
-  return {
-    onStepEnd: async (s) => {
-      if (opts.every > 0 && s.step % opts.every === 0 && s.step < s.total) await save(s);
-    },
-    onInterrupt: save,
-    onFitEnd: save,
-  };
-}
+import { type Callback, type Phase } from './loop';
 
 /**
  * Evaluates on the data module's test samples every `every` steps (not after the last step:

@@ -1,25 +1,19 @@
 /**
- * Training checkpoints: `<outDir>/checkpoints/last.safetensors` holds `model.*`, `teacher.*`
- * (during self-training), `opt.<part>.<variable>.<slot>` and `classes.embeddings`; its metadata
- * the config, the step, the class split, the dataset's metadata and the optimizers' scalars. A
- * checkpoint is enough to rebuild the model (`readModel`) and to resume bit-identically.
+ * Training checkpoints in memory: a checkpoint holds `model.*`, `teacher.*` (during
+ * self-training), `opt.<part>.<variable>.<slot>` and `classes.embeddings`; its metadata the config,
+ * the step, the class split, the dataset's metadata and the optimizers' scalars. A checkpoint is
+ * enough to rebuild the model (`modelFromCheckpoint`) and to resume bit-identically. No file
+ * access here (browser-safe): the files (`<outDir>/checkpoints/last.safetensors`) are in
+ * `./files.ts`, exported by `@sign/trainer/node`.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '@sign/core';
-import { loadCheckpoint, saveCheckpoint } from '@sign/core/node';
+import { Rng, type Checkpoint } from '@sign/core';
 import type { DatasetMeta } from '@sign/datasets';
 import { buildModel, recipes, type ClassInfo, type GzsModel } from '@sign/recipes';
 import type { ExperimentConfig } from './config/schema';
 import type { Optimizers } from './updates';
 
 export const CHECKPOINT_FORMAT = 'sign-trainer/2';
-
-/** Where a run's checkpoint lives. */
-export function checkpointPath(outDir: string): string {
-  return join(outDir, 'checkpoints', 'last.safetensors');
-}
 
 /** What a checkpoint's metadata holds besides the config. */
 export interface CheckpointMeta {
@@ -40,21 +34,32 @@ export function createModel(config: ExperimentConfig, classes: ClassInfo, channe
   return buildModel(recipes.get(config.model.type), config.model, { classes, channels, rng });
 }
 
-/** Saves model, teacher and optimizer state atomically. */
-export async function saveTrainingState(
-  path: string,
-  s: {
-    config: ExperimentConfig;
-    model: GzsModel;
-    teacher: GzsModel | null;
-    optimizers: Optimizers;
-    dataset: DatasetMeta;
-    step: number;
-    total: number;
-    phase: string;
-    extra?: Record<string, unknown>;
-  },
-): Promise<void> {
+/** What a training checkpoint records: the model, the teacher, the optimizers, the schedule position. */
+export interface TrainingState {
+  config: ExperimentConfig;
+  model: GzsModel;
+  teacher: GzsModel | null;
+  optimizers: Optimizers;
+  dataset: DatasetMeta;
+  step: number;
+  total: number;
+  phase: string;
+  extra?: Record<string, unknown>;
+}
+
+/**
+ * The named tensors and the metadata record of a training checkpoint, handed to `use` (which
+ * encodes or writes them: `encodeSafetensors` of @sign/core in memory, `saveTrainingState` of
+ * `@sign/trainer/node` to a file); the tensors made here are disposed when `use` settles.
+ * Tensors: `model.*`, `teacher.*`, `opt.<part>.<variable>.<slot>`, `classes.embeddings` [K, E].
+ *
+ * @example
+ * const chunks = await withTrainingTensors(state, (tensors, meta) => encodeSafetensors(tensors, meta, 'run'));
+ */
+export async function withTrainingTensors<T>(
+  s: TrainingState,
+  use: (tensors: Record<string, tf.Tensor>, metadata: CheckpointMeta) => Promise<T>,
+): Promise<T> {
   const tensors: Record<string, tf.Tensor> = {};
   for (const [k, v] of Object.entries(s.model.stateDict())) tensors[`model.${k}`] = v;
   if (s.teacher) for (const [k, v] of Object.entries(s.teacher.stateDict())) tensors[`teacher.${k}`] = v;
@@ -76,7 +81,7 @@ export async function saveTrainingState(
     ...s.extra,
   };
   try {
-    await saveCheckpoint(path, tensors, meta);
+    return await use(tensors, meta);
   } finally {
     emb.dispose();
   }
@@ -89,33 +94,34 @@ function prefixed(tensors: Record<string, tf.Tensor>, prefix: string): Record<st
 }
 
 /**
- * Restores a run from its checkpoint into `model` and `optimizers` (created for the same config),
- * and returns the step, the teacher (rebuilt when the checkpoint has one) and the time trained.
- * Refuses a checkpoint written by a different config.
+ * Restores a run from a decoded checkpoint into `model` and `optimizers` (created for the same
+ * config), and returns the step, the teacher (rebuilt when the checkpoint has one) and the time
+ * trained. Refuses a checkpoint written by a different config; `source` names it in errors. The
+ * checkpoint's tensors stay the caller's (copied, not taken).
+ *
+ * @example
+ * const { step, teacher } = restoreTrainingState(decoded, { config, model, optimizers }, 'last.safetensors');
  */
-export async function loadTrainingState(
-  path: string,
+export function restoreTrainingState(
+  checkpoint: Checkpoint,
   s: { config: ExperimentConfig; model: GzsModel; optimizers: Optimizers },
-): Promise<{ step: number; teacher: GzsModel | null; trainSeconds: number }> {
-  const { tensors, metadata } = await loadCheckpoint(path);
-  try {
-    if (metadata.format !== CHECKPOINT_FORMAT) throw new Error(`${path}: not a ${CHECKPOINT_FORMAT} checkpoint (format ${String(metadata.format)})`);
-    if (JSON.stringify(metadata.config) !== JSON.stringify(s.config))
-      throw new Error(`${path}: the checkpoint was written by a different config; use another outDir or the same config`);
-    s.model.loadStateDict(prefixed(tensors, 'model.'));
-    const scalars = (metadata.optimizers ?? {}) as Record<string, Record<string, number>>;
-    for (const [part, o] of Object.entries(s.optimizers)) o.load(prefixed(tensors, `opt.${part}.`), scalars[part] ?? {});
-    let teacher: GzsModel | null = null;
-    const teacherTensors = prefixed(tensors, 'teacher.');
-    if (Object.keys(teacherTensors).length > 0) {
-      teacher = createModel(s.config, s.model.classes, s.model.channels, new Rng(0));
-      teacher.loadStateDict(teacherTensors);
-      teacher.eval();
-    }
-    return { step: Number(metadata.step), teacher, trainSeconds: Number(metadata.trainSeconds ?? 0) };
-  } finally {
-    tf.dispose(Object.values(tensors));
+  source: string,
+): { step: number; teacher: GzsModel | null; trainSeconds: number } {
+  const { tensors, metadata } = checkpoint;
+  if (metadata.format !== CHECKPOINT_FORMAT) throw new Error(`${source}: not a ${CHECKPOINT_FORMAT} checkpoint (format ${String(metadata.format)})`);
+  if (JSON.stringify(metadata.config) !== JSON.stringify(s.config))
+    throw new Error(`${source}: the checkpoint was written by a different config; use another outDir or the same config`);
+  s.model.loadStateDict(prefixed(tensors, 'model.'));
+  const scalars = (metadata.optimizers ?? {}) as Record<string, Record<string, number>>;
+  for (const [part, o] of Object.entries(s.optimizers)) o.load(prefixed(tensors, `opt.${part}.`), scalars[part] ?? {});
+  let teacher: GzsModel | null = null;
+  const teacherTensors = prefixed(tensors, 'teacher.');
+  if (Object.keys(teacherTensors).length > 0) {
+    teacher = createModel(s.config, s.model.classes, s.model.channels, new Rng(0));
+    teacher.loadStateDict(teacherTensors);
+    teacher.eval();
   }
+  return { step: Number(metadata.step), teacher, trainSeconds: Number(metadata.trainSeconds ?? 0) };
 }
 
 /** A copy of a model (same config and classes), frozen in eval mode: the self-training teacher. */
@@ -127,34 +133,36 @@ export function frozenCopy(model: GzsModel, config: ExperimentConfig): GzsModel 
 }
 
 /**
- * Rebuilds the trained model of a checkpoint (the backend must be initialised), with the config,
- * the class table and the dataset metadata it records.
+ * Rebuilds the trained model of a decoded checkpoint (the backend must be initialised), with the
+ * config, the class table and the dataset metadata it records; `source` names the checkpoint in
+ * errors. The checkpoint's tensors stay the caller's. From bytes: `decodeSafetensors` of
+ * @sign/core first (or `loadModelFromBytes`); from a file: `readModel` of `@sign/trainer/node`.
+ *
+ * @example
+ * const decoded = await decodeSafetensors(new Uint8Array(await (await fetch('demo.safetensors')).arrayBuffer()), 'demo.safetensors');
+ * const { model, meta } = await modelFromCheckpoint(decoded, 'demo.safetensors');
+ * tf.dispose(Object.values(decoded.tensors));
  */
-export async function readModel(path: string): Promise<{ model: GzsModel; meta: CheckpointMeta }> {
-  if (!existsSync(path)) throw new Error(`checkpoint not found: ${path}`);
-  const { tensors, metadata } = await loadCheckpoint(path);
+export async function modelFromCheckpoint(checkpoint: Checkpoint, source: string): Promise<{ model: GzsModel; meta: CheckpointMeta }> {
+  const { tensors, metadata } = checkpoint;
+  if (metadata.format !== CHECKPOINT_FORMAT)
+    throw new Error(`${source}: not a ${CHECKPOINT_FORMAT} checkpoint (metadata.format = ${String(metadata.format)})`);
+  const meta = metadata as CheckpointMeta;
+  const emb = tensors['classes.embeddings'];
+  if (!emb) throw new Error(`${source}: missing tensor 'classes.embeddings'`);
+  if (!meta.dataset || !meta.classes) throw new Error(`${source}: the metadata has no dataset or classes`);
+  const classes: ClassInfo = {
+    ...meta.classes,
+    embeddings: Float32Array.from(await emb.data()),
+    embeddingDim: emb.shape[1] as number,
+  };
+  const model = createModel(meta.config, classes, meta.dataset.channels, new Rng(0));
   try {
-    if (metadata.format !== CHECKPOINT_FORMAT)
-      throw new Error(`${path}: not a ${CHECKPOINT_FORMAT} checkpoint (metadata.format = ${String(metadata.format)})`);
-    const meta = metadata as CheckpointMeta;
-    const emb = tensors['classes.embeddings'];
-    if (!emb) throw new Error(`${path}: missing tensor 'classes.embeddings'`);
-    if (!meta.dataset || !meta.classes) throw new Error(`${path}: the metadata has no dataset or classes`);
-    const classes: ClassInfo = {
-      ...meta.classes,
-      embeddings: Float32Array.from(await emb.data()),
-      embeddingDim: emb.shape[1] as number,
-    };
-    const model = createModel(meta.config, classes, meta.dataset.channels, new Rng(0));
-    try {
-      model.loadStateDict(prefixed(tensors, 'model.'));
-    } catch (err) {
-      model.dispose();
-      throw new Error(`${path}: ${(err as Error).message}`);
-    }
-    model.eval();
-    return { model, meta };
-  } finally {
-    tf.dispose(Object.values(tensors));
+    model.loadStateDict(prefixed(tensors, 'model.'));
+  } catch (err) {
+    model.dispose();
+    throw new Error(`${source}: ${(err as Error).message}`);
   }
+  model.eval();
+  return { model, meta };
 }

@@ -1,5 +1,6 @@
 /**
- * `runExperiment`: a config (and optionally a data module) in, a trained and evaluated model
+ * `runExperiment` (Node: it reads the data through `nodeIo` by default and writes checkpoints;
+ * exported by `@sign/trainer/node`): a config (and optionally a data module) in, a trained and evaluated model
  * out. It composes the pieces: data module → class table → the recipe's model → optimizers from
  * the registry → the loop with its callbacks (checkpoints, periodic evaluation, the caller's) →
  * the final evaluation.
@@ -9,15 +10,16 @@ import { join } from 'node:path';
 import { Rng, currentBackend, initBackend } from '@sign/core';
 import { createDataModule, type DataModule, type DatasetIo, type DatasetMeta } from '@sign/datasets';
 import { nodeIo } from '@sign/datasets/node';
-import type { GzsModel, Part } from '@sign/recipes';
-import { checkpointing, periodicEvaluation } from './callbacks';
-import { checkpointPath, createModel, loadTrainingState, readModel } from './checkpoint';
+import type { GzsModel } from '@sign/recipes';
+import { periodicEvaluation } from './callbacks';
+import { createModel } from './checkpoint';
+import { checkpointing, checkpointPath, loadTrainingState, readModel } from './files';
 import type { ExperimentConfig, ExperimentConfigInput } from './config/schema';
 import { parseConfig } from './config/validate';
 import { classInfo } from './data';
 import { evaluate, type Gzs3Result, type NamedGzs3Result, type NamedZslResult } from './evaluation';
 import { fit, totalSteps, type Callback, type TrainState } from './loop';
-import { optimizers as optimizerRegistry } from './optim/registry';
+import { createOptimizers } from './optim/create';
 import type { Optimizers } from './updates';
 
 export interface RunOptions {
@@ -57,27 +59,6 @@ export interface RunResult {
   checkpoint: string;
   /** Steps completed (the schedule's total, or `maxSteps` when that is smaller). */
   steps: number;
-}
-
-/**
- * The optimizers of a model, one per part, from the registry (`config.optimizers.<part>.type`),
- * with each variable's learning-rate and weight-decay multipliers from its parameter group (`lrMult`,
- * `decayMult`, default 1).
- */
-export function createOptimizers(config: ExperimentConfig, model: GzsModel): Optimizers {
-  const groupOf = new Map<string, string>();
-  for (const [name, g] of model.groups) for (const path of g.variables.keys()) groupOf.set(path, name);
-  const make = (part: Part) => {
-    const c = config.optimizers[part];
-    const lrMult = c.lrMult as Record<string, number>;
-    const decayMult = c.decayMult as Record<string, number>;
-    return optimizerRegistry.get(c.type).create(
-      c,
-      (variable: string) => lrMult[groupOf.get(variable) ?? ''] ?? 1,
-      (variable: string) => decayMult[groupOf.get(variable) ?? ''] ?? 1,
-    );
-  };
-  return { backbone: make('backbone'), classifier: make('classifier'), generator: make('generator') };
 }
 
 function disposeOptimizers(o: Optimizers): void {

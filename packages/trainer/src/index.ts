@@ -9,8 +9,8 @@ export type {
   SelfTrainingConfig,
 } from './config/schema';
 export { ConfigError, parseConfig, validateConfig } from './config/validate';
-export { composeConfigFile, loadConfigFile, mergeConfig } from './config/compose';
-export type { DeepPartial } from './config/compose';
+export { mergeConfig } from './config/merge';
+export type { DeepPartial } from './config/merge';
 
 // Optimizers, learning-rate schedules, self-training rules: registries
 export { Adam, SgdMomentum } from './optim/optimizers';
@@ -27,15 +27,17 @@ export type { HostBatch, Optimizers, UpdateSettings } from './updates';
 // The loop and its callbacks
 export { featureGrid, fit, hostBatch, pseudoLabel, scheduleAt, totalSteps } from './loop';
 export type { Callback, FitOptions, Phase, StepEvent, TrainState } from './loop';
-export { checkpointing, lossAverages, periodicEvaluation, stageEvaluation } from './callbacks';
+export { lossAverages, periodicEvaluation, stageEvaluation } from './callbacks';
 
-// Data, evaluation, checkpoints, inference, experiments
+// Data, evaluation, checkpoints in memory, inference from bytes
 export { classInfo } from './data';
 export { evaluate } from './evaluation';
 export type { EvaluateOptions, EvaluationResult, Gzs3Result, NamedGzs3Result, NamedZslResult } from './evaluation';
-export { CHECKPOINT_FORMAT, checkpointPath, createModel, frozenCopy, loadTrainingState, readModel, saveTrainingState } from './checkpoint';
-export type { CheckpointMeta } from './checkpoint';
-export { loadModel, toChannels } from './inference';
+export { CHECKPOINT_FORMAT, createModel, frozenCopy, modelFromCheckpoint, restoreTrainingState, withTrainingTensors } from './checkpoint';
+export type { CheckpointMeta, TrainingState } from './checkpoint';
+export { loadModelFromBytes, toChannels, trainedModel } from './inference';
 export type { ImageBatch, TrainedModel } from './inference';
-export { createOptimizers, evaluateCheckpoint, runExperiment } from './experiment';
-export type { RunOptions, RunResult } from './experiment';
+export { createOptimizers } from './optim/create';
+
+// Files (config files, checkpoint files, runExperiment, evaluateCheckpoint, loadModel) are in
+// '@sign/trainer/node': this entry imports nothing from Node and runs in browsers.

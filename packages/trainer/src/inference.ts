@@ -1,11 +1,14 @@
 /**
  * Inference from a checkpoint: the trained model with its classes and its dataset's metadata
  * (channels, normalisation), predicting label maps and class probabilities at image resolution.
+ * From bytes here (browser-safe: `loadModelFromBytes`); from a file: `loadModel` of
+ * `@sign/trainer/node`.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '@sign/core';
+import { Rng, decodeSafetensors, type LoadCheckpointOptions } from '@sign/core';
 import { buildPipeline, resize, type DatasetMeta, type DecodedImage, type TransformConfig } from '@sign/datasets';
-import { readModel } from './checkpoint';
+import type { GzsModel } from '@sign/recipes';
+import { modelFromCheckpoint, type CheckpointMeta } from './checkpoint';
 import type { ExperimentConfig } from './config/schema';
 
 /** Images for {@link TrainedModel.predict}: normalised like the training data, [N, H, W, C] row-major. */
@@ -62,15 +65,40 @@ export function toChannels(data: Uint8Array, from: 1 | 3, to: 1 | 3): Uint8Array
 }
 
 /**
- * Loads a trained model from a trainer checkpoint (the backend must already be initialised).
+ * Loads a trained model from the bytes of a trainer checkpoint (`.safetensors`, e.g. fetched by a
+ * web page or read from an `<input type="file">`); the backend must already be initialised. The
+ * bytes are checked as `loadCheckpoint` checks a file (`opts.requireFinite` refuses NaN/±Inf);
+ * errors name `opts.source` (default `'<memory>'`).
  *
  * @example
- * const m = await loadModel('runs/demo/checkpoints/last.safetensors');
- * const { labels } = await m.predict({ images, n: 1, height: 64, width: 64 }); // labels [64·64]
+ * const bytes = await (await fetch('demo.safetensors')).arrayBuffer();
+ * const m = await loadModelFromBytes(bytes, { source: 'demo.safetensors' });
+ * const { labels } = await m.predictImage({ data: rgb, width: 64, height: 64, channels: 3 }); // labels [64·64]
  * m.dispose();
  */
-export async function loadModel(checkpointPath: string): Promise<TrainedModel> {
-  const { model, meta } = await readModel(checkpointPath);
+export async function loadModelFromBytes(
+  bytes: ArrayBuffer | Uint8Array,
+  opts: LoadCheckpointOptions & { source?: string } = {},
+): Promise<TrainedModel> {
+  const source = opts.source ?? '<memory>';
+  const decoded = await decodeSafetensors(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes), source, opts);
+  try {
+    const { model, meta } = await modelFromCheckpoint(decoded, source);
+    return trainedModel(model, meta);
+  } finally {
+    tf.dispose(Object.values(decoded.tensors));
+  }
+}
+
+/**
+ * Wraps a rebuilt model (`modelFromCheckpoint`) as a {@link TrainedModel}; the TrainedModel owns
+ * it (its `dispose` disposes the model).
+ *
+ * @example
+ * const { model, meta } = await modelFromCheckpoint(decoded, 'demo.safetensors');
+ * const trained = trainedModel(model, meta);
+ */
+export function trainedModel(model: GzsModel, meta: CheckpointMeta): TrainedModel {
   const config = meta.config;
   const dataset = meta.dataset;
   const predict: TrainedModel['predict'] = async (images, opts = {}) => {

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng, initBackend } from '@sign/core';
-import { hostBatch, pseudoLabel, readModel, runExperiment } from '../src/index';
+import { hostBatch, pseudoLabel } from '../src/index';
+import { readModel, runExperiment } from '../src/node';
 import { openData, tinyConfig } from './tiny';
 
 describe('annealed self-training at T = 5 (wasm)', () => {

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { backboneRegistry } from '@sign/backbones';
 import { datasets } from '@sign/datasets';
 import { CAGNET_LOSSES, ZS3NET_SIGMAS } from '@sign/recipes';
-import { ConfigError, composeConfigFile, configJsonSchema, loadConfigFile, mergeConfig, validateConfig, type ExperimentConfigInput } from '../src/index';
+import { ConfigError, configJsonSchema, mergeConfig, validateConfig, type ExperimentConfigInput } from '../src/index';
+import { composeConfigFile, loadConfigFile } from '../src/node';
 import { TINY } from './tiny'; // (registers fashion-scenes)
 
 const errorsOf = (over: Record<string, unknown>) => validateConfig(mergeConfig(TINY, over)).errors;

@@ -1,12 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@sign/core';
 import { loadCheckpoint } from '@sign/core/node';
 import { ConfusionMatrix, restrictedArgmax, unseenTargets, zslMetrics } from '@sign/metrics';
-import { evaluateCheckpoint, loadModel, lossAverages, runExperiment, scheduleAt, stageEvaluation, totalSteps, type Callback, type StepEvent } from '../src/index';
+import { loadModelFromBytes, lossAverages, scheduleAt, stageEvaluation, totalSteps, type Callback, type StepEvent } from '../src/index';
+import { evaluateCheckpoint, loadModel, runExperiment } from '../src/node';
 import { TINY, openData, tinyConfig } from './tiny';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'sign-trainer-'));
@@ -130,6 +131,18 @@ describe('runExperiment (wasm, tiny config)', () => {
     expect(r.zsl.pixelAccuracy).toBeCloseTo(z.pixelAccuracy, 6);
     expect(r.zsl.mIoU).toBeCloseTo(z.mIoU, 6);
     expect(Object.keys(r.zsl.perClassIoU)).toEqual(r.unseen);
+    // the same model from the checkpoint's bytes (the browser path): identical predictions
+    const bytes = readFileSync(r.checkpoint);
+    const n1 = tf.memory().numTensors;
+    const fromBytes = await loadModelFromBytes(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), { source: 'last.safetensors' });
+    expect(fromBytes.classNames).toEqual(m.classNames);
+    const pb = await fromBytes.predict({ images, n: samples.length, height: H, width: W });
+    expect(Array.from(pb.labels)).toEqual(Array.from(p.labels));
+    expect(Array.from(pb.probs)).toEqual(Array.from(p.probs));
+    fromBytes.dispose();
+    expect(tf.memory().numTensors).toBe(n1);
+    await expect(loadModelFromBytes(bytes.subarray(0, 100), { source: 'cut.safetensors' })).rejects.toThrow('cut.safetensors');
+    expect(tf.memory().numTensors).toBe(n1);
     m.dispose();
     rmSync(out, { recursive: true, force: true });
   });

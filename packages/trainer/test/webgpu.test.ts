@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { forEachBackend } from '@sign/core/testing';
-import { evaluateCheckpoint, runExperiment, type StepEvent } from '../src/index';
+import type { StepEvent } from '../src/index';
+import { evaluateCheckpoint, runExperiment } from '../src/node';
 import { tinyConfig } from './tiny';
 
 const cpuFirstStep: Record<string, number> = {};
