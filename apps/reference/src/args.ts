@@ -62,6 +62,8 @@ export const TRAIN_OPTIONS: Options = {
 export const EVAL_OPTIONS: Options = {
   ...common,
   checkpoint: { type: 'string' },
+  preset: { type: 'string' },
+  config: { type: 'string' },
   'data-root': { type: 'string' },
   calibrate: { type: 'string' },
   backend: { type: 'string' },
@@ -71,6 +73,9 @@ export const EVAL_OPTIONS: Options = {
 export const PREDICT_OPTIONS: Options = {
   ...common,
   checkpoint: { type: 'string' },
+  preset: { type: 'string' },
+  config: { type: 'string' },
+  'save-labels': { type: 'boolean' },
   out: { type: 'string' },
   'from-test': { type: 'string' },
   calibrate: { type: 'string' },
@@ -80,6 +85,12 @@ export const PREDICT_OPTIONS: Options = {
 };
 
 export const DOCTOR_OPTIONS: Options = { ...common };
+
+export const IMPORT_OPTIONS: Options = {
+  ...common,
+  out: { type: 'string' },
+  key: { type: 'string' },
+};
 
 export type Flags = Record<string, string | boolean | undefined>;
 

@@ -31,10 +31,11 @@ import { demoConfig, presetNames, trainConfig } from './configs.js';
 import { doctorCommand } from './doctor.js';
 import { EXIT, UsageError } from './errors.js';
 import { EMBED_HELP, embedCommand } from './embed.js';
+import { IMPORT_HELP, importCommand } from './import.js';
 import { writeFileAtomic } from '@sign/core/node';
 import { predictAndWrite, readInputs, testInputs } from './predict.js';
 import { chooseMode, createReporter, type TextSink } from './progress.js';
-import { buildReport, formatMarkdown, formatTable, writeReport, writeZsl } from './report.js';
+import { buildReport, formatMarkdown, formatTable, protocolNotes, protocolSummary, writeReport, writeZsl } from './report.js';
 import { trainAndReport } from './run.js';
 
 export { EXIT, UsageError } from './errors.js';
@@ -65,8 +66,9 @@ Usage:
   sign demo [flags]                      train + evaluate on fashion-scenes, write a report
   sign train --preset <name> --data-root <dir> [--max-steps <n>] [--out <dir>]   the paper's settings
   sign train (--config <file.json> | --dataset <name> [--data-root <dir>] --unseen <a,b>) [--quick] [--seed <n>] [--out <dir>]
-  sign eval --checkpoint <file> [--data-root <dir>] [--calibrate <gamma>] [--out <dir>] [--json]
-  sign predict --checkpoint <file> (<image>… | --from-test <n>) --out <dir>
+  sign eval --checkpoint <file> [--preset <name>] [--config <file.json>] [--data-root <dir>] [--calibrate <gamma>] [--out <dir>] [--json]
+  sign predict --checkpoint <file> [--preset <name>] [--config <file.json>] (<image>… | --from-test <n>) --out <dir> [--save-labels]
+  sign import <file.pth> --out <file.safetensors>   a PyTorch checkpoint (e.g. the SIGN release's) as safetensors
   sign doctor [--json]                   backends, GPU adapter and limits, a parity test
   sign embed --classes <a,b,…> (--word2vec|--fasttext|--glove <file>)… --out <embeddings.json>
   sign help [command]
@@ -129,9 +131,14 @@ preset's; --resume continues, with a larger --max-steps to go further).
 
 const EVAL_HELP = `sign eval --checkpoint <file>: evaluate a checkpoint on the test split of the data it records
 
-The checkpoint records its dataset, classes and config. Flags: --data-root <dir> (the dataset's
-folder, when it moved), --calibrate <gamma> (default: the checkpoint's eval.calibrate), --out <dir>
-(also write report.json / report.md there), --backend <b>, --json.
+The checkpoint records its dataset, classes and config. A SIGN release checkpoint (.pth as
+released, or its 'sign import'ed .safetensors) records none: --preset <name> (e.g. voc12-sign)
+and/or --config <file.json> give the dataset and split (its network's structure, SIM variant and class embeddings come from the
+file); it is scored with the release's protocol (image warped to 513x513, argmax on the feature
+grid against the labels nearest-resized to it) and the standard one (logits upsampled to each
+label map) beside it, both in report.json (config.protocol) and report.md. Flags: --data-root
+<dir> (the dataset's folder), --calibrate <gamma> (default: the config's eval.calibrate), --out
+<dir> (also write report.json / report.md there), --backend <b>, --json.
 `;
 
 const PREDICT_HELP = `sign predict --checkpoint <file> <image>… --out <dir>
@@ -139,7 +146,10 @@ const PREDICT_HELP = `sign predict --checkpoint <file> <image>… --out <dir>
 Segments PNG or JPEG images (grey or colour, any size; converted to the dataset's channels and
 normalised as its test images were) and writes <name>.mask.png, <name>.overlay.png (both at the
 image's size), <name>.panel.png (input | overlay | prediction, with a legend), legend.png and
-predictions.json. Flags: --from-test <n> (predict the first n test samples of the checkpoint's
+predictions.json. --save-labels also writes <name>.labels.png (8-bit class ids at the image's
+size) and <name>.feature-labels.png (8-bit class ids on the feature grid: the release's protocol
+for a model evaluated with it). A SIGN release checkpoint needs --preset <name> and/or --config
+<file.json> (its dataset and split). Flags: --from-test <n> (predict the first n test samples of the checkpoint's
 data instead, with their ground truth), --calibrate <gamma>, --invert auto|always|never
 (fashion-scenes models only: auto inverts images with a light background; the model saw light
 items on black, at the scene size), --scale <k> (panel upscaling), --backend <b>, --json.
@@ -153,7 +163,7 @@ it was given, and compares a strided + dilated conv net (forward and backward) o
 that loads with the cpu backend (exit 1 if one disagrees). Flags: --json.
 `;
 
-const HELPS: Record<string, string> = { demo: DEMO_HELP, train: TRAIN_HELP, eval: EVAL_HELP, predict: PREDICT_HELP, doctor: DOCTOR_HELP, embed: EMBED_HELP };
+const HELPS: Record<string, string> = { demo: DEMO_HELP, train: TRAIN_HELP, eval: EVAL_HELP, predict: PREDICT_HELP, doctor: DOCTOR_HELP, embed: EMBED_HELP, import: IMPORT_HELP };
 
 function defaultInvocation(): string {
   const script = process.env.npm_lifecycle_event;
@@ -236,8 +246,10 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
       }
       case 'embed':
         return await embedCommand(rest, io);
+      case 'import':
+        return await importCommand(rest, io);
       default:
-        throw new UsageError(`unknown command '${command}' (valid: demo, train, eval, predict, doctor, embed, help)`);
+        throw new UsageError(`unknown command '${command}' (valid: demo, train, eval, predict, import, doctor, embed, help)`);
     }
   } catch (err) {
     if (err instanceof UsageError || err instanceof DatasetError || err instanceof ConfigError) {
@@ -264,6 +276,21 @@ function checkpointArg(flags: Record<string, unknown>, command: string): string 
   return ckpt;
 }
 
+/**
+ * The config for a checkpoint that records none (a SIGN release checkpoint): `--preset NAME`
+ * and/or `--config FILE` (merged on top of the preset), with `--data-root` as `sign train` takes
+ * them. Undefined without either (the trainer's checkpoints record theirs; a release checkpoint
+ * then fails, asking for one).
+ */
+function checkpointConfig(flags: Record<string, unknown>, opts: { readsData: boolean }): ExperimentConfig | undefined {
+  const file = string(flags as any, 'config');
+  if (file === undefined && string(flags as any, 'preset') === undefined) return undefined;
+  if (file !== undefined && !existsSync(file)) throw new UsageError(`--config: no such file ${file}`);
+  // sign predict reads no data: a preset's data section (which needs a root) gets a placeholder
+  if (!opts.readsData && string(flags as any, 'data-root') === undefined) return trainConfig({ ...flags, 'data-root': '(no data: sign predict reads images only)' } as any);
+  return trainConfig(flags as any);
+}
+
 async function evalCommand(argv: string[], io: CliIo, shown: string): Promise<number> {
   const { flags } = parseCommand('eval', argv, EVAL_OPTIONS);
   if (flags.help) return help(io.stdout, 'eval');
@@ -272,16 +299,21 @@ async function evalCommand(argv: string[], io: CliIo, shown: string): Promise<nu
   const outDir = string(flags, 'out');
   const backend = choice(flags, 'backend', BACKENDS) ?? 'auto';
   const reporter = createReporter({ mode: chooseMode(!!flags.json, io.stderr), stdout: io.stdout, stderr: io.stderr });
+  const given = checkpointConfig(flags, { readsData: true });
   const t0 = Date.now();
   const b = await initBackend(backend);
-  const model = await loadModel(ckpt);
-  const config = model.config;
-  const seen = model.seen.map((id) => model.classNames[id]);
-  model.dispose();
-  const calibrate = calibrateFlag ?? config.eval.calibrate;
-  reporter.log(`evaluating ${ckpt} (calibrate ${calibrate}, backend ${b.backend})`);
+  reporter.log(`evaluating ${ckpt} (backend ${b.backend})`);
   const dataRoot = string(flags, 'data-root');
-  const m = await evaluateCheckpoint(ckpt, { calibrate, io: nodeIo, ...(dataRoot !== undefined ? { dataOverrides: { root: dataRoot } } : {}) });
+  const m = await evaluateCheckpoint(ckpt, {
+    ...(calibrateFlag !== undefined ? { calibrate: calibrateFlag } : {}),
+    io: nodeIo,
+    ...(dataRoot !== undefined ? { dataOverrides: { root: dataRoot } } : {}),
+    ...(given ? { config: given } : {}),
+  });
+  const config = m.config;
+  const names = m.classes.classNames;
+  const seen = m.classes.seen.map((id) => names[id]);
+  const calibrate = calibrateFlag ?? config.eval.calibrate;
   const report = buildReport({
     metrics: m,
     perClassIoU: m.perClassIoU,
@@ -289,7 +321,7 @@ async function evalCommand(argv: string[], io: CliIo, shown: string): Promise<nu
     unseen: [...config.data.unseen],
     backend: b.backend,
     seconds: (Date.now() - t0) / 1000,
-    config: { ...config, eval: { ...config.eval, calibrate } },
+    config: { ...config, eval: { ...config.eval, calibrate }, protocol: protocolSummary(m.protocol, m.protocols) },
   });
   let files: { json: string; md: string; zsl: string } | undefined;
   if (outDir) {
@@ -297,7 +329,7 @@ async function evalCommand(argv: string[], io: CliIo, shown: string): Promise<nu
     const md = formatMarkdown(report, {
       title: `Evaluation of ${ckpt}`,
       command: shown,
-      notes: [`calibrated stacking gamma: ${calibrate}`],
+      notes: [`calibrated stacking gamma: ${calibrate}`, ...protocolNotes(m.protocol, m.protocols)],
       zsl: m.zsl,
     });
     const zslFile = writeZsl(outDir, m.zsl);
@@ -331,13 +363,14 @@ async function predictCommand(argv: string[], io: CliIo): Promise<number> {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+  const given = checkpointConfig(flags, { readsData: fromTest !== undefined });
   const reporter = createReporter({ mode: chooseMode(!!flags.json, io.stderr), stdout: io.stdout, stderr: io.stderr });
   await initBackend(backend);
-  const model = await loadModel(ckpt);
+  const model = await loadModel(ckpt, given ? { config: given } : {});
   try {
     if (fromTest !== undefined) inputs = [...inputs, ...(await testInputs(model, fromTest))];
     mkdirSync(outDir, { recursive: true });
-    const outputs = await predictAndWrite(model, inputs, outDir, { calibrate, invert, scale });
+    const outputs = await predictAndWrite(model, inputs, outDir, { calibrate, invert, scale, saveLabels: !!flags['save-labels'] });
     const summary = {
       checkpoint: ckpt,
       inputSize: (model.config.data as { size?: number }).size ?? null,
@@ -363,3 +396,4 @@ async function predictCommand(argv: string[], io: CliIo): Promise<number> {
   }
   return EXIT.ok;
 }
+

@@ -11,6 +11,7 @@
  * resized to the scene size.
  */
 import { basename, extname, join } from 'node:path';
+import { encode as encodeFastPng } from 'fast-png';
 import { writeFileAtomic } from '@sign/core/node';
 import type { DatasetMeta, Sample } from '@sign/datasets';
 import { nodeIo } from '@sign/datasets/node';
@@ -49,6 +50,11 @@ export interface PredictInput {
 
 export interface PredictOutput {
   source: string;
+  /** With --save-labels: 8-bit grey PNGs of class ids at the image's size and on the feature grid. */
+  labels?: string;
+  featureLabels?: string;
+  /** The feature grid's size [height, width] (with --save-labels). */
+  grid?: [number, number];
   width: number;
   height: number;
   inverted: boolean;
@@ -122,11 +128,16 @@ function shownImage(inp: PredictInput, meta: DatasetMeta): RgbaImage {
  * model's `predictImage` (the dataset's channels and test pipeline), except for the fashion-scenes
  * demo model (see the module comment); test samples are already model input.
  */
-async function segment(model: TrainedModel, inp: PredictInput, invert: InvertMode, calibrate: number): Promise<{ labels: Uint8Array; inverted: boolean }> {
+async function segment(
+  model: TrainedModel,
+  inp: PredictInput,
+  invert: InvertMode,
+  calibrate: number,
+): Promise<{ labels: Uint8Array; inverted: boolean; grid?: { labels: Uint8Array; width: number; height: number } }> {
   if (inp.pixels && model.dataset.type !== 'fashion-scenes') {
     const { data, channels } = inp.pixels;
     const r = await model.predictImage({ width: inp.width, height: inp.height, channels, data }, { calibrate });
-    return { labels: r.labels, inverted: false };
+    return { labels: r.labels, inverted: false, grid: r.grid };
   }
   let x = { image: inp.sample?.image as Float32Array, height: inp.height, width: inp.width, inverted: false };
   if (inp.pixels) {
@@ -144,7 +155,7 @@ export async function predictAndWrite(
   model: TrainedModel,
   inputs: PredictInput[],
   outDir: string,
-  opts: { calibrate?: number; invert?: InvertMode; scale?: number } = {},
+  opts: { calibrate?: number; invert?: InvertMode; scale?: number; saveLabels?: boolean } = {},
 ): Promise<PredictOutput[]> {
   const names = model.classNames;
   const unseen = model.unseen.map((c) => names[c]);
@@ -197,6 +208,15 @@ export async function predictAndWrite(
       overlay: join(outDir, `${inp.name}.overlay.png`),
       panel: join(outDir, `${inp.name}.panel.png`),
     };
+    let labelFiles: Pick<PredictOutput, 'labels' | 'featureLabels' | 'grid'> = {};
+    if (opts.saveLabels) {
+      labelFiles = { labels: join(outDir, `${inp.name}.labels.png`) };
+      writeFileAtomic(labelFiles.labels!, encodeLabelPng(labels, inp.width, inp.height));
+      if (x.grid) {
+        labelFiles = { ...labelFiles, featureLabels: join(outDir, `${inp.name}.feature-labels.png`), grid: [x.grid.height, x.grid.width] };
+        writeFileAtomic(labelFiles.featureLabels!, encodeLabelPng(x.grid.labels, x.grid.width, x.grid.height));
+      }
+    }
     writeFileAtomic(files.mask, encodePng(mask));
     writeFileAtomic(files.overlay, encodePng(overlay));
     writeFileAtomic(files.panel, encodePng(panel));
@@ -206,9 +226,28 @@ export async function predictAndWrite(
       height: inp.height,
       inverted: x.inverted,
       ...files,
+      ...labelFiles,
       classes,
       ...(pixelAccuracy !== undefined ? { pixelAccuracy } : {}),
     });
   }
   return outputs;
+}
+
+/**
+ * Class ids as an 8-bit grey PNG (one byte per pixel = the class id; 255 = ignore), through
+ * fast-png. Ids above 255 cannot be written.
+ *
+ * @example
+ * encodeLabelPng(Uint8Array.from([0, 1, 2, 20]), 2, 2); // PNG bytes, grey 2×2
+ */
+export function encodeLabelPng(labels: ArrayLike<number>, width: number, height: number): Uint8Array {
+  if (labels.length !== width * height) throw new Error(`encodeLabelPng: ${width}×${height} needs ${width * height} ids, got ${labels.length}`);
+  const data = new Uint8Array(labels.length);
+  for (let i = 0; i < labels.length; i++) {
+    const v = labels[i];
+    if (!(v >= 0 && v <= 255)) throw new Error(`encodeLabelPng: class id ${v} at pixel ${i} does not fit 8 bits`);
+    data[i] = v;
+  }
+  return encodeFastPng({ width, height, data, channels: 1, depth: 8 });
 }

@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import { writeFileAtomic } from '@sign/core/node';
+import type { ProtocolResult } from '@sign/trainer';
 
 /** The summary metrics of a report, percentages in 0..100. */
 export interface MetricsLike {
@@ -205,4 +206,47 @@ export function writeReport(outDir: string, r: Report, markdown: string): { json
   writeFileAtomic(md, markdown);
   writeFileAtomic(json, `${JSON.stringify(r, null, 2)}\n`);
   return { json, md };
+}
+
+/**
+ * The protocols' scores for report.json's `config.protocol` (percent, rounded like the report):
+ * `{ primary, about, standard, release? }`. report.json keeps its 11 keys; this lives in `config`.
+ *
+ * @example
+ * buildReport({ …, config: { ...config, protocol: protocolSummary('release', result.protocols) } });
+ */
+export function protocolSummary(primary: 'standard' | 'release', protocols: { standard: ProtocolResult; release?: ProtocolResult }): Record<string, unknown> {
+  const r = (v: number) => (Number.isFinite(v) ? Math.round(v * 1e4) / 1e4 : null);
+  const one = (p: ProtocolResult) => ({
+    mIoUSeen: r(p.metrics.mIoUSeen),
+    mIoUUnseen: r(p.metrics.mIoUUnseen),
+    hIoU: r(p.metrics.hIoU),
+    mIoU: r(p.metrics.mIoU),
+    pixelAccuracy: r(p.metrics.pixelAccuracy),
+    perClassIoU: Object.fromEntries(Object.entries(p.perClassIoU).map(([k, v]) => [k, r(v)])),
+  });
+  return {
+    primary,
+    about: PROTOCOLS_ABOUT,
+    standard: one(protocols.standard),
+    ...(protocols.release ? { release: one(protocols.release) } : {}),
+  };
+}
+
+const PROTOCOLS_ABOUT = {
+  standard: 'logits upsampled bilinearly to each label map, scored at the label size',
+  release: "the SIGN release's / CaGNet's: image warped to eval.inputSize² (bilinear), argmax of C on the feature grid, labels nearest-resized to that grid and scored there",
+};
+
+/**
+ * report.md lines: which protocol the table is, and the other one's numbers.
+ *
+ * @example
+ * formatMarkdown(report, { title, notes: [...protocolNotes('release', result.protocols)] });
+ */
+export function protocolNotes(primary: 'standard' | 'release', protocols: { standard: ProtocolResult; release?: ProtocolResult }): string[] {
+  const f = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '–');
+  const line = (name: 'standard' | 'release', p: ProtocolResult) =>
+    `protocol ${name}${name === primary ? ' (the table above)' : ''}: mIoU seen ${f(p.metrics.mIoUSeen)} · unseen ${f(p.metrics.mIoUUnseen)} · hIoU ${f(p.metrics.hIoU)} · mIoU ${f(p.metrics.mIoU)} · pixel accuracy ${f(p.metrics.pixelAccuracy)} (${PROTOCOLS_ABOUT[name]})`;
+  return [...(protocols.release ? [line('release', protocols.release)] : []), line('standard', protocols.standard)];
 }

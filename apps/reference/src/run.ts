@@ -12,7 +12,7 @@ import { openData } from './data.js';
 import { EXIT, UsageError } from './errors.js';
 import { writeFileAtomic } from '@sign/core/node';
 import type { Reporter, TextSink } from './progress.js';
-import { buildReport, formatMarkdown, formatTable, writeReport, writeZsl, type ReportImage, type ReportSample } from './report.js';
+import { buildReport, formatMarkdown, formatTable, protocolNotes, protocolSummary, writeReport, writeZsl, type ReportImage, type ReportSample } from './report.js';
 import { writeSamples } from './samples.js';
 
 export interface RunIo {
@@ -230,8 +230,10 @@ async function train(
     unseen: result.unseen,
     backend: result.backend,
     seconds: elapsedBefore + (Date.now() - t0) / 1000,
-    config,
+    // with the release's protocol, both protocols' scores go into config.protocol (report.json keeps its 11 keys)
+    config: result.protocols.release ? { ...config, protocol: protocolSummary(result.protocol, result.protocols) } : config,
   });
+  if (result.protocols.release) notes.push(...protocolNotes(result.protocol, result.protocols));
   const md = formatMarkdown(report, { title: req.title, command: req.command, samples, legend, notes, zsl: result.zsl });
   const zslFile = writeZsl(outDir, result.zsl);
   const files = writeReport(outDir, report, md);

@@ -28,6 +28,11 @@ export interface DataModuleOptions {
    * Memory does not grow with the dataset beyond this. Default 64 MiB.
    */
   cacheBytes?: number;
+  /**
+   * Class embeddings to use instead of `data.embeddingsFile` / the dataset's own (rows by class
+   * name; e.g. those a checkpoint carries: evaluating a checkpoint needs no embeddings file).
+   */
+  embeddings?: EmbeddingTable;
 }
 
 /**
@@ -135,7 +140,13 @@ export async function createDataModule(input: DataConfig | Record<string, unknow
   if (train.size === 0) throw new DatasetError([`data.trainSplit: split '${train.name}' has no samples`]);
 
   let table: EmbeddingTable | null;
-  if (config.embeddingsFile) {
+  if (opts.embeddings) {
+    try {
+      table = opts.embeddings.subset(meta.classNames);
+    } catch (err) {
+      throw new DatasetError([`embeddings: ${(err as Error).message}`]);
+    }
+  } else if (config.embeddingsFile) {
     let text: string;
     try {
       text = await opts.io.readText(config.embeddingsFile);

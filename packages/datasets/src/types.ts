@@ -127,6 +127,13 @@ export interface DatasetDefinition<C extends DataConfig = DataConfig> {
    * when the config is validated. Optional: a type without named sets leaves it out.
    */
   unseenSplits?(config: C): Record<string, string[]>;
+  /**
+   * The dataset's metadata (classes, background, channels, normalisation) known without opening
+   * anything, `splits` empty: what a model needs to run on single images when the data is not at
+   * hand (e.g. `sign predict` with a SIGN release checkpoint, which records no classes).
+   * Optional: a type whose classes come from its files leaves it out.
+   */
+  meta?(config: C): DatasetMeta;
 }
 
 /**

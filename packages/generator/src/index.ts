@@ -11,3 +11,4 @@ export { LatentMlpGenerator, PAPER_GENERATOR_DROPOUT, PAPER_GENERATOR_HIDDEN } f
 export { GmmnGenerator, type GmmnGeneratorConfig } from './gmmn-generator';
 export { GENERATOR_PRESETS } from './presets';
 export { Discriminator, type DiscriminatorConfig, type DiscriminatorApplyOptions } from './discriminator';
+export { releaseHeadKey, releaseGeneratorKey } from './release-keys';

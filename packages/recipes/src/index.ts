@@ -33,3 +33,13 @@ export type {
   Recipe,
   TransferPrior,
 } from './types';
+export {
+  isReleaseStateDict,
+  loadReleaseStateDict,
+  releaseClassEmbeddings,
+  releaseClassRows,
+  releaseModelConfig,
+  releaseModelKey,
+  releaseStructure,
+} from './release';
+export type { ReleaseEntry, ReleaseStructure } from './release';

@@ -153,23 +153,34 @@ export class GzsModel extends Module {
   }
 
   /**
-   * Class logits at image resolution for evaluation and prediction: images [N, H, W, C] →
-   * logits [N, H, W, K] (bilinear upsampling of C's logits), with `calibrate` subtracted from
-   * every class that is not unseen (calibrated stacking).
+   * C's class logits on the feature grid (the backbone's output resolution, no upsampling):
+   * images [N, H, W, C] → logits [N, h, w, K], with `calibrate` subtracted from every class that
+   * is not unseen (calibrated stacking). The release's evaluation protocol scores their argmax.
+   *
+   * @example
+   * const logits = model.gridLogits(x, 0); // x [1, 513, 513, 3] → [1, 65, 65, K] for DeepLabv2
    */
-  predictLogits(images: tf.Tensor4D, calibrate = 0): tf.Tensor4D {
+  gridLogits(images: tf.Tensor4D, calibrate = 0): tf.Tensor4D {
     return tf.tidy(() => {
       const rng = new Rng(0);
       const { feature } = this.features(images, { training: false, rng, noise: 'zero' });
       let logits = this.disc.applyMap(feature, { training: false, rng }).logits;
-      logits = tf.image.resizeBilinear(logits, [images.shape[1], images.shape[2]], true);
       if (calibrate !== 0) {
         const shift = new Float32Array(this.numClasses);
         for (let c = 0; c < this.numClasses; c++) if (!this.classes.unseen.includes(c)) shift[c] = calibrate;
         logits = tf.sub(logits, tf.tensor1d(shift));
       }
-      return logits;
+      return logits as tf.Tensor4D;
     });
+  }
+
+  /**
+   * Class logits at image resolution for evaluation and prediction: images [N, H, W, C] →
+   * logits [N, H, W, K] ({@link gridLogits} upsampled bilinearly, corners aligned), with
+   * `calibrate` subtracted from every class that is not unseen (calibrated stacking).
+   */
+  predictLogits(images: tf.Tensor4D, calibrate = 0): tf.Tensor4D {
+    return tf.tidy(() => tf.image.resizeBilinear(this.gridLogits(images, calibrate), [images.shape[1], images.shape[2]], true));
   }
 
   override dispose(): void {
@@ -215,5 +226,11 @@ function simConfig(latent: NonNullable<ModuleSpec['latent']>, channels: number):
     return { channels, hidden: latent.hidden, dilations: latent.dilations, positional: latent.positional, encodingModule: latent.encodingModule };
   if (latent.positional !== 'relative' || !latent.encodingModule)
     throw new Error(`GzsModel: SIM variant '${variant}' has the relative positional encoding and the encoding module; got positional '${latent.positional}'${latent.encodingModule ? '' : ' without encoding module'}`);
-  return { variant, channels, hidden: latent.hidden, dilations: latent.dilations };
+  return {
+    variant,
+    channels,
+    hidden: latent.hidden,
+    dilations: latent.dilations,
+    ...(latent.positionalPoolChannels !== undefined ? { positionalPoolChannels: latent.positionalPoolChannels } : {}),
+  };
 }

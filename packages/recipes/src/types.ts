@@ -112,6 +112,8 @@ export interface ModuleSpec {
     encodingModule: boolean;
     hidden: number;
     dilations: number[];
+    /** 'release-v2' only: channels of the positional pool (default D). */
+    positionalPoolChannels?: number;
   } | null;
   /** G: a generator of @sign/generator's registry, with its options (widths). */
   generator: { name: string; options: Record<string, unknown> };

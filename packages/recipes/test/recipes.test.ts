@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { Registry, Rng, initBackend } from '@sign/core';
 import { expectNoLeaks } from '@sign/core/testing';
+import { SpatialInformationModule } from '@sign/sim';
 import { CAGNET_LOSSES, GzsModel, LOSS_TERMS, buildModel, recipes, transferPrior, type ClassInfo, type Recipe } from '../src/index';
 
 const classes: ClassInfo = {
@@ -70,8 +71,9 @@ describe('building the models (cpu)', () => {
   it('sign: SIM with the encoding module and the relative encoding; groups partition the parameters', () => {
     const m = buildModel(recipes.get('sign'), parse('sign', { sim: { hidden: 4 }, generator: { hidden: [8] }, discriminator: { hidden: 8 } }), { classes, channels: 3, rng: new Rng(0) });
     expect(m).toBeInstanceOf(GzsModel);
-    expect(m.sim!.positional).toBe('relative');
-    expect(m.sim!.hasEncodingModule).toBe(true);
+    expect(m.sim).toBeInstanceOf(SpatialInformationModule);
+    expect((m.sim as SpatialInformationModule).positional).toBe('relative');
+    expect((m.sim as SpatialInformationModule).hasEncodingModule).toBe(true);
     expect(m.hasGanHead).toBe(true);
     expect(m.backbone.inputChannels).toBe(3);
     expect([...m.groups.get('sim')!.variables.keys()].some((k) => k.startsWith('sim.encoder.'))).toBe(true);
@@ -82,8 +84,8 @@ describe('building the models (cpu)', () => {
 
   it('cagnet: the contextual module alone (no encoder, no positional encoding)', () => {
     const m = buildModel(recipes.get('cagnet'), parse('cagnet', { sim: { hidden: 4 }, generator: { hidden: [8] }, discriminator: { hidden: 8 } }), { classes, channels: 1, rng: new Rng(0) });
-    expect(m.sim!.positional).toBe('none');
-    expect(m.sim!.hasEncodingModule).toBe(false);
+    expect((m.sim as SpatialInformationModule).positional).toBe('none');
+    expect((m.sim as SpatialInformationModule).hasEncodingModule).toBe(false);
     expect([...m.namedParameters().keys()].filter((k) => k.startsWith('sim.')).every((k) => !k.startsWith('sim.encoder.'))).toBe(true);
     m.dispose();
   });

@@ -8,8 +8,20 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng, type Checkpoint } from '@sign/core';
-import type { DatasetMeta } from '@sign/datasets';
-import { buildModel, recipes, type ClassInfo, type GzsModel } from '@sign/recipes';
+import { datasets, type DatasetMeta } from '@sign/datasets';
+import {
+  buildModel,
+  isReleaseStateDict,
+  loadReleaseStateDict,
+  recipes,
+  releaseClassEmbeddings,
+  releaseClassRows,
+  releaseModelConfig,
+  releaseStructure,
+  type ClassInfo,
+  type GzsModel,
+  type SignModelConfig,
+} from '@sign/recipes';
 import type { ExperimentConfig } from './config/schema';
 import type { Optimizers } from './updates';
 
@@ -132,21 +144,47 @@ export function frozenCopy(model: GzsModel, config: ExperimentConfig): GzsModel 
   return copy;
 }
 
+/** Options of {@link modelFromCheckpoint} (and `readModel` / `loadModel` of `@sign/trainer/node`). */
+export interface ModelFromCheckpointOptions {
+  /**
+   * The config for a checkpoint that records none: a SIGN release state dict (its `.pth` as
+   * released, or the safetensors `sign import` made of it). Its `data` section names the dataset
+   * and the unseen classes; its `model` section (a 'sign' one) is overridden by the structure the
+   * tensors hold (@sign/recipes' `releaseModelConfig`). Ignored for the trainer's own checkpoints.
+   */
+  config?: ExperimentConfig;
+  /** The dataset's metadata, when the caller has the data open (default: its definition's `meta(config)`). */
+  dataset?: DatasetMeta;
+}
+
 /**
  * Rebuilds the trained model of a decoded checkpoint (the backend must be initialised), with the
  * config, the class table and the dataset metadata it records; `source` names the checkpoint in
- * errors. The checkpoint's tensors stay the caller's. From bytes: `decodeSafetensors` of
- * @sign/core first (or `loadModelFromBytes`); from a file: `readModel` of `@sign/trainer/node`.
+ * errors. The checkpoint's tensors stay the caller's. Reads the trainer's checkpoints (format
+ * `sign-trainer/2`) and the SIGN release's trained models (a state dict with `back.scale.*`,
+ * `dis.*`, `Em_all.weight`, in PyTorch's layout: `opts.config` then supplies the dataset; the
+ * network's structure and SIM variant come from the keys, the class embeddings from `Em_all`, the
+ * classifier's rows are put in the order of the dataset's class ids, and the model is scored with
+ * the release's protocol, `meta.format: 'sign-release'`). From bytes: `decodeSafetensors` of
+ * @sign/core first (or `loadModelFromBytes`); from a file (safetensors or `.pth`): `readModel` of
+ * `@sign/trainer/node`.
  *
  * @example
  * const decoded = await decodeSafetensors(new Uint8Array(await (await fetch('demo.safetensors')).arrayBuffer()), 'demo.safetensors');
  * const { model, meta } = await modelFromCheckpoint(decoded, 'demo.safetensors');
  * tf.dispose(Object.values(decoded.tensors));
+ * const release = await modelFromCheckpoint(voc12, 'voc12.pth', { config: preset }); // release.meta.format 'sign-release'
  */
-export async function modelFromCheckpoint(checkpoint: Checkpoint, source: string): Promise<{ model: GzsModel; meta: CheckpointMeta }> {
+export async function modelFromCheckpoint(
+  checkpoint: Checkpoint,
+  source: string,
+  opts: ModelFromCheckpointOptions = {},
+): Promise<{ model: GzsModel; meta: CheckpointMeta }> {
   const { tensors, metadata } = checkpoint;
-  if (metadata.format !== CHECKPOINT_FORMAT)
-    throw new Error(`${source}: not a ${CHECKPOINT_FORMAT} checkpoint (metadata.format = ${String(metadata.format)})`);
+  if (metadata.format !== CHECKPOINT_FORMAT) {
+    if (isReleaseStateDict(Object.keys(tensors))) return releaseModel(source, tensors, opts);
+    throw new Error(`${source}: not a ${CHECKPOINT_FORMAT} checkpoint (metadata.format = ${String(metadata.format)}), nor a SIGN release state dict (no 'back.scale.*', 'dis.cls.weight' and 'Em_all.weight')`);
+  }
   const meta = metadata as CheckpointMeta;
   const emb = tensors['classes.embeddings'];
   if (!emb) throw new Error(`${source}: missing tensor 'classes.embeddings'`);
@@ -164,5 +202,62 @@ export async function modelFromCheckpoint(checkpoint: Checkpoint, source: string
     throw new Error(`${source}: ${(err as Error).message}`);
   }
   model.eval();
+  return { model, meta };
+}
+
+/** The dataset metadata for a config, without opening the data (its definition's `meta`). */
+function datasetMetaOf(config: ExperimentConfig, source: string): DatasetMeta {
+  const def = datasets.get(config.data.type);
+  if (!def.meta)
+    throw new Error(`${source}: a SIGN release checkpoint records no classes, and dataset '${config.data.type}' cannot name them without its data: open the data and pass its meta`);
+  return def.meta(config.data as never);
+}
+
+/** A SIGN release state dict (PyTorch layout) → a model, with `opts.config` for the dataset. */
+async function releaseModel(source: string, tensors: Record<string, tf.Tensor>, opts: ModelFromCheckpointOptions): Promise<{ model: GzsModel; meta: CheckpointMeta }> {
+  if (!opts.config)
+    throw new Error(`${source}: a SIGN release checkpoint records no config, dataset or classes: give a config (sign: --preset NAME or --config FILE)`);
+  const entries = Object.entries(tensors).map(([name, t]) => ({ name, shape: t.shape }));
+  const structure = releaseStructure(entries, source);
+  const dataset = opts.dataset ?? datasetMetaOf(opts.config, source);
+  const names = dataset.classNames;
+  const unseen = opts.config.data.unseen.map((n) => {
+    const id = names.indexOf(n);
+    if (id < 0) throw new Error(`${source}: unseen class '${n}' of the config is not a class of dataset '${dataset.type}'`);
+    return id;
+  });
+  const seen = names.map((_, i) => i).filter((i) => i !== dataset.background && !unseen.includes(i));
+  const base = { classNames: [...names], seen, unseen: [...unseen].sort((a, b) => a - b), background: dataset.background };
+  const { rowOf } = releaseClassRows(base, structure.discriminator.classifierRows, structure.embeddings.classes, source);
+  const classes: ClassInfo = {
+    ...base,
+    embeddings: releaseClassEmbeddings(Float32Array.from(await tensors['Em_all.weight'].data()), structure.embeddings.dim, rowOf),
+    embeddingDim: structure.embeddings.dim,
+  };
+  // the release's models are scored with the release's protocol (the standard one comes beside it)
+  const config: ExperimentConfig = {
+    ...opts.config,
+    model: releaseModelConfig(opts.config.model as SignModelConfig, structure) as ExperimentConfig['model'],
+    eval: { ...opts.config.eval, protocol: 'release' },
+  };
+  const model = createModel(config, classes, dataset.channels, new Rng(0));
+  try {
+    loadReleaseStateDict(model, tensors, rowOf, source);
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
+  model.eval();
+  const meta: CheckpointMeta = {
+    format: 'sign-release',
+    step: 0,
+    total: 0,
+    phase: 'release',
+    config,
+    classes: { classNames: classes.classNames, seen: classes.seen, unseen: classes.unseen, background: classes.background },
+    dataset,
+    optimizers: {},
+    source: { file: source, structure },
+  };
   return { model, meta };
 }

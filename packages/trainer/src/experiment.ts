@@ -10,14 +10,15 @@ import { join } from 'node:path';
 import { Rng, currentBackend, initBackend } from '@sign/core';
 import { createDataModule, type DataModule, type DatasetIo, type DatasetMeta } from '@sign/datasets';
 import { nodeIo } from '@sign/datasets/node';
+import { EmbeddingTable } from '@sign/embeddings';
 import type { GzsModel } from '@sign/recipes';
 import { periodicEvaluation } from './callbacks';
-import { createModel } from './checkpoint';
+import { createModel, type CheckpointMeta } from './checkpoint';
 import { checkpointing, checkpointPath, loadTrainingState, readModel } from './files';
 import type { ExperimentConfig, ExperimentConfigInput } from './config/schema';
 import { parseConfig } from './config/validate';
 import { classInfo } from './data';
-import { evaluate, type Gzs3Result, type NamedGzs3Result, type NamedZslResult } from './evaluation';
+import { evaluate, type EvaluationResult, type Gzs3Result, type NamedGzs3Result, type NamedZslResult } from './evaluation';
 import { fit, totalSteps, type Callback, type TrainState } from './loop';
 import { createOptimizers } from './optim/create';
 import type { Optimizers } from './updates';
@@ -59,6 +60,9 @@ export interface RunResult {
   checkpoint: string;
   /** Steps completed (the schedule's total, or `maxSteps` when that is smaller). */
   steps: number;
+  /** Which protocol `metrics` is (`config.eval.protocol`), and every protocol computed (with 'release': both). */
+  protocol: EvaluationResult['protocol'];
+  protocols: EvaluationResult['protocols'];
 }
 
 function disposeOptimizers(o: Optimizers): void {
@@ -129,12 +133,14 @@ export async function runExperiment(input: ExperimentConfig | ExperimentConfigIn
     };
     await fit(state, all, { signal: opts.signal, ...(opts.maxSteps !== undefined ? { maxSteps: opts.maxSteps } : {}) });
     model.eval();
-    const { metrics, perClassIoU, zsl } = await evaluate(model, data.testSamples(), config.eval);
+    const { metrics, perClassIoU, zsl, protocol, protocols } = await evaluate(model, data.testSamples(), config.eval);
     state.reportEvaluation({ step: state.step, metrics });
     return {
       metrics,
       perClassIoU,
       zsl,
+      protocol,
+      protocols,
       ...namesOf(data),
       config,
       dataset: data.meta,
@@ -154,7 +160,9 @@ export async function runExperiment(input: ExperimentConfig | ExperimentConfigIn
 /**
  * Re-evaluates a checkpoint on the test samples of the data it records (rebuilt from its config
  * with `dataOverrides`, e.g. another `root`, or `opts.data`), with an optional calibration γ
- * (default: the config's).
+ * (default: the config's), under the config's protocol (`eval.protocol`; with 'release' the
+ * standard scores come too, in `protocols`). A SIGN release checkpoint (`.pth`) records no
+ * config: `opts.config` gives it (see `readModel`).
  *
  * @example
  * const m = await evaluateCheckpoint('runs/demo/checkpoints/last.safetensors', { calibrate: 1 });
@@ -162,23 +170,33 @@ export async function runExperiment(input: ExperimentConfig | ExperimentConfigIn
  */
 export async function evaluateCheckpoint(
   path: string,
-  opts: { calibrate?: number; data?: DataModule; io?: DatasetIo; dataOverrides?: Record<string, unknown> } = {},
-): Promise<NamedGzs3Result & { zsl: NamedZslResult }> {
-  const { model, meta } = await readModel(path);
+  opts: { calibrate?: number; data?: DataModule; io?: DatasetIo; dataOverrides?: Record<string, unknown>; config?: ExperimentConfig } = {},
+): Promise<NamedGzs3Result & { zsl: NamedZslResult; protocol: EvaluationResult['protocol']; protocols: EvaluationResult['protocols']; config: ExperimentConfig; classes: CheckpointMeta['classes'] }> {
+  const { model, meta } = await readModel(path, opts.config ? { config: opts.config } : {});
   const config = meta.config;
   let data: DataModule;
   try {
-    data = opts.data ?? (await createDataModule({ ...config.data, ...opts.dataOverrides }, { io: opts.io ?? nodeIo, seed: config.seed }));
+    // the model carries its class embeddings: the data module needs no embeddings file to score it
+    const c = meta.classes;
+    const E = model.classes.embeddingDim;
+    const embeddings = new EmbeddingTable({
+      classNames: c.classNames,
+      vectors: c.classNames.map((_, i) => Array.from(model.classes.embeddings.subarray(i * E, (i + 1) * E))),
+      source: path,
+    });
+    data = opts.data ?? (await createDataModule({ ...config.data, ...opts.dataOverrides }, { io: opts.io ?? nodeIo, seed: config.seed, embeddings }));
   } catch (err) {
     model.dispose();
     throw err;
   }
   try {
-    const { metrics, perClassIoU, zsl } = await evaluate(model, data.testSamples(), {
+    const { metrics, perClassIoU, zsl, protocol, protocols } = await evaluate(model, data.testSamples(), {
       calibrate: opts.calibrate ?? config.eval.calibrate,
       countBackground: config.eval.countBackground,
+      protocol: config.eval.protocol,
+      inputSize: config.eval.inputSize,
     });
-    return { ...metrics, perClassIoU, zsl };
+    return { ...metrics, perClassIoU, zsl, protocol, protocols, config, classes: meta.classes };
   } finally {
     model.dispose();
     if (!opts.data) data.dispose();

@@ -5,13 +5,22 @@
  * from a checkpoint file (`readModel`, `loadModel`). The in-memory halves are in the main entry
  * (`withTrainingTensors`, `restoreTrainingState`, `modelFromCheckpoint`, `loadModelFromBytes`).
  */
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { type LoadCheckpointOptions } from '@sign/core';
+import { findNonFiniteTensor, type Checkpoint } from '@sign/core';
 import { loadCheckpoint, saveCheckpoint } from '@sign/core/node';
 import type { GzsModel } from '@sign/recipes';
-import { modelFromCheckpoint, restoreTrainingState, withTrainingTensors, type CheckpointMeta, type TrainingState } from './checkpoint';
+import { namedTensors, toTfTensors, type PyValue } from '@sign/torch-io';
+import { readPth } from '@sign/torch-io/node';
+import {
+  modelFromCheckpoint,
+  restoreTrainingState,
+  withTrainingTensors,
+  type CheckpointMeta,
+  type ModelFromCheckpointOptions,
+  type TrainingState,
+} from './checkpoint';
 import type { ExperimentConfig } from './config/schema';
 import { trainedModel, type TrainedModel } from './inference';
 import { scheduleAt, type Callback, type TrainState } from './loop';
@@ -50,7 +59,7 @@ export async function loadTrainingState(
   path: string,
   s: { config: ExperimentConfig; model: GzsModel; optimizers: Optimizers },
 ): Promise<{ step: number; teacher: GzsModel | null; trainSeconds: number }> {
-  const checkpoint = await loadCheckpoint(path);
+  const checkpoint = await readCheckpointFile(path);
   try {
     return restoreTrainingState(checkpoint, s, path);
   } finally {
@@ -58,34 +67,99 @@ export async function loadTrainingState(
   }
 }
 
+/** What {@link readCheckpointFile} read: a decoded checkpoint and which kind of file it was. */
+export interface CheckpointFile extends Checkpoint {
+  /** `'safetensors'` or `'pth'` (PyTorch, zip or legacy format; `metadata` is then `{}`). */
+  kind: 'safetensors' | 'pth';
+}
+
+/** Whether a file is a PyTorch checkpoint: by its extension (.pth, .pt), else by its first bytes (zip or pickle). */
+function isPthFile(path: string): boolean {
+  if (/\.(pth|pt)$/i.test(path)) return true;
+  if (/\.safetensors$/i.test(path)) return false;
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      const b = Buffer.alloc(4);
+      readSync(fd, b, 0, 4, 0);
+      return (b[0] === 0x50 && b[1] === 0x4b && b[2] === 0x03 && b[3] === 0x04) || (b[0] === 0x80 && b[1] >= 2 && b[1] <= 5);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Rebuilds the trained model of a checkpoint file (the backend must be initialised), with the
- * config, the class table and the dataset metadata it records.
+ * Reads a checkpoint file, whatever wrote it: safetensors through @sign/core's `loadCheckpoint`
+ * (checked against its size and checksums), or a PyTorch `.pth` through @sign/torch-io (its
+ * restricted unpickler: a global other than what `torch.save` writes is refused by name, nothing
+ * from the file runs; a dict with a `state_dict` gives that, its optimizer states are left out).
+ * `requireFinite` refuses NaN / ±Inf, naming the tensor. Every error names the file. The one
+ * reading step under every `--checkpoint` (`readModel`, `loadModel`, `loadTrainingState`,
+ * `evaluateCheckpoint`).
+ *
+ * @example
+ * const { tensors, metadata, kind } = await readCheckpointFile('voc12.pth'); // kind 'pth', tensors 'back.scale.layer1.conv1.conv.weight', …
+ * tf.dispose(Object.values(tensors));
+ */
+export async function readCheckpointFile(path: string, opts: { requireFinite?: boolean } = {}): Promise<CheckpointFile> {
+  if (!existsSync(path)) throw new Error(`checkpoint not found: ${path}`);
+  if (!isPthFile(path)) return { ...(await loadCheckpoint(path, opts.requireFinite ? { requireFinite: true } : {})), kind: 'safetensors' };
+  const root = (await readPth(path)).value;
+  // Map, not PyDict: PyDict extends Map, and a Map is a Map whichever copy of torch-io made it
+  const part = root instanceof Map && root.get('state_dict') instanceof Map ? (root.get('state_dict') as PyValue) : root;
+  const { tensors: torch } = namedTensors(part, { source: path });
+  if (Object.keys(torch).length === 0) throw new Error(`${path}: holds no tensors`);
+  const tensors = toTfTensors(torch, path);
+  if (opts.requireFinite) {
+    const bad = await findNonFiniteTensor(tensors);
+    if (bad) {
+      tf.dispose(Object.values(tensors));
+      throw new Error(`${path}: tensor '${bad.name}' holds non-finite values`);
+    }
+  }
+  return { tensors, metadata: {}, kind: 'pth' } as CheckpointFile;
+}
+
+/** Options of {@link readModel} / {@link loadModel}: a config for a SIGN release checkpoint, and the finite check. */
+export interface ReadModelOptions extends ModelFromCheckpointOptions {
+  /** Refuse non-finite weights, naming the tensor. */
+  requireFinite?: boolean;
+}
+
+/**
+ * Rebuilds the trained model of a checkpoint file (the backend must be initialised): the
+ * trainer's checkpoints with the config, class table and dataset metadata they record, or a SIGN
+ * release checkpoint (`.pth` as released, or its `sign import`ed safetensors) with `opts.config`
+ * for its dataset (see `modelFromCheckpoint`).
  *
  * @example
  * const { model, meta } = await readModel('runs/demo/checkpoints/last.safetensors');
  * console.log(meta.classes.classNames); model.dispose();
+ * const release = await readModel('voc12.pth', { config: preset }); // release.meta.format 'sign-release'
  */
-export async function readModel(path: string, opts: LoadCheckpointOptions = {}): Promise<{ model: GzsModel; meta: CheckpointMeta }> {
-  if (!existsSync(path)) throw new Error(`checkpoint not found: ${path}`);
-  const checkpoint = await loadCheckpoint(path, opts);
+export async function readModel(path: string, opts: ReadModelOptions = {}): Promise<{ model: GzsModel; meta: CheckpointMeta }> {
+  const checkpoint = await readCheckpointFile(path, opts);
   try {
-    return await modelFromCheckpoint(checkpoint, path);
+    return await modelFromCheckpoint(checkpoint, path, opts);
   } finally {
     tf.dispose(Object.values(checkpoint.tensors));
   }
 }
 
 /**
- * Loads a trained model from a trainer checkpoint file (the backend must already be
- * initialised). From bytes (browsers): `loadModelFromBytes` of the main entry.
+ * Loads a trained model from a checkpoint file (the backend must already be initialised): the
+ * trainer's, or a SIGN release checkpoint with `opts.config`. From bytes (browsers):
+ * `loadModelFromBytes` of the main entry.
  *
  * @example
  * const m = await loadModel('runs/demo/checkpoints/last.safetensors');
  * const { labels } = await m.predict({ images, n: 1, height: 64, width: 64 }); // labels [64·64]
  * m.dispose();
  */
-export async function loadModel(checkpointPath: string, opts: LoadCheckpointOptions = {}): Promise<TrainedModel> {
+export async function loadModel(checkpointPath: string, opts: ReadModelOptions = {}): Promise<TrainedModel> {
   const { model, meta } = await readModel(checkpointPath, opts);
   return trainedModel(model, meta);
 }

@@ -32,11 +32,11 @@ export { lossAverages, periodicEvaluation, stageEvaluation } from './callbacks';
 // Data, evaluation, checkpoints in memory, inference from bytes
 export { classInfo } from './data';
 export { evaluate } from './evaluation';
-export type { EvaluateOptions, EvaluationResult, Gzs3Result, NamedGzs3Result, NamedZslResult } from './evaluation';
+export type { EvaluateOptions, EvaluationResult, Gzs3Result, NamedGzs3Result, NamedZslResult, ProtocolResult } from './evaluation';
 export { CHECKPOINT_FORMAT, createModel, frozenCopy, modelFromCheckpoint, restoreTrainingState, withTrainingTensors } from './checkpoint';
-export type { CheckpointMeta, TrainingState } from './checkpoint';
+export type { CheckpointMeta, ModelFromCheckpointOptions, TrainingState } from './checkpoint';
 export { loadModelFromBytes, toChannels, trainedModel } from './inference';
-export type { ImageBatch, TrainedModel } from './inference';
+export type { ImageBatch, PredictedImage, TrainedModel } from './inference';
 export { createOptimizers } from './optim/create';
 
 // Files (config files, checkpoint files, runExperiment, evaluateCheckpoint, loadModel) are in

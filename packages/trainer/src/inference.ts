@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng, decodeSafetensors, type LoadCheckpointOptions } from '@sign/core';
-import { buildPipeline, resize, type DatasetMeta, type DecodedImage, type TransformConfig } from '@sign/datasets';
+import { buildPipeline, releaseEvalInput, resize, type DatasetMeta, type DecodedImage, type TransformConfig } from '@sign/datasets';
 import type { GzsModel } from '@sign/recipes';
 import { modelFromCheckpoint, type CheckpointMeta } from './checkpoint';
 import type { ExperimentConfig } from './config/schema';
@@ -19,6 +19,16 @@ export interface ImageBatch {
   width: number;
   /** default: the model's channels */
   channels?: number;
+}
+
+/** What {@link TrainedModel.predictImage} gives: class ids at the image's size and on the feature grid. */
+export interface PredictedImage {
+  /** [height·width] class ids at the image's own size */
+  labels: Uint8Array;
+  width: number;
+  height: number;
+  /** The argmax of C on the feature grid (the backbone's output for the model input): [height·width] */
+  grid: { labels: Uint8Array; width: number; height: number };
 }
 
 export interface TrainedModel {
@@ -39,10 +49,13 @@ export interface TrainedModel {
   /**
    * One decoded image (8-bit, grey or RGB, any size; e.g. `nodeIo.decodeImage(path)`) as the
    * dataset's test images were read: converted to the dataset's channels, through its test
-   * pipeline (`data.test.pipeline`, normalisation last) → labels [H·W] at the image's own size
-   * (nearest, when the pipeline resized it).
+   * pipeline (`data.test.pipeline`, normalisation last), and with `eval.protocol: 'release'`
+   * warped to `eval.inputSize`² as the release's test loader does → labels [H·W] at the image's
+   * own size (standard: logits to the pipeline's size, nearest to the image's when it resized;
+   * release: logits from the feature grid to the image's size) and the argmax on the feature
+   * grid (`grid`, the release's protocol). One network run.
    */
-  predictImage(image: DecodedImage, opts?: { calibrate?: number }): Promise<{ labels: Uint8Array; width: number; height: number }>;
+  predictImage(image: DecodedImage, opts?: { calibrate?: number }): Promise<PredictedImage>;
   dispose(): void;
 }
 
@@ -130,7 +143,8 @@ export function trainedModel(model: GzsModel, meta: CheckpointMeta): TrainedMode
     predict,
     async predictImage(image, opts = {}) {
       const channels = dataset.channels;
-      const t = testPipeline(
+      const calibrate = opts.calibrate ?? config.eval.calibrate;
+      let t = testPipeline(
         {
           id: 'image',
           height: image.height,
@@ -141,10 +155,26 @@ export function trainedModel(model: GzsModel, meta: CheckpointMeta): TrainedMode
         },
         new Rng(0),
       );
-      const { labels } = await predict({ images: t.image as Float32Array, n: 1, height: t.height, width: t.width, channels }, opts);
-      const small = Uint8Array.from(labels);
-      const same = t.height === image.height && t.width === image.width;
-      return { labels: same ? small : resize(small, t.height, t.width, 1, image.height, image.width, 'nearest'), width: image.width, height: image.height };
+      const release = config.eval.protocol === 'release';
+      if (release) t = releaseEvalInput(t, { size: config.eval.inputSize, normalization: dataset.normalization });
+      const grid = tf.tidy(() => model.gridLogits(tf.tensor4d(t.image as Float32Array, [1, t.height, t.width, channels]), calibrate));
+      const [gh, gw] = [grid.shape[1], grid.shape[2]];
+      // release: logits from the grid to the image's size; standard: to the model input's size
+      const [th, tw] = release ? [image.height, image.width] : [t.height, t.width];
+      const [gridLabels, labels] = tf.tidy(() => [tf.argMax(grid, 3), tf.argMax(tf.image.resizeBilinear(grid, [th, tw], true), 3)]);
+      try {
+        const [g, l] = await Promise.all([gridLabels.data(), labels.data()]);
+        const small = Uint8Array.from(l);
+        const same = th === image.height && tw === image.width;
+        return {
+          labels: same ? small : resize(small, th, tw, 1, image.height, image.width, 'nearest'),
+          width: image.width,
+          height: image.height,
+          grid: { labels: Uint8Array.from(g), width: gw, height: gh },
+        };
+      } finally {
+        tf.dispose([grid, gridLabels, labels]);
+      }
     },
     dispose() {
       model.dispose();

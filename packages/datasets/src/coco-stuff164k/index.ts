@@ -79,6 +79,7 @@ export const cocoStuff164kDataset: DatasetDefinition<CocoStuff164kConfig> = {
   description: 'COCO-Stuff 164k (images/{train2017,val2017}/, stuffthingmaps/): 182 classes, no background',
   schema: cocoStuff164kSchema,
   unseenSplits: () => copySplits(COCO_STUFF_UNSEEN_SPLITS),
+  meta: () => paperMeta('coco-stuff164k', COCO_STUFF_CLASSES, null, [], COCO_STUFF_UNSEEN_SPLITS),
   async open(config, { io }) {
     const root = config.root;
     const problems: string[] = [];

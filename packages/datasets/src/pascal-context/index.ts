@@ -118,6 +118,8 @@ export const pascalContextDataset: DatasetDefinition<PascalContextConfig> = {
   description: "PASCAL Context with 59-class label PNGs (JPEGImages/, SegmentationClassContext/, train.txt, val.txt): ZS3Net's 59-class or CaGNet's 33-class protocol",
   schema: pascalContextSchema,
   unseenSplits: (config) => copySplits(config.classes === 33 ? PASCAL_CONTEXT33_UNSEEN_SPLITS : PASCAL_CONTEXT59_UNSEEN_SPLITS),
+  meta: (config) =>
+    paperMeta('pascal-context', config.classes === 59 ? PASCAL_CONTEXT59_CLASSES : PASCAL_CONTEXT33_CLASSES, 0, [], config.classes === 59 ? PASCAL_CONTEXT59_UNSEEN_SPLITS : PASCAL_CONTEXT33_UNSEEN_SPLITS),
   async open(config, { io }) {
     const root = config.root;
     const problems: string[] = [];

@@ -71,6 +71,7 @@ export const pascalVoc12Dataset: DatasetDefinition<PascalVoc12Config> = {
   description: 'PASCAL VOC 2012 + SBD (JPEGImages/, SegmentationClassAug/, train_aug.txt, val.txt): 21 classes with background',
   schema: pascalVoc12Schema,
   unseenSplits: () => copySplits(PASCAL_VOC12_UNSEEN_SPLITS),
+  meta: () => paperMeta('pascal-voc12', PASCAL_VOC12_CLASSES, 0, [], PASCAL_VOC12_UNSEEN_SPLITS),
   async open(config, { io }) {
     const root = config.root;
     const problems: string[] = [];

@@ -127,6 +127,10 @@ export const signReleaseDataset: DatasetDefinition<SignReleaseConfig> = {
   description: "the SIGN release's (CaGNet's) preprocessed data: images/<split>/, annotations/<split>/, split/{train,test}_list.npy",
   schema: signReleaseSchema,
   unseenSplits: (config) => copySplits(SIGN_RELEASE_BENCHMARKS[config.benchmark].unseenSplits),
+  meta: (config) => {
+    const b = SIGN_RELEASE_BENCHMARKS[config.benchmark];
+    return paperMeta('sign-release', b.classNames, b.background, [], b.unseenSplits);
+  },
   async open(config, { io }) {
     const root = config.root;
     const b = SIGN_RELEASE_BENCHMARKS[config.benchmark];

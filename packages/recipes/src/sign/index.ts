@@ -15,10 +15,12 @@ export const signSchema = z.strictObject({
   backbone: backboneSchema,
   sim: z
     .strictObject({
-      /** METHOD §2's SIM ('paper', for training) or the SIGN release's network types 1 and 2 / 2.1 (to run its checkpoints). */
+      /** METHOD §2's SIM ('paper', for training) or the SIGN release's network types 1 and 2 / 2.1 (to run its checkpoints; a release checkpoint sets it from its keys). */
       variant: z.enum(['paper', 'release-v1', 'release-v2']).default('paper'),
       positional: z.enum(['relative', 'absolute', 'none']).default('relative'),
       ...simShape,
+      /** 'release-v2' only: channels of the positional pool (D for type 2.1, 128 for type 2); default D. */
+      positionalPoolChannels: z.int().min(1).optional(),
     })
     .refine((s) => s.variant === 'paper' || s.positional === 'relative', {
       message: "the release's SIM variants have the relative positional encoding (positional: 'relative')",
@@ -58,7 +60,14 @@ export const sign: Recipe<SignModelConfig> = {
     const { name, ...options } = c.backbone;
     return {
       backbone: { name, options },
-      latent: { variant: c.sim.variant, positional: c.sim.positional, encodingModule: true, hidden: c.sim.hidden, dilations: c.sim.dilations },
+      latent: {
+        variant: c.sim.variant,
+        positional: c.sim.positional,
+        encodingModule: true,
+        hidden: c.sim.hidden,
+        dilations: c.sim.dilations,
+        ...(c.sim.positionalPoolChannels !== undefined ? { positionalPoolChannels: c.sim.positionalPoolChannels } : {}),
+      },
       generator: { name: 'sign', options: { ...c.generator, latentSource: c.sim.positional } },
       discriminator: { ...c.discriminator, ganHead: true },
     };

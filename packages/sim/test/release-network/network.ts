@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng, loadTorchStateDict } from '@sign/core';
 import { DeepLabV2ResNet101, deeplabReleaseKey } from '@sign/backbones';
-import { Discriminator } from '@sign/generator';
+import { Discriminator, releaseHeadKey } from '@sign/generator';
 import { klDivergence } from '@sign/losses';
 import {
   type ReleasePositionalLatent,
@@ -15,19 +15,6 @@ import {
   releaseSimKey,
 } from '../../src/index';
 import { type ReleaseFixture, ruleValues } from './fixture';
-
-/** The release's classifier head (`Discriminator`: `fc` 1×1 conv + ReLU, `pred`, `cls`) onto @sign/generator's. */
-export function releaseHeadKey(key: string): string | undefined {
-  const table: Record<string, string> = {
-    'dis.fc.conv.weight': 'shared.kernel',
-    'dis.fc.conv.bias': 'shared.bias',
-    'dis.pred.weight': 'gan.kernel',
-    'dis.pred.bias': 'gan.bias',
-    'dis.cls.weight': 'classifier.kernel',
-    'dis.cls.bias': 'classifier.bias',
-  };
-  return table[key];
-}
 
 /** Lets the event loop run (vitest's worker answers its RPC) between long synchronous stages. */
 export const tick = () => new Promise<void>((r) => setImmediate(r));

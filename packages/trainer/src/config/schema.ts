@@ -55,6 +55,16 @@ export const evalSchema = z
     calibrate: z.number().default(0),
     /** Count the background class in the metrics (ZS3Net's protocol) instead of excluding it (CaGNet/SIGN). */
     countBackground: z.boolean().default(false),
+    /**
+     * 'standard': the network on each test image as the test pipeline gives it, logits upsampled
+     * bilinearly to the label's size. 'release' (the SIGN release's and CaGNet's): the normalised
+     * image warped to `inputSize`×`inputSize` (bilinear), argmax of C on the feature grid, scored
+     * against the label map nearest-resized to that grid; the standard protocol is computed from
+     * the same network run beside it (logits to the label's size).
+     */
+    protocol: z.enum(['standard', 'release']).default('standard'),
+    /** The release protocol's network input side (the release warps every test image to 513×513). */
+    inputSize: z.int().min(1).default(513),
   })
   .prefault({});
 
