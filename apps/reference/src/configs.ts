@@ -11,6 +11,7 @@ import { closestName } from '@sign/core';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { FASHION_CLASSES } from '@sign/data';
+import { SIGN_RELEASE_BENCHMARKS } from '@sign/datasets';
 import './plugins.js';
 import { ConfigError, mergeConfig, parseConfig, type ExperimentConfig } from '@sign/trainer';
 import { composeConfigFile } from '@sign/trainer/node';
@@ -217,6 +218,21 @@ export function presetFile(name: string): string {
     throw new UsageError(`--preset: unknown preset '${name}'${near ? ` (did you mean '${near}'?)` : ''}; known: ${names.join(', ')}`);
   }
   return join(PRESET_DIR, `${name}.json`);
+}
+
+/**
+ * The class names of a preset's benchmark, in label-id order, and the embeddings file the preset
+ * reads (`data.embeddingsFile`): what `sign embed --preset` writes.
+ *
+ * @example
+ * presetClasses('voc12-sign'); // { classes: ['background', 'aeroplane', …, 'tv'], out: 'class-embeddings/voc12.json' }
+ */
+export function presetClasses(name: string): { classes: string[]; out: string } {
+  const data = (composeConfigFile(presetFile(name)).data ?? {}) as { type?: string; benchmark?: string; embeddingsFile?: string };
+  const benchmark = SIGN_RELEASE_BENCHMARKS[data.benchmark as keyof typeof SIGN_RELEASE_BENCHMARKS];
+  if (data.type !== 'sign-release' || !benchmark || !data.embeddingsFile)
+    throw new UsageError(`--preset ${name}: its data section names no benchmark of the release data and no embeddingsFile`);
+  return { classes: [...benchmark.classNames], out: data.embeddingsFile };
 }
 
 const isDir = (p: string) => existsSync(p) && statSync(p).isDirectory();

@@ -11,11 +11,13 @@ import { existsSync, statSync } from 'node:fs';
 import type { WordVectorFormat } from '@sign/embeddings';
 import { buildClassEmbeddings, saveEmbeddingTable, type WordVectorSource } from '@sign/embeddings/node';
 import { parseCommand, required } from './args.js';
+import { presetClasses } from './configs.js';
 import { EXIT, UsageError } from './errors.js';
 import type { TextSink } from './progress.js';
 
 export const EMBED_OPTIONS = {
   classes: { type: 'string' },
+  preset: { type: 'string' },
   word2vec: { type: 'string' },
   fasttext: { type: 'string' },
   glove: { type: 'string' },
@@ -26,6 +28,7 @@ export const EMBED_OPTIONS = {
 } as const;
 
 export const EMBED_HELP = `sign embed --classes <a,b,…> (--word2vec <file> | --fasttext <file.bin> | --glove <file>)… --out <embeddings.json>
+sign embed --preset <name> --word2vec <file> --fasttext <file.bin> [--out <file>]
 
 Builds class embeddings the way SIGN does: per source the mean of the words of each class name
 (multi-word names averaged; fastText .bin models embed unknown words through subwords), each
@@ -35,6 +38,8 @@ data.embeddingsFile.
 
 Flags:
   --classes <a,b,…>     class names, comma-separated, in class-id order ("background,cat,traffic light")
+  --preset <name>       the classes of a preset's benchmark (sign --help lists the presets); --out
+                        defaults to the file the preset reads (class-embeddings/<benchmark>.json)
   --word2vec <file>     word2vec vectors: binary (.bin) or text
   --fasttext <file>     fastText model (.bin, embeds any word) or vectors (.vec)
   --glove <file>        GloVe text vectors
@@ -84,8 +89,10 @@ export async function embedCommand(argv: string[], io: { stdout: TextSink; stder
     io.stdout.write(EMBED_HELP);
     return EXIT.ok;
   }
-  const classes = parseClassList(required(flags, 'classes', 'embed'));
-  const out = required(flags, 'out', 'embed');
+  const preset = flags.preset === undefined ? undefined : presetClasses(required(flags, 'preset', 'embed'));
+  if (preset && flags.classes !== undefined) throw new UsageError('sign embed: give --classes or --preset, not both');
+  const classes = preset ? preset.classes : parseClassList(required(flags, 'classes', 'embed'));
+  const out = preset && flags.out === undefined ? preset.out : required(flags, 'out', 'embed');
   const sources = embedSources(flags);
   const allowMissing = flags['allow-missing'] === true;
   let table;

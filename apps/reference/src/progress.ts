@@ -37,6 +37,8 @@ export interface ReporterOptions {
   /** Minimum time between two redraws of the bar (ms). */
   ttyEveryMs?: number;
   now?: () => number;
+  /** Resident set size in bytes, reported with each JSON step event (default: the process's). */
+  rss?: () => number;
 }
 
 export interface Reporter {
@@ -87,6 +89,7 @@ function formatLosses(losses: Record<string, number>, sep: string): string {
 
 export function createReporter(opts: ReporterOptions): Reporter {
   const now = opts.now ?? (() => Date.now());
+  const rss = opts.rss ?? (() => process.memoryUsage.rss());
   const plainEveryMs = opts.plainEveryMs ?? 10_000;
   const ttyEveryMs = opts.ttyEveryMs ?? 100;
   const { mode, stdout, stderr } = opts;
@@ -176,7 +179,7 @@ export function createReporter(opts: ReporterOptions): Reporter {
       }
       const last = e.step >= (e.until ?? e.total);
       if (mode === 'json') {
-        json({ event: 'step', phase: e.phase, step: e.step, total: e.total, ...(e.until !== undefined && e.until < e.total ? { until: e.until } : {}), losses: e.losses, t: t });
+        json({ event: 'step', phase: e.phase, step: e.step, total: e.total, ...(e.until !== undefined && e.until < e.total ? { until: e.until } : {}), losses: e.losses, t: t, rss: rss() });
         return;
       }
       if (mode === 'tty') {

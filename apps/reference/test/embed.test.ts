@@ -2,7 +2,10 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadEmbeddingTable, trainFastTextVectors, writeWord2vecBinary } from '@sign/embeddings/node';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { SIGN_RELEASE_BENCHMARKS } from '@sign/datasets';
+import { normalizeClassName } from '@sign/embeddings';
 import { main } from '../src/cli';
+import { presetClasses } from '../src/configs';
 import { sink, tempDir } from './helpers';
 
 const dir = tempDir('sign-embed-');
@@ -38,6 +41,28 @@ describe('sign embed', () => {
     [0.5, 0.5, (2 / r6) * s, (1 / r6) * s, (1 / r6) * s].forEach((x, j) => expect(t.vector('traffic light')[j]).toBeCloseTo(x, 6));
     [s, 0, 0.6 * s, 0, 0.8 * s].forEach((x, j) => expect(t.vector('cat')[j]).toBeCloseTo(x, 6));
     expect(t.provenance.skippedWords).toBeUndefined();
+  });
+
+  it("--preset takes the classes of the preset's benchmark and writes where the preset reads (data.embeddingsFile)", async () => {
+    expect(presetClasses('voc12-zs3net-2')).toEqual({ classes: [...SIGN_RELEASE_BENCHMARKS.voc12.classNames], out: 'class-embeddings/voc12.json' });
+    expect(presetClasses('context-sign-st').classes[0]).toBe('unlabel');
+    expect(presetClasses('cocostuff-sign').classes).toHaveLength(182);
+    const words = [...new Set(SIGN_RELEASE_BENCHMARKS.voc12.classNames.flatMap((c) => normalizeClassName(c)))];
+    const vocab = join(dir, 'voc-glove.txt');
+    writeFileSync(vocab, words.map((w, i) => `${w} ${i + 1} ${(i * 7) % 5} 1`).join('\n') + '\n');
+    const out = join(dir, 'voc12.json');
+    const r = await run(['--preset', 'voc12-sign', '--glove', vocab, '--out', out]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const t = loadEmbeddingTable(out);
+    expect(t.classNames).toEqual([...SIGN_RELEASE_BENCHMARKS.voc12.classNames]);
+    // potted_plant: the mean of 'potted' and 'plant', L2-normalised
+    const i = words.indexOf('potted');
+    const mean = [(i + 1 + i + 2) / 2, (((i * 7) % 5) + (((i + 1) * 7) % 5)) / 2, 1];
+    const n = Math.hypot(...mean);
+    mean.forEach((x, j) => expect(t.vector('potted_plant')[j]).toBeCloseTo(x / n, 6));
+    expect((await run(['--preset', 'voc12-sign', '--classes', 'a,b', '--glove', vocab])).err).toContain('give --classes or --preset, not both');
+    expect((await run(['--preset', 'voc12-sing', '--glove', vocab])).err).toContain("unknown preset 'voc12-sing' (did you mean 'voc12-sign'?)");
   });
 
   it('a word no source knows is an error naming it: exit 2, nothing written', async () => {

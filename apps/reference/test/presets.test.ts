@@ -62,6 +62,10 @@ describe('presets', () => {
       expect(m.losses.advG).toEqual({ generator: 1 });
       expect(m.transferPrior).toEqual({ type: 'cagnet', unseenRate: 9 });
       expect(c.schedule).toMatchObject({ batchSize: 8, step1Iters: 40000, transferIters: 20000, alternateEvery: 100, selfTrainingIters: st ? 10000 : 0 });
+      // self-training as CaGNet's st configs: batch 4, crop 328 for VOC (368, the train pipeline, for Context and COCO-Stuff)
+      expect(c.schedule.selfTrainingBatchSize).toBe(st ? 4 : undefined);
+      const stCrop = (c.data.selfTraining ?? c.data.train)?.pipeline[2];
+      expect(stCrop).toEqual({ type: 'randomScaleCrop', min: 0.5, max: 1.5, height: st && benchmark === 'voc12' ? 328 : 368, width: st && benchmark === 'voc12' ? 328 : 368 });
       expect(c.optimizers.backbone).toMatchObject({
         type: 'sgd', lr: 2.5e-4, momentum: 0.9, weightDecay: 5e-4, lrSchedule: { type: 'poly', power: 0.9 },
         lrMult: { backbone: 1, sim: 5, aspp: 10, asppBias: 20 }, decayMult: { asppBias: 0 },

@@ -56,8 +56,8 @@ describe('progress reporter', () => {
     // steps 1 and 3 (1 s later): 2 steps in 1 s → 2 it/s, 3 steps left of 6 → ETA 2s (not the 59997 of the schedule)
     expect(lines[1]).toBe('[step1] 3/6 (of 60000) (50%) clsReal=0.500 · 2.0 it/s · ETA 2s');
     const json = sink(false);
-    createReporter({ mode: 'json', stdout: json, stderr: sink(), now: () => 0 }).step({ phase: 'step1', step: 1, total: 60000, until: 6, losses: {} });
-    expect(JSON.parse(json.text)).toMatchObject({ step: 1, total: 60000, until: 6 });
+    createReporter({ mode: 'json', stdout: json, stderr: sink(), now: () => 0, rss: () => 123 }).step({ phase: 'step1', step: 1, total: 60000, until: 6, losses: {} });
+    expect(JSON.parse(json.text)).toMatchObject({ step: 1, total: 60000, until: 6, rss: 123 });
   });
 
   it('json mode writes one parseable event per line on stdout and nothing on stderr', () => {

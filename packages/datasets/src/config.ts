@@ -20,6 +20,7 @@ export const commonDataKeys = {
   testSplit: z.string().min(1).optional().describe("split to test on (default 'test', else 'val')"),
   train: pipeline.optional().describe('training augmentation'),
   test: pipeline.optional().describe('test-time transforms (default: normalize only; test images stay at full size)'),
+  selfTraining: pipeline.optional().describe("augmentation of the self-training stage's batches (default: the train pipeline; the SIGN release crops 328 for VOC there)"),
   embeddingsFile: z.string().min(1).optional().describe("class embeddings file ({\"class\": [numbers]} or a table written by 'sign embed'); default: the dataset's own"),
   control: z.enum(['none', 'random', 'permuted']).optional().describe('control: replace the unseen rows of M by random unit vectors, or permute them among the unseen classes'),
   controlSeed: z.number().int().optional().describe('seed of the control draw (default: seed + 1000)'),

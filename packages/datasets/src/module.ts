@@ -173,9 +173,11 @@ export async function createDataModule(input: DataConfig | Record<string, unknow
   const ctx = { normalization: meta.normalization, ignoreIndex: meta.ignoreIndex };
   let trainT: Transform;
   let testT: Transform;
+  let selfTrainingT: Transform;
   try {
     trainT = buildPipeline(config.train?.pipeline ?? [], ctx);
     testT = buildPipeline(config.test?.pipeline ?? [], ctx);
+    selfTrainingT = config.selfTraining ? buildPipeline(config.selfTraining.pipeline, ctx) : trainT;
   } catch (err) {
     throw new DatasetError([`data: ${(err as Error).message}`]);
   }
@@ -188,6 +190,7 @@ export async function createDataModule(input: DataConfig | Record<string, unknow
     test,
     trainT,
     testT,
+    selfTrainingT,
     supervised: config.supervised === true,
     seed: opts.seed,
     cacheBytes: opts.cacheBytes ?? 64 * 1024 * 1024,
@@ -203,6 +206,7 @@ interface ModuleParts {
   test: DatasetSplit;
   trainT: Transform;
   testT: Transform;
+  selfTrainingT: Transform;
   supervised: boolean;
   seed: number;
   cacheBytes: number;
@@ -244,15 +248,16 @@ class SplitDataModule implements DataModule {
     return s;
   }
 
-  async trainBatch(batchSize: number, rng: Rng): Promise<Batch> {
+  async trainBatch(batchSize: number, rng: Rng, opts: { stage?: 'train' | 'self-training' } = {}): Promise<Batch> {
     this.check();
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`trainBatch: batchSize must be a positive integer, got ${batchSize}`);
     const N = this.trainSize;
     const n = Math.min(batchSize, N);
     const order = rng.shuffle(Array.from({ length: N }, (_, i) => i)).slice(0, n);
     const raw = await Promise.all(order.map((i) => this.trainSample(i)));
+    const transform = opts.stage === 'self-training' ? this.p.selfTrainingT : this.p.trainT;
     const samples = raw.map((s, b) => {
-      const t = this.p.trainT(s, rng.fork(`augment/${b}`));
+      const t = transform(s, rng.fork(`augment/${b}`));
       if (!(t.image instanceof Float32Array)) throw new Error(`trainBatch: the pipeline left sample '${s.id}' unnormalised`);
       return t;
     });

@@ -156,6 +156,8 @@ export interface DataConfig {
   /** Training augmentation (applied per sample, then batched); test images are only normalised unless `test.pipeline` says more. */
   train?: { pipeline: TransformConfig[] };
   test?: { pipeline: TransformConfig[] };
+  /** Augmentation of the self-training stage's batches (`trainBatch(n, rng, { stage: 'self-training' })`); default: `train`'s. */
+  selfTraining?: { pipeline: TransformConfig[] };
   /** Class embeddings: a file (JSON table or `sign embed` output); default: what the dataset brings. */
   embeddingsFile?: string;
   /** Control: replace the unseen rows of M by random unit vectors, or permute them among the unseen classes. */
@@ -199,9 +201,10 @@ export interface DataModule {
   readonly testSize: number;
   /**
    * A training batch of `batchSize` samples drawn with `rng` (same rng → same batch: resume is
-   * bit-identical), augmented by the train pipeline, unseen labels set to ignore.
+   * bit-identical), augmented by the train pipeline (with `stage: 'self-training'`, by the
+   * `selfTraining` pipeline when the config has one), unseen labels set to ignore.
    */
-  trainBatch(batchSize: number, rng: Rng): Promise<Batch>;
+  trainBatch(batchSize: number, rng: Rng, opts?: { stage?: 'train' | 'self-training' }): Promise<Batch>;
   /** Test samples one at a time at full size, normalised, labels intact. */
   testSamples(): AsyncIterable<Sample>;
   /** Releases caches and open handles. */

@@ -62,6 +62,21 @@ describe('createDataModule', () => {
     dm.dispose();
   });
 
+  it("trainBatch with stage 'self-training' uses the selfTraining pipeline (the same samples), else the train pipeline", async () => {
+    const dm = await toyModule({ train: { pipeline: [{ type: 'randomCrop', height: 4, width: 5 }] }, selfTraining: { pipeline: [{ type: 'randomCrop', height: 3, width: 2 }] } });
+    const rng = () => new Rng(42).fork('step-3').fork('batch');
+    const train = await dm.trainBatch(4, rng());
+    const st = await dm.trainBatch(4, rng(), { stage: 'self-training' });
+    expect([train.height, train.width, st.height, st.width]).toEqual([4, 5, 3, 2]);
+    expect(st.ids).toEqual(train.ids);
+    dm.dispose();
+    const plain = await toyModule({ train: { pipeline: [{ type: 'randomCrop', height: 4, width: 5 }] } });
+    const a = await plain.trainBatch(4, rng(), { stage: 'self-training' });
+    expect([a.height, a.width]).toEqual([4, 5]);
+    expect(Array.from(a.images)).toEqual(Array.from(train.images));
+    plain.dispose();
+  });
+
   it('stacks unequal sizes by padding to the largest (image 0, label 255); the crop window matches randomCrop', async () => {
     const dm = await toyModule({ supervised: true });
     const rng = new Rng(7);

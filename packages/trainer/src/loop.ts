@@ -102,8 +102,7 @@ export function scheduleAt(config: ExperimentConfig, step: number): { phase: Pha
 
 /** The feature grid a model produces for images of the given size. */
 export function featureGrid(model: GzsModel, height: number, width: number): [number, number] {
-  const s = model.backbone.outputStride;
-  return [Math.ceil(height / s), Math.ceil(width / s)];
+  return model.backbone.outputShape(height, width);
 }
 
 /** A data module's batch as the updates take it: targets downsampled to the feature grid and checked. */
@@ -217,7 +216,11 @@ export async function fit(state: TrainState, callbacks: readonly Callback[], opt
       const o = config.optimizers[part];
       optimizers[part].lr = scheduledLr(o.lr, o.lrSchedule, state.step, state.total);
     }
-    let batch = hostBatch(await data.trainBatch(s.batchSize, rng.fork('batch')), model);
+    const stBatch = phase === 'self-training';
+    let batch = hostBatch(
+      await data.trainBatch(stBatch ? (s.selfTrainingBatchSize ?? s.batchSize) : s.batchSize, rng.fork('batch'), stBatch ? { stage: 'self-training' } : {}),
+      model,
+    );
     if (phase === 'self-training' && state.teacher) {
       batch = await pseudoLabel(state.teacher, batch, config.selfTraining, { offset, iters: s.selfTrainingIters });
     }

@@ -211,6 +211,20 @@ describe('runExperiment (wasm, tiny config)', () => {
     rmSync(b, { recursive: true, force: true });
   });
 
+  it("self-training draws its batches with selfTrainingBatchSize and the data's self-training stage", async () => {
+    const config = tinyConfig({ schedule: { selfTrainingBatchSize: 1 } });
+    const dm = await openData(config.data, config.seed);
+    const calls: string[] = [];
+    const data = Object.create(dm, {
+      trainBatch: { value: (n: number, rng: never, opts?: { stage?: string }) => (calls.push(`${n}:${opts?.stage ?? 'train'}`), dm.trainBatch(n, rng, opts as never)) },
+    });
+    const out = tmp();
+    await runExperiment(config, { outDir: out, data });
+    expect(calls).toEqual([...Array(6).fill('2:train'), '1:self-training', '1:self-training']);
+    dm.dispose();
+    rmSync(out, { recursive: true, force: true });
+  });
+
   it('refuses an unknown unseen class (the data module names it) before writing anything', async () => {
     const out = join(tmp(), 'run');
     await expect(runExperiment(tinyConfig({ data: { unseen: ['pullover', 'jumper'] } }), { outDir: out })).rejects.toThrow(

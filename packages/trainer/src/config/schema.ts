@@ -38,6 +38,8 @@ export const scheduleSchema = z.strictObject({
   alternateEvery: z.int().min(1),
   /** Iterations of self-training (same alternation, teacher pseudo labels); skipped with selfTraining 'none'. */
   selfTrainingIters: z.int().min(0),
+  /** Batch size of the self-training stage (default `batchSize`; the SIGN release uses 4). Its augmentation: `data.selfTraining`. */
+  selfTrainingBatchSize: z.int().min(1).optional(),
   /** Step 1: pixels per class (class-balanced sample) fed to G, D and the MMD. */
   pixelsPerClass: z.int().min(1),
   /** Generated pixels per step-2 iteration. */
