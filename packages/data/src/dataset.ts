@@ -133,6 +133,8 @@ export function createFashionScenesDataset(opts: FashionScenesDatasetOptions): D
           ignoreIndex: IGNORE_INDEX,
           channels: 1,
           normalization: { order: 'grey', scale: 1, mean: [0], std: [1] },
+          // the scenes are 0..1 floats: 8-bit pixels given to a trained model are scaled to match
+          inputScale: 1 / 255,
           splits: ['train', 'test'],
         },
         split(name) {

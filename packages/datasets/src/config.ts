@@ -25,6 +25,10 @@ export const commonDataKeys = {
   control: z.enum(['none', 'random', 'permuted']).optional().describe('control: replace the unseen rows of M by random unit vectors, or permute them among the unseen classes'),
   controlSeed: z.number().int().optional().describe('seed of the control draw (default: seed + 1000)'),
   supervised: z.boolean().optional().describe('upper bound: unseen classes stay labelled in training'),
+  exclude: z
+    .array(z.string().min(1))
+    .optional()
+    .describe('classes absent altogether: removed from the class list (later ids move down), their pixels ignored in training and testing'),
 };
 
 /**

@@ -26,7 +26,7 @@ export { commonDataKeys, dataConfigSchema, datasetConfigSchema, formatIssues, fo
 export type { FormatIssuesOptions, ValidateDataConfigOptions } from './config';
 export { parseEmbeddings } from './embeddings';
 export { DatasetError } from './errors';
-export { createDataModule, unseenIds } from './module';
+export { createDataModule, excludeClasses, unseenIds } from './module';
 export { FULL_VALIDATION_LIMIT, GREY_NORMALIZATION, IMAGENET_NORMALIZATION, folderDataset, folderSchema } from './folder/index';
 export type { FolderConfig } from './folder/index';
 export type { DataModuleOptions } from './module';

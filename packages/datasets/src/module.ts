@@ -60,6 +60,53 @@ export function unseenIds(meta: DatasetMeta, names: readonly string[], key = 'da
   return [...ids].sort((a, b) => a - b);
 }
 
+/**
+ * The dataset without some classes (`data.exclude`): their names leave `classNames` (the ids
+ * after them move down), their pixels become the ignore index in training and in testing, and
+ * `lut[old id]` is the new id (the ignore index for an excluded class; values that are not class
+ * ids stay as they are, so the label checks still catch them). Errors name the class: unknown
+ * (with "did you mean"), the background, or listed twice.
+ *
+ * @example
+ * const { meta: m, lut } = excludeClasses(meta, ['bag']); // classNames without 'bag'; lut[9] = 255, lut[10] = 9
+ */
+export function excludeClasses(meta: DatasetMeta, names: readonly string[], key = 'data.exclude'): { meta: DatasetMeta; lut: Uint8Array } {
+  const problems: string[] = [];
+  const out = new Set<number>();
+  for (const name of names) {
+    const id = meta.classNames.indexOf(name);
+    if (id < 0) {
+      const near = closestName(name, meta.classNames);
+      problems.push(`${key}: unknown class '${name}'${near ? ` (did you mean '${near}'?)` : ''}; valid: ${meta.classNames.join(', ')}`);
+    } else if (id === meta.background) problems.push(`${key}: '${name}' is the background class, which cannot be excluded`);
+    else if (out.has(id)) problems.push(`${key}: class '${name}' is listed twice`);
+    else out.add(id);
+  }
+  if (problems.length > 0) throw new DatasetError(problems);
+  const lut = new Uint8Array(256).map((_, v) => v);
+  const classNames: string[] = [];
+  meta.classNames.forEach((name, id) => {
+    if (out.has(id)) lut[id] = meta.ignoreIndex;
+    else {
+      lut[id] = classNames.length;
+      classNames.push(name);
+    }
+  });
+  const kept = new Set(classNames);
+  const unseenSplits = meta.unseenSplits
+    ? Object.fromEntries(Object.entries(meta.unseenSplits).map(([k, v]) => [k, v.filter((n) => kept.has(n))]))
+    : undefined;
+  return {
+    meta: {
+      ...meta,
+      classNames,
+      background: meta.background === null ? null : lut[meta.background]!,
+      ...(unseenSplits ? { unseenSplits } : {}),
+    },
+    lut,
+  };
+}
+
 function defaultTestSplit(meta: DatasetMeta): string {
   if (meta.splits.includes('test')) return 'test';
   if (meta.splits.includes('val')) return 'val';
@@ -132,7 +179,8 @@ export async function createDataModule(input: DataConfig | Record<string, unknow
   if (!config) throw new DatasetError(errors, 'invalid data config');
   const def = registry.get(config.type);
   const dataset = await def.open(config, { io: opts.io, seed: opts.seed });
-  const meta = dataset.meta;
+  const excluded = config.exclude && config.exclude.length > 0 ? excludeClasses(dataset.meta, config.exclude) : null;
+  const meta = excluded?.meta ?? dataset.meta;
   const unseen = unseenIds(meta, config.unseen);
   const seen = meta.classNames.map((_, i) => i).filter((i) => !unseen.includes(i));
   const train = split(dataset, config.trainSplit ?? 'train', 'data.trainSplit');
@@ -192,6 +240,7 @@ export async function createDataModule(input: DataConfig | Record<string, unknow
     testT,
     selfTrainingT,
     supervised: config.supervised === true,
+    labelLut: excluded?.lut ?? null,
     seed: opts.seed,
     cacheBytes: opts.cacheBytes ?? 64 * 1024 * 1024,
   });
@@ -208,6 +257,8 @@ interface ModuleParts {
   testT: Transform;
   selfTrainingT: Transform;
   supervised: boolean;
+  /** Old class id → new id when classes are excluded (null: ids as the dataset has them). */
+  labelLut: Uint8Array | null;
   seed: number;
   cacheBytes: number;
 }
@@ -233,7 +284,9 @@ class SplitDataModule implements DataModule {
     this.trainSize = p.train.size;
     this.testSize = p.test.size;
     this.cache = new SampleCache(p.cacheBytes);
-    this.unseenLut = new Uint8Array(256).map((_, v) => (!p.supervised && p.unseen.includes(v) ? p.meta.ignoreIndex : v));
+    // excluded classes first (their pixels to ignore, ids renumbered), then unseen pixels to ignore
+    const renumber = p.labelLut ?? new Uint8Array(256).map((_, v) => v);
+    this.unseenLut = renumber.map((v) => (!p.supervised && p.unseen.includes(v) ? p.meta.ignoreIndex : v));
   }
 
   private check(): void {
@@ -285,7 +338,8 @@ class SplitDataModule implements DataModule {
     for (let i = 0; i < this.testSize; i++) {
       this.check();
       const s = await this.p.test.get(i);
-      yield this.p.testT(s, rng.fork(String(i)));
+      const lut = this.p.labelLut;
+      yield this.p.testT(lut ? { ...s, label: s.label.map((v) => lut[v]!) } : s, rng.fork(String(i)));
     }
   }
 

@@ -47,6 +47,13 @@ export interface DatasetMeta {
   /** Channels of the images the model sees: 1 (grey) or 3 (colour). */
   channels: 1 | 3;
   normalization: Normalization;
+  /**
+   * What decoded 8-bit pixels are multiplied by to be in the units of the dataset's own samples,
+   * before `normalization` (default 1: samples are decoded 8-bit images). A generated dataset
+   * whose samples are 0..1 floats (fashion-scenes) says 1/255, so that a photo or a canvas given
+   * to a trained model (`segment`, `predictImage`) reaches it as its training images did.
+   */
+  inputScale?: number;
   /** Names of the splits on disk / generated, e.g. ['train', 'val']. */
   splits: string[];
   /** Named unseen-class sets the dataset knows (e.g. VOC: 'cagnet' → 5 classes, 'zs3net-4' → 4). */
@@ -165,6 +172,11 @@ export interface DataConfig {
   controlSeed?: number;
   /** Upper bound: unseen classes stay labelled in training (metrics still split seen/unseen). */
   supervised?: boolean;
+  /**
+   * Classes absent altogether (e.g. to add one by name after training): removed from the class
+   * list (the ids after them move down), their pixels ignored in training and testing.
+   */
+  exclude?: string[];
   /** Dataset-specific keys (e.g. `root` for 'folder'). */
   [key: string]: unknown;
 }

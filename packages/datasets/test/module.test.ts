@@ -42,6 +42,28 @@ describe('createDataModule', () => {
     dm.dispose();
   });
 
+  it('exclude: the class leaves the class list (later ids move down), its pixels are ignored in training and testing', async () => {
+    const dm = await toyModule({ exclude: ['cat'], unseen: ['dog'] });
+    expect(dm.meta.classNames).toEqual(['background', 'dog', 'cow']);
+    expect(dm.meta.background).toBe(0);
+    expect(dm.unseen).toEqual([1]);
+    expect(dm.seen).toEqual([0, 2]);
+    expect(dm.embeddings.classNames).toEqual(['background', 'dog', 'cow']);
+    expect(Array.from(dm.embeddings.vector(1))).toEqual([1, 0, 0]); // dog's row
+    // training: cat (1) → 255, dog (2 → 1, unseen) → 255, cow 3 → 2
+    const b = await dm.trainBatch(1, new Rng(3));
+    const s = toySample('train', Number(b.ids[0]!.slice('train-'.length)));
+    expect(Array.from(b.labels.subarray(0, s.label.length))).toEqual(Array.from(s.label, (v) => [0, 255, 255, 2][v]));
+    // testing: cat → 255, dog → 1, cow → 2 (labels intact otherwise); the dataset's own sample is untouched
+    const first = (await dm.testSamples()[Symbol.asyncIterator]().next()).value!;
+    const raw = toySample('val', 0);
+    expect(Array.from(first.label)).toEqual(Array.from(raw.label, (v) => [0, 255, 1, 2][v]));
+    dm.dispose();
+    await expect(toyModule({ exclude: ['kat'] })).rejects.toThrow("data.exclude: unknown class 'kat' (did you mean 'cat'?)");
+    await expect(toyModule({ exclude: ['background'] })).rejects.toThrow("data.exclude: 'background' is the background class, which cannot be excluded");
+    await expect(toyModule({ exclude: ['dog'], unseen: ['dog'] })).rejects.toThrow("data.unseen: unknown class 'dog'");
+  });
+
   it('trainBatch picks rng.shuffle([0..N)).slice(0, n), as the trainer always has, and sets unseen pixels to 255', async () => {
     const dm = await toyModule({ train: { pipeline: [{ type: 'randomCrop', height: 4, width: 5 }] } });
     const rng = new Rng(42).fork('step-3').fork('batch');
