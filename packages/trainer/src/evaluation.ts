@@ -55,6 +55,32 @@ export interface EvaluateOptions {
   batchSize?: number;
 }
 
+/**
+ * Test samples whose label ids follow `from` (the data's class names), relabelled to the ids of
+ * `to` (the model's) by name: for a model whose class list differs from its data's, e.g. a
+ * class excluded from training and added by name afterwards (`addClass`). Every class of the
+ * data must be in the model (an error names the first that is not); ignored pixels stay
+ * ignored. The samples are passed through untouched when both lists are equal.
+ *
+ * @example
+ * relabelByName(dm.testSamples(), ['background', 'bag', 'boot'], ['background', 'boot', 'bag']); // label 1 → 2, 2 → 1
+ */
+export async function* relabelByName(samples: AsyncIterable<Sample> | Iterable<Sample>, from: readonly string[], to: readonly string[]): AsyncGenerator<Sample> {
+  const same = from.length === to.length && from.every((n, i) => n === to[i]);
+  let lut: Uint8Array | null = null;
+  if (!same) {
+    lut = new Uint8Array(256).map((_, v) => v);
+    from.forEach((name, id) => {
+      const target = to.indexOf(name);
+      if (target < 0) throw new Error(`evaluate: the data has class '${name}', which the model does not know (its classes: ${to.join(', ')})`);
+      lut![id] = target;
+    });
+    // ids past the data's classes are not class ids: keep them out of the model's range
+    for (let v = from.length; v < 256; v++) if (v !== IGNORE) lut[v] = v < to.length ? IGNORE : v;
+  }
+  for await (const s of samples) yield lut ? { ...s, label: s.label.map((v) => lut![v]!) } : s;
+}
+
 /** Consecutive samples of equal size and channels, at most `max` per group. */
 async function* sameSizeGroups(samples: AsyncIterable<Sample> | Iterable<Sample>, max: number): AsyncGenerator<Sample[]> {
   let group: Sample[] = [];

@@ -7,7 +7,7 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Rng, currentBackend, initBackend } from '@sign/core';
+import { Rng, currentBackend, initBackend, warnIfSlowBackend } from '@sign/core';
 import { createDataModule, type DataModule, type DatasetIo, type DatasetMeta } from '@sign/datasets';
 import { nodeIo } from '@sign/datasets/node';
 import { EmbeddingTable } from '@sign/embeddings';
@@ -18,7 +18,7 @@ import { checkpointing, checkpointPath, loadTrainingState, readModel } from './f
 import type { ExperimentConfig, ExperimentConfigInput } from './config/schema';
 import { parseConfig } from './config/validate';
 import { classInfo } from './data';
-import { evaluate, type EvaluationResult, type Gzs3Result, type NamedGzs3Result, type NamedZslResult } from './evaluation';
+import { evaluate, relabelByName, type EvaluationResult, type Gzs3Result, type NamedGzs3Result, type NamedZslResult } from './evaluation';
 import { fit, totalSteps, type Callback, type TrainState } from './loop';
 import { createOptimizers } from './optim/create';
 import type { Optimizers } from './updates';
@@ -42,6 +42,11 @@ export interface RunOptions {
    * rates, a checkpoint at the stop, the final evaluation; `resume` continues from there.
    */
   maxSteps?: number;
+  /**
+   * Where warnings go (default `console.warn`): one when training runs on tfjs' plain cpu
+   * backend (@sign/core's `warnIfSlowBackend`), several times slower than wasm.
+   */
+  onWarning?: (message: string) => void;
 }
 
 export interface RunResult {
@@ -96,6 +101,7 @@ export async function runExperiment(input: ExperimentConfig | ExperimentConfigIn
   if (!opts.skipBackendInit) await initBackend(config.runtime.backend);
   const backend = currentBackend();
   log(`backend ${backend}`);
+  warnIfSlowBackend({ what: `training '${config.name}'`, warn: opts.onWarning ?? ((m) => console.warn(m)) });
 
   const data = opts.data ?? (await createDataModule(config.data, { io: opts.io ?? nodeIo, seed: config.seed }));
   let model: GzsModel | null = null;
@@ -190,7 +196,9 @@ export async function evaluateCheckpoint(
     throw err;
   }
   try {
-    const { metrics, perClassIoU, zsl, protocol, protocols } = await evaluate(model, data.testSamples(), {
+    // a model with classes added after training numbers them after its data's: relabel by name
+    const samples = relabelByName(data.testSamples(), data.meta.classNames, model.classes.classNames);
+    const { metrics, perClassIoU, zsl, protocol, protocols } = await evaluate(model, samples, {
       calibrate: opts.calibrate ?? config.eval.calibrate,
       countBackground: config.eval.countBackground,
       protocol: config.eval.protocol,

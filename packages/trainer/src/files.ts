@@ -14,6 +14,7 @@ import type { GzsModel } from '@sign/recipes';
 import { namedTensors, toTfTensors, type PyValue } from '@sign/torch-io';
 import { readPth } from '@sign/torch-io/node';
 import {
+  CHECKPOINT_FORMAT,
   modelFromCheckpoint,
   restoreTrainingState,
   withTrainingTensors,
@@ -195,4 +196,40 @@ export function checkpointing(opts: { outDir: string; every: number }): Callback
     onInterrupt: save,
     onFitEnd: save,
   };
+}
+
+/**
+ * Writes a trained model (e.g. one returned by `addClass`) as a checkpoint that `loadModel`,
+ * `evaluateCheckpoint`, `sign eval` and `sign predict` read: the network, the class table and
+ * embeddings, the config and dataset metadata, and `added` (the classes added after training).
+ * Atomic; no optimizer state (it cannot be resumed).
+ *
+ * @example
+ * const bigger = await addClass(await loadModel('runs/demo/checkpoints/last.safetensors'), 'bag', vector);
+ * await saveModel('runs/demo-bag.safetensors', bigger);
+ */
+export async function saveModel(path: string, m: TrainedModel, extra: Record<string, unknown> = {}): Promise<void> {
+  const net = m.net;
+  const tensors: Record<string, tf.Tensor> = {};
+  for (const [k, v] of Object.entries(net.stateDict())) tensors[`model.${k}`] = v;
+  const c = net.classes;
+  const emb = tf.tensor2d(c.embeddings, [net.numClasses, c.embeddingDim]);
+  tensors['classes.embeddings'] = emb;
+  const meta: CheckpointMeta = {
+    ...extra,
+    format: CHECKPOINT_FORMAT,
+    step: 0,
+    total: 0,
+    phase: 'trained',
+    config: m.config,
+    classes: { classNames: c.classNames, seen: c.seen, unseen: c.unseen, background: c.background },
+    dataset: m.dataset,
+    optimizers: {},
+    added: m.added,
+  };
+  try {
+    await saveCheckpoint(path, tensors, meta);
+  } finally {
+    emb.dispose();
+  }
 }

@@ -31,13 +31,19 @@ export { lossAverages, periodicEvaluation, stageEvaluation } from './callbacks';
 
 // Data, evaluation, checkpoints in memory, inference from bytes
 export { classInfo } from './data';
-export { evaluate } from './evaluation';
+export { evaluate, relabelByName } from './evaluation';
 export type { EvaluateOptions, EvaluationResult, Gzs3Result, NamedGzs3Result, NamedZslResult, ProtocolResult } from './evaluation';
 export { CHECKPOINT_FORMAT, createModel, frozenCopy, modelFromCheckpoint, restoreTrainingState, withTrainingTensors } from './checkpoint';
 export type { CheckpointMeta, ModelFromCheckpointOptions, TrainingState } from './checkpoint';
 export { loadModelFromBytes, toChannels, trainedModel } from './inference';
-export type { ImageBatch, PredictedImage, TrainedModel } from './inference';
+export type { AddedClass, ImageBatch, PredictedImage, TrainedModel } from './inference';
 export { createOptimizers } from './optim/create';
+
+// A class added by name after training; one-call segmentation
+export { addClass } from './add-class';
+export type { AddClassOptions } from './add-class';
+export { segment } from './segment';
+export type { SegmentImage, SegmentOptions, Segmentation } from './segment';
 
 // Files (config files, checkpoint files, runExperiment, evaluateCheckpoint, loadModel) are in
 // '@sign/trainer/node': this entry imports nothing from Node and runs in browsers.

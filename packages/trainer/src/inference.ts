@@ -11,6 +11,21 @@ import type { GzsModel } from '@sign/recipes';
 import { modelFromCheckpoint, type CheckpointMeta } from './checkpoint';
 import type { ExperimentConfig } from './config/schema';
 
+/** A class added to a trained model by name (`addClass`), as its checkpoint records it (`added`). */
+export interface AddedClass {
+  name: string;
+  /** Class id in the model that has it. */
+  id: number;
+  /** Where the embedding came from (free text: 'glove', a file, 'random control', …). */
+  source: string;
+  /** Classifier retraining: what was retrained, steps and generated pixels per step, the seed. */
+  train: 'head' | 'new-class' | 'classifier';
+  steps: number;
+  pixels: number;
+  seed: number;
+  seconds: number;
+}
+
 /** Images for {@link TrainedModel.predict}: normalised like the training data, [N, H, W, C] row-major. */
 export interface ImageBatch {
   images: Float32Array;
@@ -40,6 +55,10 @@ export interface TrainedModel {
   seen: number[];
   unseen: number[];
   background: number | null;
+  /** The network (E, SIM, G, D/C and M), owned by this object: disposed by {@link TrainedModel.dispose}. */
+  net: GzsModel;
+  /** Classes added after training (`addClass`), in order; empty for a model as trained. */
+  added: AddedClass[];
   /**
    * images [N, H, W, C] (normalised as the dataset's test samples are; any H, W) → labels [N·H·W]
    * (class ids) and probs [N·H·W·K] at image resolution; `calibrate` (default: the config's) is
@@ -56,6 +75,12 @@ export interface TrainedModel {
    * grid (`grid`, the release's protocol). One network run.
    */
   predictImage(image: DecodedImage, opts?: { calibrate?: number }): Promise<PredictedImage>;
+  /**
+   * One decoded image (8-bit, grey or RGB, any size) as the model's input: converted to the
+   * dataset's channels, scaled by its `inputScale` (1/255 for fashion-scenes) and through its
+   * test pipeline → normalised pixels [height, width, channels] (the pipeline's size).
+   */
+  prepare(image: DecodedImage): { images: Float32Array; height: number; width: number; channels: number };
   dispose(): void;
 }
 
@@ -111,7 +136,7 @@ export async function loadModelFromBytes(
  * const { model, meta } = await modelFromCheckpoint(decoded, 'demo.safetensors');
  * const trained = trainedModel(model, meta);
  */
-export function trainedModel(model: GzsModel, meta: CheckpointMeta): TrainedModel {
+export function trainedModel(model: GzsModel, meta: Pick<CheckpointMeta, 'config' | 'dataset'> & { added?: unknown }): TrainedModel {
   const config = meta.config;
   const dataset = meta.dataset;
   const predict: TrainedModel['predict'] = async (images, opts = {}) => {
@@ -133,6 +158,27 @@ export function trainedModel(model: GzsModel, meta: CheckpointMeta): TrainedMode
   };
   const test = (config.data as { test?: { pipeline: TransformConfig[] } }).test?.pipeline ?? [];
   const testPipeline = buildPipeline(test, { normalization: dataset.normalization, ignoreIndex: dataset.ignoreIndex });
+  const inputScale = dataset.inputScale ?? 1;
+  /** 8-bit pixels in the dataset's channels, scaled to its samples' units (`inputScale`). */
+  const scaled = (image: DecodedImage): Uint8Array | Float32Array => {
+    const pixels = toChannels(image.data, image.channels, dataset.channels);
+    return inputScale === 1 ? pixels : Float32Array.from(pixels, (v) => v * inputScale);
+  };
+  const prepare: TrainedModel['prepare'] = (image) => {
+    const channels = dataset.channels;
+    const t = testPipeline(
+      {
+        id: 'image',
+        height: image.height,
+        width: image.width,
+        channels,
+        image: scaled(image),
+        label: new Uint8Array(image.height * image.width),
+      },
+      new Rng(0),
+    );
+    return { images: t.image as Float32Array, height: t.height, width: t.width, channels };
+  };
   return {
     config,
     dataset,
@@ -140,7 +186,10 @@ export function trainedModel(model: GzsModel, meta: CheckpointMeta): TrainedMode
     seen: model.classes.seen,
     unseen: model.classes.unseen,
     background: model.classes.background,
+    net: model,
+    added: Array.isArray(meta.added) ? [...(meta.added as AddedClass[])] : [],
     predict,
+    prepare,
     async predictImage(image, opts = {}) {
       const channels = dataset.channels;
       const calibrate = opts.calibrate ?? config.eval.calibrate;
@@ -150,7 +199,7 @@ export function trainedModel(model: GzsModel, meta: CheckpointMeta): TrainedMode
           height: image.height,
           width: image.width,
           channels,
-          image: toChannels(image.data, image.channels, channels),
+          image: scaled(image),
           label: new Uint8Array(image.height * image.width),
         },
         new Rng(0),

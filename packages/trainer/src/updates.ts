@@ -121,7 +121,7 @@ export function checkLabels(labels: Int32Array, numClasses: number, what: string
 }
 
 /** CE of pixel logits [P, K] against labels [P] (weightedCrossEntropy on a 1×P image; labels checked by the caller). */
-function pixelListCrossEntropy(logits: tf.Tensor, labels: tf.Tensor): tf.Scalar {
+export function pixelListCrossEntropy(logits: tf.Tensor, labels: tf.Tensor): tf.Scalar {
   const [p, k] = logits.shape;
   return weightedCrossEntropy(tf.reshape(logits, [1, 1, p, k]) as tf.Tensor4D, tf.reshape(labels, [1, 1, p]) as tf.Tensor3D, undefined, {
     checkLabels: false,
@@ -320,7 +320,8 @@ export function step1Update(
   }
 }
 
-function sampleFromPrior(prior: Float64Array, count: number, rng: Rng): Int32Array {
+/** `count` class ids drawn from `prior` (probabilities per class id, [K]) by inverse CDF. */
+export function sampleFromPrior(prior: Float64Array, count: number, rng: Rng): Int32Array {
   const cdf = new Float64Array(prior.length);
   let s = 0;
   for (let i = 0; i < prior.length; i++) cdf[i] = s += prior[i];

@@ -12,4 +12,12 @@ describe('README example', () => {
     expect(lines).toEqual(promised);
     rmSync(resolve(cwd, 'runs/readme'), { recursive: true, force: true });
   });
+
+  it('adds a class by name to a model trained without it, and segments decoded pixels', async () => {
+    const cwd = process.cwd();
+    const { code, lines, promised } = await runReadmeExample(resolve(__dirname, '..'), 1);
+    expect(code).toContain('addClass(model,');
+    expect(lines).toEqual(promised);
+    rmSync(resolve(cwd, 'runs/readme-add-class'), { recursive: true, force: true });
+  });
 });
