@@ -41,6 +41,7 @@ export const DEMO_OPTIONS: Options = {
   'top-p': { type: 'string' },
   supervised: { type: 'boolean' },
   resume: { type: 'boolean' },
+  'exclude-classes': { type: 'string' },
 };
 
 export const TRAIN_OPTIONS: Options = {

@@ -1,5 +1,5 @@
 /**
- * The `sign` CLI: `demo`, `train`, `eval`, `predict`. `main(argv, io)` returns the exit code
+ * The `sign` CLI: `demo`, `train`, `eval`, `predict`, `doctor`, `embed`, `add-class`. `main(argv, io)` returns the exit code
  * (0 ok, 1 failure, 2 usage or config error, 130 interrupted) and never calls process.exit, so
  * tests can run it in-process; bin/sign.js calls it and sets the exit code.
  */
@@ -32,6 +32,7 @@ import { doctorCommand } from './doctor.js';
 import { EXIT, UsageError } from './errors.js';
 import { EMBED_HELP, embedCommand } from './embed.js';
 import { IMPORT_HELP, importCommand } from './import.js';
+import { ADD_CLASS_HELP, addClassCommand } from './add-class.js';
 import { writeFileAtomic } from '@sign/core/node';
 import { predictAndWrite, readInputs, testInputs } from './predict.js';
 import { chooseMode, createReporter, type TextSink } from './progress.js';
@@ -71,6 +72,7 @@ Usage:
   sign import <file.pth> --out <file.safetensors>   a PyTorch checkpoint (e.g. the SIGN release's) as safetensors
   sign doctor [--json]                   backends, GPU adapter and limits, a parity test
   sign embed --classes <a,b,…> (--word2vec|--fasttext|--glove <file>)… --out <embeddings.json>
+  sign add-class <name> --checkpoint <file> --out <file> [--embedding-source dataset|glove|attributes|<file>]
   sign help [command]
 
 Presets (--preset <name>; configs/presets/<name>.json, the paper's settings per benchmark):
@@ -98,6 +100,8 @@ Flags (all optional; no flags = the built-in demo config, about 10 minutes on 2 
   --temperature-end <T>           anneal the AST temperature linearly to this over self-training
   --top-p <p>                     CaGNet's top-p (with --self-training top-p; default 2)
   --supervised                    upper bound: unseen classes labelled in training (same metrics split)
+  --exclude-classes <a,b>         classes absent altogether (not in the model, pixels ignored in training and
+                                  testing), e.g. to add one by name afterwards with 'sign add-class'
   --backend auto|tensorflow-gpu|webgpu|tensorflow|wasm|cpu   (default auto)
   --out <dir>                     output directory (default runs/demo, runs/quick with --quick)
   --resume                        continue from <out>/checkpoints/last.safetensors
@@ -163,7 +167,16 @@ it was given, and compares a strided + dilated conv net (forward and backward) o
 that loads with the cpu backend (exit 1 if one disagrees). Flags: --json.
 `;
 
-const HELPS: Record<string, string> = { demo: DEMO_HELP, train: TRAIN_HELP, eval: EVAL_HELP, predict: PREDICT_HELP, doctor: DOCTOR_HELP, embed: EMBED_HELP, import: IMPORT_HELP };
+const HELPS: Record<string, string> = {
+  demo: DEMO_HELP,
+  train: TRAIN_HELP,
+  eval: EVAL_HELP,
+  predict: PREDICT_HELP,
+  doctor: DOCTOR_HELP,
+  embed: EMBED_HELP,
+  import: IMPORT_HELP,
+  'add-class': ADD_CLASS_HELP,
+};
 
 function defaultInvocation(): string {
   const script = process.env.npm_lifecycle_event;
@@ -248,8 +261,10 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
         return await embedCommand(rest, io);
       case 'import':
         return await importCommand(rest, io);
+      case 'add-class':
+        return await addClassCommand(rest, io, checkpointArg);
       default:
-        throw new UsageError(`unknown command '${command}' (valid: demo, train, eval, predict, import, doctor, embed, help)`);
+        throw new UsageError(`unknown command '${command}' (valid: demo, train, eval, predict, import, doctor, embed, add-class, help)`);
     }
   } catch (err) {
     if (err instanceof UsageError || err instanceof DatasetError || err instanceof ConfigError) {

@@ -34,26 +34,26 @@ export function itemClasses(): string[] {
 }
 
 /**
- * Resolves `--unseen` names (comma-separated; case, spaces, '-', '_' and '/' do not matter:
+ * Resolves `--unseen` (or `--exclude-classes`: `flag`) names (comma-separated; case, spaces, '-', '_' and '/' do not matter:
  * `ankle-boot`, `Ankle_Boot` and `'ankle boot'` are the same) against the dataset's class names.
  */
-export function resolveUnseen(value: string, classes: string[] = itemClasses(), background: string | null = 'background'): string[] {
+export function resolveUnseen(value: string, classes: string[] = itemClasses(), background: string | null = 'background', flag = '--unseen'): string[] {
   const names = value
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
-  if (names.length === 0) throw new UsageError(`--unseen: expected class names, comma-separated (valid: ${listValues(classes)})`);
+  if (names.length === 0) throw new UsageError(`${flag}: expected class names, comma-separated (valid: ${listValues(classes)})`);
   const out: string[] = [];
   for (const n of names) {
     const hit = classes.find((c) => squash(c) === squash(n));
     if (!hit) {
       const bg = background !== null && squash(n) === squash(background) ? ` (${background} is always seen)` : '';
-      throw new UsageError(`--unseen: unknown class '${n}'${bg} (valid: ${listValues(classes)})`);
+      throw new UsageError(`${flag}: unknown class '${n}'${bg} (valid: ${listValues(classes)})`);
     }
-    if (out.includes(hit)) throw new UsageError(`--unseen: class '${hit}' is listed twice`);
+    if (out.includes(hit)) throw new UsageError(`${flag}: class '${hit}' is listed twice`);
     out.push(hit);
   }
-  if (out.length >= classes.length) throw new UsageError(`--unseen: at least one class must stay seen`);
+  if (out.length >= classes.length) throw new UsageError(`${flag}: at least one class must stay seen`);
   return out;
 }
 
@@ -103,6 +103,14 @@ export function demoConfig(flags: Flags): ExperimentConfig {
   const overrides: Record<string, any> = { data: {}, eval: {}, runtime: {} };
   const unseen = string(flags, 'unseen');
   if (unseen !== undefined) overrides.data.unseen = resolveUnseen(unseen);
+  const exclude = string(flags, 'exclude-classes');
+  if (exclude !== undefined) {
+    const names = resolveUnseen(exclude, undefined, 'background', '--exclude-classes');
+    const unseenNames: string[] = overrides.data.unseen ?? (base.data as { unseen: string[] }).unseen;
+    const both = names.filter((n) => unseenNames.includes(n));
+    if (both.length > 0) throw new UsageError(`--exclude-classes: '${both[0]}' is also unseen; a class is either excluded (absent altogether) or unseen (choose --unseen without it)`);
+    overrides.data.exclude = names;
+  }
   const seed = integer(flags, 'seed', { min: 0 });
   if (seed !== undefined) overrides.seed = seed;
   const layout = choice(flags, 'layout', LAYOUTS);
