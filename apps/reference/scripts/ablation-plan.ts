@@ -447,6 +447,8 @@ export function resultsMarkdown(inp: ResultsInput): string {
 
   const secs = train.map((e) => results.get(e.id)?.seconds).filter((s): s is number => typeof s === 'number');
   const backends = [...new Set([...results.values()].map((m) => m.backend).filter(Boolean))];
+  // a measurement of its own (scripts/add-class.ts writes it), linked so that regenerating this file keeps it
+  lines.push('## Adding a class by name after training', '', 'Bag left out of training altogether, then added by its name (`sign add-class`), against a random-embedding control: [ADD-CLASS.md](ADD-CLASS.md).', '');
   lines.push('## How these numbers were produced', '');
   lines.push(
     `Each training run is one \`sign\` command (\`sign\` = \`node apps/reference/bin/sign.js\`); its report.json is cached in ` +
