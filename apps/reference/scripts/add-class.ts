@@ -8,7 +8,7 @@
  *
  *   tsx --tsconfig apps/reference/tsconfig.source.json apps/reference/scripts/add-class.ts
  *       [--runs runs/add-class] [--seeds 0,1,2] [--train head|new-class|classifier] [--steps 200]
- *       [--out docs/ADD-CLASS.md] [--report-only]
+ *       [--out docs/ADD-CLASS.md] [--report-only] [--note <text for the document>]
  *
  * The commands run in this process through the CLI's `main` (the same code as `sign …`), one
  * after the other. A bagless model that is already trained (its report.json exists) is reused.
@@ -32,6 +32,7 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '200' },
     out: { type: 'string', default: join(repo, 'docs', 'ADD-CLASS.md') },
     'report-only': { type: 'boolean', default: false },
+    note: { type: 'string' },
   },
 });
 const runs = resolve(values.runs!);
@@ -84,5 +85,5 @@ if (!values['report-only']) {
   }
 }
 
-writeFileSync(values.out!, addClassMarkdown(Object.values(cache), { date: new Date().toISOString().slice(0, 10), runs: values.runs! }));
+writeFileSync(values.out!, addClassMarkdown(Object.values(cache), { date: new Date().toISOString().slice(0, 10), runs: values.runs!, ...(values.note ? { note: values.note } : {}) }));
 console.log(`wrote ${values.out}`);

@@ -80,7 +80,7 @@ function wordVectorFormat(path: string): WordVectorFormat {
 /** The class's embedding from `source` (see the help), with a description for the checkpoint. */
 async function embeddingOf(model: TrainedModel, name: string, source: string, allowMissing: boolean): Promise<{ vector: Float32Array; source: string }> {
   if (source === 'dataset' || (EMBEDDINGS as readonly string[]).includes(source)) {
-    const data = { ...(model.config.data as Record<string, unknown>), control: 'none' };
+    const data: Record<string, unknown> = { ...(model.config.data as Record<string, unknown>), control: 'none' };
     delete data.exclude;
     if (source !== 'dataset') {
       if (data.type !== 'fashion-scenes') throw new UsageError(`--embedding-source ${source}: only for fashion-scenes models (this one: ${String(data.type)}); give a file`);

@@ -37,5 +37,8 @@ describe('the add-class report', () => {
     expect(md).toContain("Against the random-embedding control, bag's IoU with its embedding is above it (Δ +26.0); clearly above it");
     expect(md).toContain('mIoU seen by -2.0 ± 0.0');
     expect(md).toContain('sign add-class bag --seed 2 --control random');
+    const one = addClassMarkdown([run(0, 'real', 30), run(0, 'random', 5)], { date: '2026-12-01', runs: 'r', note: 'Measured under load.' });
+    expect(one).toContain('Measured under load.');
+    expect(one).toContain('one seed cannot say whether it is clearly above it');
   });
 });

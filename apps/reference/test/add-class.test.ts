@@ -42,7 +42,7 @@ describe('sign add-class', () => {
     );
     const r = await sign(['train', '--config', cfg, '--out', join(dir, 'bagless'), '--json']);
     expect(r.code, r.err).toBe(0);
-  }, 180_000);
+  }, 600_000);
 
   it("adds bag from the dataset's table; eval scores it as unseen, predict reads the checkpoint", async () => {
     const out = join(dir, 'with-bag.safetensors');
@@ -60,7 +60,7 @@ describe('sign add-class', () => {
     const p = await sign(['predict', '--checkpoint', out, '--from-test', '1', '--out', join(dir, 'pred'), '--backend', 'wasm', '--json']);
     expect(p.code, p.err).toBe(0);
     expect(existsSync(join(dir, 'pred', 'predictions.json'))).toBe(true);
-  }, 120_000);
+  }, 600_000);
 
   it('takes the embedding from a word-vector file (unknown words are errors unless --allow-missing) or draws the random control', async () => {
     const words = gloveFile({ bag: 3, tote: 5 });
@@ -80,7 +80,7 @@ describe('sign add-class', () => {
     const d = await sign(['add-class', 'bag', '--checkpoint', ckpt, '--out', join(dir, 'random.safetensors'), '--control', 'random', '--steps', '2', '--backend', 'wasm', '--json']);
     expect(d.code, d.err).toBe(0);
     expect(JSON.parse(d.out.trim()).source).toBe('random unit vector (control, seed 1000)');
-  }, 120_000);
+  }, 600_000);
 
   it('refuses bad input with exit 2, naming it, and writes nothing', async () => {
     const out = join(dir, 'bad.safetensors');
@@ -99,7 +99,7 @@ describe('sign add-class', () => {
       expect(r.err).toContain(message);
       expect(existsSync(out)).toBe(false);
     }
-  }, 120_000);
+  }, 600_000);
 
   it('sign demo --exclude-classes puts the classes in data.exclude; a class cannot be both excluded and unseen', () => {
     const c = demoConfig({ quick: true, 'exclude-classes': 'bag,Ankle-Boot' });

@@ -55,7 +55,7 @@ describe('addClass and segment (wasm, a tiny model trained without bag)', () => 
     const r = await runExperiment(config, { outDir: join(dir, 'bagless'), skipBackendInit: true });
     ckpt = r.checkpoint;
     model = await loadModel(ckpt);
-  }, 120_000);
+  }, 600_000);
 
   afterAll(() => {
     model?.dispose();

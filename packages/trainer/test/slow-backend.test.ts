@@ -26,5 +26,5 @@ describe('runExperiment on the plain cpu backend', () => {
     expect(w.backend).toBe('wasm');
     expect(onWasm).toEqual([]);
     await initBackend('wasm');
-  }, 120_000);
+  }, 600_000);
 });
