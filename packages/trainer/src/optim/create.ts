@@ -14,8 +14,9 @@ export function createOptimizers(config: ExperimentConfig, model: GzsModel): Opt
   for (const [name, g] of model.groups) for (const path of g.variables.keys()) groupOf.set(path, name);
   const make = (part: Part) => {
     const c = config.optimizers[part];
-    const lrMult = c.lrMult as Record<string, number>;
-    const decayMult = c.decayMult as Record<string, number>;
+    // configs recorded in checkpoints written before a key existed (decayMult) lack it: its default applies
+    const lrMult = (c.lrMult ?? {}) as Record<string, number>;
+    const decayMult = (c.decayMult ?? {}) as Record<string, number>;
     return optimizerRegistry.get(c.type).create(
       c,
       (variable: string) => lrMult[groupOf.get(variable) ?? ''] ?? 1,
