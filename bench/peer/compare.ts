@@ -100,8 +100,8 @@ function main(): void {
   }
   const ours = [process.execPath, ...process.execArgv, join(here, 'peer.bench.ts')];
   const raw: string[] = [];
-  const results = new Map<string, { peer: Line[]; sign: Line[] }>();
-  for (const w of workloads) results.set(w, { peer: [], sign: [] });
+  const results = new Map<string, { peer: Line[]; sign: Line[]; ratios: number[] }>();
+  for (const w of workloads) results.set(w, { peer: [], sign: [], ratios: [] });
   for (let r = 0; r < rounds; r++) {
     for (const w of workloads) {
       const jobs: ['peer' | 'sign', () => ReturnType<typeof run>][] = [];
@@ -120,6 +120,7 @@ function main(): void {
           }),
       ]);
       if (r % 2 === 1) jobs.reverse();
+      const thisRound: Partial<Record<'peer' | 'sign', Line>> = {};
       for (const [who, job] of jobs) {
         const res = job();
         if (!res.ok || res.lines.length === 0) {
@@ -128,11 +129,16 @@ function main(): void {
         }
         const line = res.lines[0];
         results.get(w)![who].push(line);
+        thisRound[who] = line;
         raw.push(JSON.stringify({ round: r + 1, side: who, ...line }));
         console.error(
           `round ${r + 1} ${who.padEnd(4)} ${w.padEnd(15)} ${line.ms_per_iter_median.toFixed(0).padStart(7)} ms  ` +
             `${line.gflops_at_median.toFixed(0).padStart(4)} GFLOP/s  rss ${line.peak_rss_mb.toFixed(0)} MB  load ${line.loadavg_1m_start}`,
         );
+      }
+      // The ratio of the two runs made back to back (the load changes less within a round).
+      if (thisRound.peer && thisRound.sign) {
+        results.get(w)!.ratios.push(thisRound.sign.ms_per_iter_median / thisRound.peer.ms_per_iter_median);
       }
     }
   }
@@ -147,7 +153,9 @@ function main(): void {
       `OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE ?? '(unset)'}\n`,
   );
   const loads = [...results.values()].flatMap((v) => [...v.peer, ...v.sign]).map((l) => l.loadavg_1m_start);
-  console.log('| workload | PyTorch ms (GFLOP/s) | sign-ts ms (GFLOP/s) | ratio | peak RSS PyTorch / sign-ts | tensor growth |');
+  console.log(
+    '| workload | PyTorch ms (GFLOP/s) | sign-ts ms (GFLOP/s) | ratio (median of rounds; range) | peak RSS PyTorch / sign-ts | tensor growth |',
+  );
   console.log('|---|---:|---:|---:|---|---:|');
   for (const w of workloads) {
     const { peer, sign } = results.get(w)!;
@@ -164,8 +172,10 @@ function main(): void {
     const pMs = median(peer.map((l) => l.ms_per_iter_median));
     const pG = median(peer.map((l) => l.gflops_at_median));
     const pR = Math.max(...peer.map((l) => l.peak_rss_mb));
+    const ratios = results.get(w)!.ratios;
+    const range = ratios.length > 1 ? `; ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}` : '';
     console.log(
-      `| ${w} | ${pMs.toFixed(0)} (${pG.toFixed(0)}) | ${sMs.toFixed(0)} (${sG.toFixed(0)}) | ${(sMs / pMs).toFixed(2)}× | ${gb(pR)} / ${gb(sR)} GB (${(sR / pR).toFixed(2)}×) | ${growth} |`,
+      `| ${w} | ${pMs.toFixed(0)} (${pG.toFixed(0)}) | ${sMs.toFixed(0)} (${sG.toFixed(0)}) | ${median(ratios).toFixed(2)}×${range} | ${gb(pR)} / ${gb(sR)} GB (${(sR / pR).toFixed(2)}×) | ${growth} |`,
     );
   }
   if (loads.length) {

@@ -60,6 +60,11 @@ function embeddingTable(rng: Rng, k: number): Float32Array {
   return t;
 }
 
+/** tf.variableGrads' map as the list optimizers take. */
+function named(grads: tf.NamedTensorMap): { name: string; tensor: tf.Tensor }[] {
+  return Object.entries(grads).map(([name, tensor]) => ({ name, tensor }));
+}
+
 function readScalar(t: tf.Tensor): number {
   const v = t.dataSync()[0];
   t.dispose();
@@ -132,14 +137,14 @@ export function makeGeneratorStep(): Workload {
       const adv = l1AdversarialLoss(D.apply(f, { training: true, rng: r.fork('D-g') }).gan, 1);
       return tf.add(mmd, adv) as tf.Scalar;
     }, gVars);
-    optG.applyGradients(g.grads);
+    optG.applyGradients(named(g.grads));
     tf.dispose([g.value, z, ...Object.values(g.grads)]);
     const d = tf.variableGrads(() => {
       const dr = D.apply(real, { training: true, rng: r.fork('D-real') }).gan;
       const df = D.apply(fake!, { training: true, rng: r.fork('D-fake') }).gan;
       return tf.add(l1AdversarialLoss(dr, 1), l1AdversarialLoss(df, 0)) as tf.Scalar;
     }, dVars);
-    optD.applyGradients(d.grads);
+    optD.applyGradients(named(d.grads));
     tf.dispose([fake!, ...Object.values(d.grads)]);
     return readScalar(mmdKept!) + readScalar(d.value);
   };
@@ -196,7 +201,7 @@ export function makeSimStep(): Workload {
       const kl = tf.mean(out.kl!); // the per-pixel KL the SIM computes when training, averaged (the peer's .mean())
       return tf.add(tf.mul(ce, 0.5), tf.mul(kl, 100)) as tf.Scalar;
     }, vars);
-    opt.applyGradients(g.grads);
+    opt.applyGradients(named(g.grads));
     tf.dispose(Object.values(g.grads));
     return readScalar(g.value);
   };
@@ -243,7 +248,7 @@ export function makeTransferStep(): Workload {
       const logits = clf.apply(feat, r.fork('clf'), true);
       return weightedCrossEntropy(tf.reshape(logits, [1, 1, n, N_CLASSES]) as tf.Tensor4D, labels);
     }, vars);
-    opt.applyGradients(g.grads);
+    opt.applyGradients(named(g.grads));
     tf.dispose([ids, feat, labels, ...Object.values(g.grads)]);
     return readScalar(g.value);
   };

@@ -6,7 +6,8 @@
  *   with a reference count, as the cpu backend already does, instead of copying it; `Transpose`
  *   runs cache-blocked in JavaScript for the (batched) 2-D swaps, instead of wasm's naive loop;
  *   `Sum` and `Mean` over leading axes (every bias gradient) add rows in place instead of
- *   transposing the whole tensor first; a `Cast` to the same dtype shares memory too.
+ *   transposing the whole tensor first; a `Cast` to the same dtype shares memory too; `GatherV2`
+ *   copies whole rows (blocks) instead of single elements.
  * - wasm and cpu, when the optional `koffi` package and an OpenBLAS library load: matrix
  *   products (`BatchMatMul` and this package's own ops) and this package's convolutions run
  *   through OpenBLAS's multi-threaded sgemm on the tensors' memory.
@@ -14,7 +15,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { loadBlas, type Blas } from './blas';
 import { installLeanGradients, uninstallLeanGradients } from './gradients';
-import { blasBatchMatMul, columnSums, hostIo, hostTranspose, leadingReduction, reducePermutation, type HostIo } from './host-kernels';
+import {
+  blasBatchMatMul,
+  columnSums,
+  gatherBlocks,
+  hostIo,
+  hostTranspose,
+  leadingReduction,
+  reducePermutation,
+  type HostIo,
+} from './host-kernels';
 
 /** What `initBackend` did about native BLAS: `'auto'` uses it when it loads. */
 export type BlasPreference = 'auto' | 'off' | 'require';
@@ -94,6 +104,31 @@ function installWasmFixes(): void {
       x.dtype,
     );
     hostTranspose(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(out), x.shape, perm);
+    return out;
+  });
+  // Gather along one axis as contiguous block copies (wasm's kernel walks element by element:
+  // ~50 ns an element for embedding rows).
+  override('GatherV2', 'wasm', (args) => {
+    const { x, indices } = args.inputs as { x: tf.TensorInfo; indices: tf.TensorInfo };
+    const { axis, batchDims } = args.attrs as unknown as { axis: number; batchDims: number };
+    if (batchDims !== 0 || (x.dtype !== 'float32' && x.dtype !== 'int32') || indices.dtype !== 'int32') {
+      return original('GatherV2', 'wasm')(args);
+    }
+    const backend = args.backend as any;
+    const ax = tf.util.parseAxisParam(axis, x.shape)[0];
+    const outer = x.shape.slice(0, ax).reduce((p, q) => p * q, 1);
+    const dim = x.shape[ax];
+    const inner = x.shape.slice(ax + 1).reduce((p, q) => p * q, 1);
+    const idx = backend.typedArrayFromHeap(indices) as Int32Array;
+    for (let i = 0; i < idx.length; i++) {
+      if (!(idx[i] >= 0 && idx[i] < dim)) return original('GatherV2', 'wasm')(args); // its error names the index
+    }
+    const count = idx.length;
+    const out = backend.makeOutput([...x.shape.slice(0, ax), ...indices.shape, ...x.shape.slice(ax + 1)], x.dtype);
+    const xv = backend.typedArrayFromHeap(x);
+    const ov = backend.typedArrayFromHeap(out);
+    const iv = backend.typedArrayFromHeap(indices) as Int32Array;
+    gatherBlocks(xv, iv, ov, outer, dim, inner, count);
     return out;
   });
   for (const kernelName of ['Sum', 'Mean']) {

@@ -496,3 +496,31 @@ export function columnSums(x: Float32Array | Int32Array, out: Float32Array | Int
   }
   for (let c = 0; c < cols; c++) out[c] = acc[c] * scale;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Gather
+
+/**
+ * out[o, i, :] = x[o, idx[i], :] for x viewed as [outer, dim, inner] (indices already checked to
+ * be in [0, dim)): one block copy per gathered slice.
+ */
+export function gatherBlocks(
+  x: Float32Array | Int32Array,
+  idx: Int32Array,
+  out: Float32Array | Int32Array,
+  outer: number,
+  dim: number,
+  inner: number,
+  count: number,
+): void {
+  for (let o = 0; o < outer; o++) {
+    const src = o * dim * inner;
+    const dst = o * count * inner;
+    for (let i = 0; i < count; i++) {
+      const from = src + idx[i] * inner;
+      const to = dst + i * inner;
+      if (inner >= 16) out.set(x.subarray(from, from + inner), to);
+      else for (let k = 0; k < inner; k++) out[to + k] = x[from + k];
+    }
+  }
+}

@@ -73,6 +73,29 @@ describe('wasm kernel replacements', () => {
     }
   });
 
+  it('GatherV2 by block copies matches a plain loop on every axis; a bad index still throws naming it', () => {
+    const rng = new Rng(4);
+    const shape = [3, 5, 20];
+    const data = rng.normalArray(300);
+    const x = tf.tensor3d(data, [3, 5, 20]);
+    const xi = tf.tensor3d(Int32Array.from(data, (v) => Math.round(v * 100)), [3, 5, 20], 'int32');
+    for (const axis of [0, 1, 2]) {
+      const idx = [0, shape[axis] - 1, 1, 1];
+      for (const t of [x, xi]) {
+        const y = tf.gather(t, tf.tensor1d(idx, 'int32'), axis);
+        const want = tf.tidy(() => tf.concat(idx.map((i) => tf.slice(t, axis === 0 ? [i, 0, 0] : axis === 1 ? [0, i, 0] : [0, 0, i], axis === 0 ? [1, 5, 20] : axis === 1 ? [3, 1, 20] : [3, 5, 1])), axis));
+        expect(y.shape).toEqual(want.shape);
+        expect(Array.from(y.dataSync())).toEqual(Array.from(want.dataSync()));
+        tf.dispose([y, want]);
+      }
+    }
+    const rows = tf.gather(x, tf.tensor2d([[2, 0], [1, 1]], [2, 2], 'int32')); // indices of rank 2
+    expect(rows.shape).toEqual([2, 2, 5, 20]);
+    expect(Array.from(rows.dataSync().slice(0, 100))).toEqual(Array.from(x.dataSync().slice(200, 300)));
+    expect(() => tf.gather(x, tf.tensor1d([3], 'int32'))).toThrow(/index value 3 is not in \[0, 2\]/);
+    tf.dispose([x, xi, rows]);
+  });
+
   it('Sum and Mean over leading axes (bias gradients) match hand-computed values; other axes unchanged', () => {
     const x = tf.tensor3d([[[1, 2], [3, 4]], [[5, 6], [7, 8]]]); // [2,2,2]
     expect(tf.sum(x, [0, 1]).arraySync()).toEqual([16, 20]);
