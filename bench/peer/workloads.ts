@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Conv1x1, Linear, Rng, dropout, randomNormal } from '@sign/core';
 import { Discriminator, GENERATOR_PRESETS, createGenerator } from '@sign/generator';
-import { classwiseMmdLoss, l1AdversarialLoss, weightedCrossEntropy } from '@sign/losses';
+import { classwiseMmdLoss, klDivergence, l1AdversarialLoss, weightedCrossEntropy } from '@sign/losses';
 import { SpatialInformationModule } from '@sign/sim';
 
 export const WORKLOADS = ['generator_step', 'sim_step', 'transfer_step', 'sim_infer'] as const;
@@ -134,14 +134,14 @@ export function makeGeneratorStep(): Workload {
       fake = tf.keep(f);
       const mmd = tf.mul(classwiseMmdLoss(real, f, ids), 50) as tf.Scalar; // host labels: no read-back
       mmdKept = tf.keep(mmd);
-      const adv = l1AdversarialLoss(D.apply(f, { training: true, rng: r.fork('D-g') }).gan, 1);
+      const adv = l1AdversarialLoss(D.apply(f, { training: true, rng: r.fork('D-g') }).gan!, 1);
       return tf.add(mmd, adv) as tf.Scalar;
     }, gVars);
     optG.applyGradients(named(g.grads));
     tf.dispose([g.value, z, ...Object.values(g.grads)]);
     const d = tf.variableGrads(() => {
-      const dr = D.apply(real, { training: true, rng: r.fork('D-real') }).gan;
-      const df = D.apply(fake!, { training: true, rng: r.fork('D-fake') }).gan;
+      const dr = D.apply(real, { training: true, rng: r.fork('D-real') }).gan!;
+      const df = D.apply(fake!, { training: true, rng: r.fork('D-fake') }).gan!;
       return tf.add(l1AdversarialLoss(dr, 1), l1AdversarialLoss(df, 0)) as tf.Scalar;
     }, dVars);
     optD.applyGradients(named(d.grads));
@@ -198,7 +198,8 @@ export function makeSimStep(): Workload {
       const out = sim.apply(x, { training: true, rng: r.fork('sim') });
       const logits = cls.apply(out.feature, r, true);
       const ce = weightedCrossEntropy(logits, labels);
-      const kl = tf.mean(out.kl!); // the per-pixel KL the SIM computes when training, averaged (the peer's .mean())
+      // the per-pixel KL averaged over pixels (the peer's .mean()), from the SIM's σ² as the trainer does
+      const kl = klDivergence(out.mu, out.logvar, undefined, { variance: out.variance });
       return tf.add(tf.mul(ce, 0.5), tf.mul(kl, 100)) as tf.Scalar;
     }, vars);
     opt.applyGradients(named(g.grads));
