@@ -55,6 +55,8 @@ export const TRAIN_OPTIONS: Options = {
   unseen: { type: 'string' },
   seed: { type: 'string' },
   quick: { type: 'boolean' },
+  control: { type: 'string' },
+  'control-seed': { type: 'string' },
   out: { type: 'string' },
   backend: { type: 'string' },
   resume: { type: 'boolean' },

@@ -120,7 +120,9 @@ one); with --config, the flags override the file. A config file is JSON composed
 ({ "_base_": ["_base_/models/sign.json", …], …overrides }, paths relative to the file), or
 { "base": "demo" | "quick", ...overrides }. Unknown keys, wrong types, unknown classes and bad
 files are errors that name them (exit code 2, nothing written). Flags: --data-root <dir>
-(data.root), --unseen <a,b> (data.unseen, class names of the dataset), --seed <n>, --quick,
+(data.root), --unseen <a,b> (data.unseen, class names of the dataset), --control
+none|random|permuted (data.control: replace the unseen embeddings by random vectors or permute
+them, the controls a zero-shot result is compared with), --control-seed <n>, --seed <n>, --quick,
 --out <dir> (default runs/<config name>), --resume, --backend <b>, --json.
 
 --preset <name> trains with the paper's settings for a benchmark (configs/presets/<name>.json:

@@ -97,6 +97,19 @@ const SELF_TRAINING_DEFAULTS: Record<string, Record<string, unknown>> = {
   'top-p': { type: 'top-p', topP: 2 },
 };
 
+/** `--control` and `--control-seed` as `data` keys (`sign demo` and `sign train`). */
+function controlFlags(flags: Flags): { control?: string; controlSeed?: number } {
+  const out: { control?: string; controlSeed?: number } = {};
+  const control = choice(flags, 'control', CONTROLS);
+  if (control) out.control = control;
+  const controlSeed = integer(flags, 'control-seed', { min: 0 });
+  if (controlSeed !== undefined) {
+    if ((control ?? 'none') === 'none') throw new UsageError(`--control-seed: only meaningful with --control random|permuted`);
+    out.controlSeed = controlSeed;
+  }
+  return out;
+}
+
 /** The config of `sign demo` with its flags applied (validated). */
 export function demoConfig(flags: Flags): ExperimentConfig {
   const base = composeConfigFile(configFile(flags.quick ? 'quick' : 'demo'));
@@ -135,13 +148,7 @@ export function demoConfig(flags: Flags): ExperimentConfig {
   if (st) overrides.selfTraining = { _delete_: true, ...SELF_TRAINING_DEFAULTS[st] };
   const backend = choice(flags, 'backend', BACKENDS);
   if (backend) overrides.runtime.backend = backend;
-  const control = choice(flags, 'control', CONTROLS);
-  if (control) overrides.data.control = control;
-  const controlSeed = integer(flags, 'control-seed', { min: 0 });
-  if (controlSeed !== undefined) {
-    if ((control ?? 'none') === 'none') throw new UsageError(`--control-seed: only meaningful with --control random|permuted`);
-    overrides.data.controlSeed = controlSeed;
-  }
+  Object.assign(overrides.data, controlFlags(flags));
   const embeddings = choice(flags, 'embeddings', EMBEDDINGS);
   if (embeddings) overrides.data.embeddings = embeddings;
   const calibrate = number(flags, 'calibrate');
@@ -279,7 +286,7 @@ export function presetData(data: Record<string, unknown>, root: string): Record<
  * The config of `sign train`: `--preset NAME` (the paper's settings, `configs/presets/`),
  * `--config FILE` (with a preset: merged on top of it) and/or `--dataset NAME` (the app's base file for the
  * dataset, the sign recipe and the demo schedule), then `--quick` (the quick schedule),
- * `--data-root`, `--unseen`, `--seed`. Validated; class names are checked when the data opens.
+ * `--data-root`, `--unseen`, `--control`, `--seed`. Validated; class names are checked when the data opens.
  */
 export function trainConfig(flags: Flags): ExperimentConfig {
   const file = string(flags, 'config');
@@ -318,6 +325,8 @@ export function trainConfig(flags: Flags): ExperimentConfig {
     if (names.length === 0) throw new UsageError('--unseen: expected class names, comma-separated');
     overrides.data = { ...overrides.data, unseen: names };
   }
+  const control = controlFlags(flags);
+  if (Object.keys(control).length > 0) overrides.data = { ...overrides.data, ...control };
   const seed = integer(flags, 'seed', { min: 0 });
   if (seed !== undefined) overrides.seed = seed;
   return checked(mergeConfig(raw, overrides), preset !== undefined ? `preset ${preset}${file !== undefined ? ` + ${file}` : ''}` : file ?? `sign train --dataset ${dataset}`);

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { configFile, demoConfig, loadConfigFile, recipeNames, resolveUnseen } from '../src/configs';
+import { configFile, demoConfig, loadConfigFile, recipeNames, resolveUnseen, trainConfig } from '../src/configs';
 
 const DEMO_CONFIG = loadConfigFile(configFile('demo'));
 const QUICK_CONFIG = loadConfigFile(configFile('quick'));
@@ -204,6 +204,15 @@ describe('configs from flags and files', () => {
     expect(c.eval.calibrate).toBe(0.5);
     expect(c.schedule).toEqual(QUICK_CONFIG.schedule);
     expect(demoConfig({})).toEqual(DEMO_CONFIG);
+  });
+
+  it('sign train: --control and --control-seed set data.control and data.controlSeed, as in sign demo', () => {
+    const flags = { dataset: 'folder', 'data-root': '/data/shapes', unseen: 'yellow,cyan', quick: true };
+    expect(trainConfig({ ...flags, control: 'random', 'control-seed': '4' }).data).toMatchObject({ type: 'folder', root: '/data/shapes', unseen: ['yellow', 'cyan'], control: 'random', controlSeed: 4 });
+    expect(trainConfig({ ...flags, control: 'permuted' }).data).toMatchObject({ control: 'permuted' });
+    expect((trainConfig(flags).data as { control?: string }).control).toBeUndefined();
+    expect(() => trainConfig({ ...flags, 'control-seed': '4' })).toThrow('--control-seed: only meaningful with --control random|permuted');
+    expect(() => trainConfig({ ...flags, control: 'shuffled' })).toThrow(/--control: unknown value 'shuffled'/);
   });
 
   it('--supervised sets data.supervised (off by default)', () => {

@@ -1,9 +1,11 @@
 /**
  * `@sign/datasets/testing` (Node): a generator of small folder datasets for tests, examples and
- * end-to-end runs: coloured shapes on textured backgrounds, where the classes are compositions
- * of a colour and a shape ("red circle", "blue square", …) and the class embeddings are
- * attribute vectors (shape one-hot ⊕ colour one-hot), so that an unseen class combines
- * attributes that seen classes carry and zero-shot transfer is possible.
+ * end-to-end runs: coloured shapes on textured backgrounds, where a class is a colour (the shape
+ * of each object is drawn at random and says nothing about its class) and a class embedding is
+ * the class's colour itself (its RGB on 0..1, plus a background dimension). The two unseen
+ * colours are mixtures of seen ones (yellow = red + green, cyan = green + blue), and a seen
+ * mixture (magenta = red + blue) shows how mixtures look, so zero-shot transfer is learnable by
+ * construction: an embedding says what its class looks like, continuously.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,16 +15,24 @@ import { encode as encodePng } from 'fast-png';
 import sharp from 'sharp';
 import { SIGN_RELEASE_BENCHMARKS } from './sign-release/index';
 
-/** The shapes and colours of the generated classes. */
+/** The shapes objects are drawn as (at random, whatever their class). */
 export const SHAPES = ['circle', 'square', 'triangle'] as const;
-export const COLOURS = { red: [205, 45, 40], green: [55, 165, 65], blue: [45, 75, 215] } as const;
 type Shape = (typeof SHAPES)[number];
-type Colour = keyof typeof COLOURS;
+
+/** The colour of each object class, RGB 0..255 (before per-object jitter and shading). */
+export const SHAPES_COLOURS: Readonly<Record<string, readonly [number, number, number]>> = Object.freeze({
+  red: [215, 35, 35],
+  green: [35, 215, 35],
+  blue: [35, 35, 215],
+  magenta: [215, 35, 215],
+  yellow: [215, 215, 35],
+  cyan: [35, 215, 215],
+});
 
 /** Classes of the shapes dataset, in id order (0 = background). */
-export const SHAPES_CLASSES = ['background', 'red circle', 'green square', 'blue triangle', 'red square', 'blue circle', 'green triangle'];
-/** Unseen classes: each combines a shape and a colour that seen classes have (circle: red circle; blue: blue triangle; …). */
-export const SHAPES_UNSEEN = ['blue circle', 'green triangle'];
+export const SHAPES_CLASSES = ['background', 'red', 'green', 'blue', 'magenta', 'yellow', 'cyan'];
+/** Unseen classes: each is the mixture of two seen colours (yellow = red + green, cyan = green + blue). */
+export const SHAPES_UNSEEN = ['yellow', 'cyan'];
 
 /** Options of {@link writeShapesFolder}. */
 export interface ShapesFolderOptions {
@@ -38,7 +48,7 @@ export interface ShapesFolderOptions {
   jpegEvery?: number;
   /** How many of the training images are written as grey PNGs. Default 0 (all RGB). */
   greyCount?: number;
-  /** Write embeddings.json (attribute vectors). Default true. */
+  /** Write embeddings.json ({@link shapesEmbedding}). Default true. */
   embeddings?: boolean;
 }
 
@@ -53,24 +63,19 @@ export interface ShapesFolder {
 }
 
 /**
- * The attribute embedding of a shapes class: [circle, square, triangle, red, green, blue,
- * background] with ones for its shape and colour (background: the last), L2-normalised.
+ * The embedding of a shapes class, [r, g, b, background]: an object class's colour
+ * ({@link SHAPES_COLOURS}) as 0/1 per channel, background [0, 0, 0, 1]. Not normalised, so that
+ * a mixed colour is the sum of its parts (yellow = red + green) and every unseen vector is an
+ * affine combination of seen ones (yellow = green + magenta − blue, cyan = green + magenta − red).
  *
  * @example
- * shapesEmbedding('blue circle') // [0.707, 0, 0, 0, 0, 0.707, 0]
+ * shapesEmbedding('yellow') // [1, 1, 0, 0]
  */
 export function shapesEmbedding(name: string): number[] {
-  const v = new Array<number>(7).fill(0);
-  if (name === 'background') v[6] = 1;
-  else {
-    const [colour, shape] = name.split(' ') as [Colour, Shape];
-    const s = SHAPES.indexOf(shape);
-    const c = Object.keys(COLOURS).indexOf(colour);
-    if (s < 0 || c < 0) throw new Error(`shapesEmbedding: '${name}' is not '<red|green|blue> <circle|square|triangle>'`);
-    v[s] = Math.SQRT1_2;
-    v[3 + c] = Math.SQRT1_2;
-  }
-  return v;
+  if (name === 'background') return [0, 0, 0, 1];
+  const rgb = SHAPES_COLOURS[name];
+  if (!rgb) throw new Error(`shapesEmbedding: '${name}' is not a class (valid: ${SHAPES_CLASSES.join(', ')})`);
+  return [...rgb.map((c) => (c > 127 ? 1 : 0)), 0];
 }
 
 function inside(shape: Shape, dx: number, dy: number, r: number): boolean {
@@ -85,11 +90,13 @@ function inside(shape: Shape, dx: number, dy: number, r: number): boolean {
 function scene(rng: Rng, height: number, width: number): { image: Uint8Array; label: Uint8Array } {
   const image = new Uint8Array(height * width * 3);
   const label = new Uint8Array(height * width);
-  // textured background: a muted base colour, stripes at a random angle, pixel noise
-  const base = [90 + rng.int(80), 90 + rng.int(70), 80 + rng.int(60)];
+  // textured background: a dark, muted base colour, stripes at a random angle, pixel noise (darker
+  // than any object, so that an unseen colour never looks like background)
+  const grey = 25 + rng.int(50);
+  const base = [0, 1, 2].map(() => grey + rng.int(31) - 15);
   const angle = rng.uniform() * Math.PI;
   const period = 5 + rng.uniform() * 10;
-  const amp = 10 + rng.uniform() * 20;
+  const amp = 8 + rng.uniform() * 12;
   const [ca, sa] = [Math.cos(angle), Math.sin(angle)];
   for (let y = 0; y < height; y++)
     for (let x = 0; x < width; x++) {
@@ -100,11 +107,11 @@ function scene(rng: Rng, height: number, width: number): { image: Uint8Array; la
   const minSide = Math.min(height, width);
   for (let o = 0; o < objects; o++) {
     const id = 1 + rng.int(SHAPES_CLASSES.length - 1);
-    const [colourName, shapeName] = SHAPES_CLASSES[id]!.split(' ') as [Colour, Shape];
+    const shapeName = SHAPES[rng.int(SHAPES.length)]!;
     const r = minSide * (0.14 + rng.uniform() * 0.14);
     const cx = r * 0.5 + rng.uniform() * (width - r);
     const cy = r * 0.5 + rng.uniform() * (height - r);
-    const colour = COLOURS[colourName].map((v) => v + Math.round((rng.uniform() - 0.5) * 40));
+    const colour = SHAPES_COLOURS[SHAPES_CLASSES[id]!]!.map((v) => v + Math.round((rng.uniform() - 0.5) * 40));
     const shade = (rng.uniform() - 0.5) * 0.6; // light from one side
     for (let y = Math.max(0, Math.floor(cy - r)); y < Math.min(height, Math.ceil(cy + r + 1)); y++)
       for (let x = Math.max(0, Math.floor(cx - r)); x < Math.min(width, Math.ceil(cx + r + 1)); x++) {
@@ -117,11 +124,10 @@ function scene(rng: Rng, height: number, width: number): { image: Uint8Array; la
   return { image, label };
 }
 
-/** A palette for viewing label PNGs (index = class id); unused indices black, 255 white. */
+/** A palette for viewing label PNGs (index = class id: the class's colour); unused indices black, 255 white. */
 function palette(): [number, number, number][] {
   const p: [number, number, number][] = Array.from({ length: 256 }, () => [0, 0, 0]);
-  const named: [number, number, number][] = [[0, 0, 0], [230, 60, 60], [60, 190, 80], [70, 110, 240], [250, 150, 150], [140, 200, 255], [170, 240, 120]];
-  named.forEach((c, i) => (p[i] = c));
+  SHAPES_CLASSES.forEach((c, i) => (p[i] = i === 0 ? [0, 0, 0] : ([...SHAPES_COLOURS[c]!] as [number, number, number])));
   p[255] = [255, 255, 255];
   return p;
 }
@@ -130,9 +136,9 @@ function palette(): [number, number, number][] {
  * Writes a folder dataset (the `folder` layout) of coloured shapes on textured backgrounds to
  * `dir`: `classes.json` (7 classes, background 0), `images/{train,val}/NNNN.png|jpg` (RGB, mixed
  * sizes, every third a JPEG), `labels/{train,val}/NNNN.png` (grey and palette PNGs alternating)
- * and `embeddings.json` (attribute vectors, {@link shapesEmbedding}). Seen classes: red circle,
- * green square, blue triangle, red square; unseen ({@link SHAPES_UNSEEN}): blue circle, green
- * triangle. Deterministic in `seed`. About 0.1 s for the default 56 images.
+ * and `embeddings.json` (each class's colour, {@link shapesEmbedding}). Seen classes: red, green,
+ * blue, magenta; unseen ({@link SHAPES_UNSEEN}): yellow, cyan. Deterministic in `seed`. About
+ * 0.1 s for the default 56 images.
  *
  * @example
  * import { writeShapesFolder } from '@sign/datasets/testing';

@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DatasetError, IMAGENET_NORMALIZATION, createDataModule, datasets, folderDataset, type DatasetIo } from '../src/index';
 import { createNodeIo, nodeIo } from '../src/node';
-import { SHAPES_CLASSES, SHAPES_UNSEEN, shapesEmbedding, writeShapesFolder } from '../src/testing';
+import { SHAPES_CLASSES, SHAPES_COLOURS, SHAPES_UNSEEN, shapesEmbedding, writeShapesFolder } from '../src/testing';
 
 let tmp: string;
 let clean: string;
@@ -115,6 +115,36 @@ describe('folder dataset', () => {
     expect(auto.decodes.n).toBe(2 * 9); // 'auto' on 9 samples: every image and label decoded once
   });
 
+  it('the generator: each class is drawn in its colour; an unseen embedding is an affine combination of seen ones', async () => {
+    const e = (c: string) => shapesEmbedding(c);
+    expect(e('yellow')).toEqual([1, 1, 0, 0]);
+    expect(e('background')).toEqual([0, 0, 0, 1]);
+    // yellow = green + magenta − blue, cyan = green + magenta − red: coefficients summing to 1 over seen classes
+    expect(e('yellow')).toEqual(e('green').map((v, i) => v + e('magenta')[i]! - e('blue')[i]!));
+    expect(e('cyan')).toEqual(e('green').map((v, i) => v + e('magenta')[i]! - e('red')[i]!));
+    expect(() => shapesEmbedding('purple')).toThrow("shapesEmbedding: 'purple' is not a class (valid: background, red, green, blue, magenta, yellow, cyan)");
+    // the mean colour of each class's pixels in the RGB PNGs (grey, JPEG skipped) is its colour (shading and jitter average out)
+    const sums = SHAPES_CLASSES.map(() => [0, 0, 0, 0]);
+    for (const f of ['images/train/0001.png', 'images/train/0003.png', 'images/train/0004.png', 'images/val/0000.png', 'images/val/0001.png']) {
+      const { data } = await sharp(join(clean, f)).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+      const label = await nodeIo.decodeLabel(join(clean, f.replace('images', 'labels')));
+      for (let i = 0; i < label.data.length; i++) {
+        const s = sums[label.data[i]!]!;
+        for (let k = 0; k < 3; k++) s[k]! += data[i * 3 + k]!;
+        s[3]!++;
+      }
+    }
+    let checked = 0;
+    SHAPES_CLASSES.forEach((c, id) => {
+      const [r, g, b, n] = sums[id]!;
+      if (id === 0 || n! < 50) return;
+      checked++;
+      const mean = [r! / n!, g! / n!, b! / n!];
+      mean.forEach((m, k) => expect(Math.abs(m - SHAPES_COLOURS[c]![k]!), `${c} channel ${k}`).toBeLessThan(30));
+    });
+    expect(checked).toBeGreaterThanOrEqual(3);
+  });
+
   it('the generator is deterministic in its seed', async () => {
     const again = join(tmp, 'again');
     await writeShapesFolder(again, { seed: 3, trainCount: 6, valCount: 3, greyCount: 1 });
@@ -184,10 +214,10 @@ describe('folder dataset errors (before any training, naming the file or class)'
   });
 
   it('an unknown class in unseen names it and lists the valid ones', async () => {
-    const err = await openError(clean, { unseen: ['blue circel', 'purple star'] });
+    const err = await openError(clean, { unseen: ['yelow', 'purple star'] });
     expect(err.problems).toEqual([
-      "data.unseen: unknown class 'blue circel' (did you mean 'blue circle'?); valid: red circle, green square, blue triangle, red square, blue circle, green triangle",
-      "data.unseen: unknown class 'purple star'; valid: red circle, green square, blue triangle, red square, blue circle, green triangle",
+      "data.unseen: unknown class 'yelow' (did you mean 'yellow'?); valid: red, green, blue, magenta, yellow, cyan",
+      "data.unseen: unknown class 'purple star'; valid: red, green, blue, magenta, yellow, cyan",
     ]);
   });
 
@@ -212,7 +242,7 @@ describe('folder dataset errors (before any training, naming the file or class)'
   it('background: null makes every class an object class (any may be unseen)', async () => {
     const root = copy();
     writeFileSync(join(root, 'classes.json'), JSON.stringify({ classes: SHAPES_CLASSES, background: null }));
-    const dm = await createDataModule({ type: 'folder', root, unseen: ['background', 'blue circle'] }, { io: nodeIo, seed: 0 });
+    const dm = await createDataModule({ type: 'folder', root, unseen: ['background', 'yellow'] }, { io: nodeIo, seed: 0 });
     expect(dm.meta.background).toBeNull();
     expect(dm.unseen).toEqual([0, 5]);
   });
@@ -220,9 +250,9 @@ describe('folder dataset errors (before any training, naming the file or class)'
   it('embeddings.json without a class; no embeddings at all', async () => {
     const root = copy();
     const emb = JSON.parse(readFileSync(join(root, 'embeddings.json'), 'utf8'));
-    delete emb['green triangle'];
+    delete emb['cyan'];
     writeFileSync(join(root, 'embeddings.json'), JSON.stringify(emb));
-    expect((await openError(root)).problems).toEqual([expect.stringMatching(new RegExp(`^${root}/embeddings\\.json: no vector for class 'green triangle'`))]);
+    expect((await openError(root)).problems).toEqual([expect.stringMatching(new RegExp(`^${root}/embeddings\\.json: no vector for class 'cyan'`))]);
     unlinkSync(join(root, 'embeddings.json'));
     expect((await openError(root)).problems).toEqual([expect.stringMatching(/^data\.embeddingsFile: the folder dataset brings no class embeddings; give a file/)]);
   });
