@@ -225,22 +225,51 @@ function im2colImage(xp: Float32Array, g: HostConvGeometry, f: Frame): Float32Ar
   return cols;
 }
 
+/** Input channels [offset, offset + cin) of every tap of k [kh,kw,kcin,cout], as [kh,kw,cin,cout]. */
+function kernelBlock(kv: Float32Array, g: HostConvGeometry, kcin: number, offset: number): Float32Array {
+  const { kh, kw, cin, cout } = g;
+  const block = scratch('kblock', kh * kw * cin * cout);
+  for (let t = 0; t < kh * kw; t++) block.set(kv.subarray((t * kcin + offset) * cout, (t * kcin + offset + cin) * cout), t * cin * cout);
+  return block;
+}
+
 const strided = (g: HostConvGeometry): boolean => g.sh > 1 || g.sw > 1;
 const pointwise = (g: HostConvGeometry): boolean => g.kh === 1 && g.kw === 1 && !strided(g) && !hasPads(g);
 
-/** y [n,oh,ow,cout] = conv(x [n,h,w,cin], k [kh,kw,cin,cout]) (+ bias [cout]). */
-export function blasConv2d(io: HostIo, blas: Blas, x: TensorInfo, k: TensorInfo, g: HostConvGeometry, bias?: TensorInfo): TensorInfo {
+/**
+ * y [n,oh,ow,cout] = conv(x [n,h,w,cin], k [kh,kw,cin,cout]) (+ bias [cout]). With
+ * `kernelOffset`, k may have more input channels (k [kh,kw,kcin,cout]): x's channels are k's
+ * [kernelOffset, kernelOffset + cin), read in place (each tap's block is contiguous).
+ */
+export function blasConv2d(
+  io: HostIo,
+  blas: Blas,
+  x: TensorInfo,
+  k: TensorInfo,
+  g: HostConvGeometry,
+  bias?: TensorInfo,
+  kernelOffset = 0,
+): TensorInfo {
   const { n, cin, cout, oh, ow, kh, kw } = g;
+  const kcin = k.shape[2];
   const out = io.alloc([n, oh, ow, cout]);
   const xv = io.view(x);
-  const kv = io.view(k);
+  let kv = io.view(k);
   const yv = io.view(out);
+  // tap t's [cin, cout] block starts at row t·tapRows + base of kv
+  let tapRows = kcin;
+  let base = kernelOffset;
+  if (kcin !== cin && strided(g)) {
+    kv = kernelBlock(kv, g, kcin, kernelOffset); // im2col needs the blocks as one [taps·cin, cout]
+    tapRows = cin;
+    base = 0;
+  }
   const bv = bias ? io.view(bias) : null;
   // With a bias, each output starts as the bias and every product is added to it (beta = 1).
   const beta0 = bv ? 1 : 0;
   if (pointwise(g)) {
     if (bv) fillRows(yv, bv, n * g.h * g.w);
-    blas.sgemm(false, false, n * g.h * g.w, cout, cin, 1, xv, cin, kv, cout, beta0, yv, cout);
+    blas.sgemm(false, false, n * g.h * g.w, cout, cin, 1, xv, cin, kv.subarray(base * cout, (base + cin) * cout), cout, beta0, yv, cout);
     return out;
   }
   const f = frame(g);
@@ -269,7 +298,7 @@ export function blasConv2d(io: HostIo, blas: Blas, x: TensorInfo, k: TensorInfo,
           1,
           xp.subarray(off, off + f.rows * cin),
           cin,
-          kv.subarray(t * cin * cout, (t + 1) * cin * cout),
+          kv.subarray((t * tapRows + base) * cout, (t * tapRows + base + cin) * cout),
           cout,
           t === 0 ? beta0 : 1,
           wide,

@@ -8,6 +8,7 @@ export type { HostIo } from './host-kernels';
 export type { AccelerationInfo, BlasPreference } from './accel';
 export { addN, conv2d, conv1x1, dense, leakyRelu, matMul, convGeometry, convImplementation, setConvImplementation } from './ops';
 export type { Conv2dOptions, Conv2dPadding, ConvGeometry, ConvImplementation } from './ops';
+export { recordingGradients } from './util';
 export { Rng, dropout, randomNormal, randomUniform } from './random';
 export { Module } from './module';
 export { Conv2d, Conv1x1, Linear, FrozenBatchNorm, kaimingUniformA5, biasUniform } from './layers';

@@ -8,7 +8,7 @@ import {
   hostIo,
 } from './host-kernels';
 import { defineKernel, runKernel } from './kernels';
-import { assert, assertRank, pair } from './util';
+import { assert, assertRank, pair, recordingGradients } from './util';
 
 /** Padding of a convolution: TF-style 'same'/'valid', a symmetric amount, or [[top,bottom],[left,right]]. */
 export type Conv2dPadding = 'same' | 'valid' | number | [[number, number], [number, number]];
@@ -22,6 +22,13 @@ export interface Conv2dOptions {
   padding?: Conv2dPadding;
   /** [cout], added to every output position. */
   bias?: tf.Tensor1D;
+  /**
+   * x's channels are the kernel's input channels `[offset, offset + cin)` (default 0; the
+   * kernel may have more input channels than x). Without a gradient being recorded the kernel
+   * is read in place (no sliced copy); otherwise it is sliced, so the gradient reaches the whole
+   * kernel. For a layer applied to parts of a concatenation without concatenating them.
+   */
+  kernelChannelOffset?: number;
 }
 
 /** The geometry of one convolution: explicit pads and output size. */
@@ -129,6 +136,8 @@ interface ConvAttrs {
   strides: [number, number];
   dilations: [number, number];
   pads: [[number, number], [number, number]];
+  /** forward only, never recorded for a gradient: x's channels are the kernel's [offset, offset + cin) */
+  kernelOffset?: number;
 }
 
 /** op(a)·op(b) (+ bias) through the SignMatMul kernel (op = transpose when the flag is set). */
@@ -180,6 +189,7 @@ function convKernel(backendName: string, which: 'forward' | 'input' | 'filter'):
     let first: tf.Tensor4D;
     let second: tf.Tensor4D;
     const bias = (inputs as { bias?: tf.Tensor1D }).bias;
+    const offset = which === 'forward' ? (a.kernelOffset ?? 0) : 0;
     if (which === 'forward') {
       ({ x: first, filter: second } = inputs as { x: tf.Tensor4D; filter: tf.Tensor4D });
       g = attrGeometry(first.shape, second.shape, a);
@@ -193,7 +203,7 @@ function convKernel(backendName: string, which: 'forward' | 'input' | 'filter'):
     const impl = implementationFor(backendName);
     const ctx = impl === 'blas' ? blasContext(backend, backendName) : null;
     if (ctx && first.dtype === 'float32' && second.dtype === 'float32' && (!bias || bias.dtype === 'float32')) {
-      if (which === 'forward') return blasConv2d(ctx.io, ctx.blas, first, second, g, bias);
+      if (which === 'forward') return blasConv2d(ctx.io, ctx.blas, first, second, g, bias, offset);
       if (which === 'input') return blasConv2dBackpropInput(ctx.io, ctx.blas, first, second, g);
       return blasConv2dBackpropFilter(ctx.io, ctx.blas, first, second, g);
     }
@@ -201,7 +211,8 @@ function convKernel(backendName: string, which: 'forward' | 'input' | 'filter'):
     return tf.tidy(() => {
       if (which === 'input') return fns.input(first, second, g);
       if (which === 'filter') return fns.filter(first, second, g);
-      const y = fns.forward(first, second, g);
+      const k = second.shape[2] === g.cin ? second : tf.slice(second, [0, 0, offset, 0], [g.kh, g.kw, g.cin, g.cout]);
+      const y = fns.forward(first, k, g);
       return bias ? tf.add(y, bias) : y;
     });
   };
@@ -233,6 +244,8 @@ defineKernel({
     gradFunc: (dy, saved, attrs) => {
       const [x, filter] = saved;
       const a = attrs as unknown as ConvAttrs;
+      // conv2d slices the kernel instead of passing an offset while a gradient is recorded
+      if (a.kernelOffset !== undefined) throw new Error('conv2d: internal error: a kernel offset was recorded for a gradient');
       return {
         x: () => runKernel(CONV_DX, { dy: dy as tf.Tensor, filter }, { ...a, inputShape: x.shape }),
         filter: () => runKernel(CONV_DK, { x, dy: dy as tf.Tensor }, { ...a, filterShape: filter.shape }),
@@ -652,16 +665,28 @@ export function convImplementation(): ConvImplementation {
 export function conv2d(x: tf.Tensor4D, kernel: tf.Tensor4D, opts: Conv2dOptions = {}): tf.Tensor4D {
   assertRank(x, 4, 'conv2d', 'x');
   assertRank(kernel, 4, 'conv2d', 'kernel');
+  const offset = opts.kernelChannelOffset ?? 0;
+  assert(Number.isInteger(offset) && offset >= 0, 'conv2d', `kernelChannelOffset must be a non-negative integer, got ${String(offset)}`);
+  const whole = opts.kernelChannelOffset === undefined;
   assert(
-    x.shape[3] === kernel.shape[2],
+    whole ? x.shape[3] === kernel.shape[2] : offset + x.shape[3] <= kernel.shape[2],
     'conv2d',
-    `x has ${x.shape[3]} channels but kernel [${kernel.shape}] expects ${kernel.shape[2]} (kernel is [kh,kw,cin,cout])`,
+    whole
+      ? `x has ${x.shape[3]} channels but kernel [${kernel.shape}] expects ${kernel.shape[2]} (kernel is [kh,kw,cin,cout])`
+      : `x has ${x.shape[3]} channels from kernelChannelOffset ${offset} but kernel [${kernel.shape}] has ${kernel.shape[2]} input channels (kernel is [kh,kw,cin,cout])`,
   );
   checkBias(opts.bias, kernel.shape[3], 'conv2d');
   const strides = pair(opts.strides, 1, 'conv2d', 'strides');
   const dilations = pair(opts.dilations, 1, 'conv2d', 'dilations');
   const g = convGeometry(x.shape, kernel.shape, strides, dilations, opts.padding ?? 'same');
   const attrs: ConvAttrs = { strides, dilations, pads: g.pads };
+  if (x.shape[3] !== kernel.shape[2]) {
+    if (recordingGradients()) {
+      const [kh, kw, , cout] = kernel.shape;
+      return tf.tidy(() => conv2d(x, tf.slice(kernel, [0, 0, offset, 0], [kh, kw, x.shape[3], cout]), { ...opts, kernelChannelOffset: undefined }));
+    }
+    attrs.kernelOffset = offset;
+  }
   return runKernel<tf.Tensor4D>(CONV, opts.bias ? { x, filter: kernel, bias: opts.bias } : { x, filter: kernel }, attrs);
 }
 

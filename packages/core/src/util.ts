@@ -43,3 +43,17 @@ export function errorText(e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);
   return msg.split('\n')[0].slice(0, 300);
 }
+
+/**
+ * Whether tfjs is recording operations for a gradient right now (inside `tf.grad`,
+ * `tf.variableGrads`, an optimizer's `minimize`…): code may take a path without a gradient of
+ * its own (e.g. a kernel read in place instead of a sliced copy) only when this is false. Reads
+ * the engine's gradient depth; when that cannot be read it answers true (the general path).
+ *
+ * @example
+ * if (!recordingGradients()) console.log('inference: no tape');
+ */
+export function recordingGradients(): boolean {
+  const depth = (tf.engine() as unknown as { state?: { gradientDepth?: unknown } }).state?.gradientDepth;
+  return typeof depth === 'number' ? depth > 0 : true;
+}

@@ -146,6 +146,55 @@ forEachBackend(['wasm', 'cpu'], (backend) => {
       });
     });
   }
+  describe(`conv2d with kernelChannelOffset (${backend})`, () => {
+    const rng = new Rng(31);
+    for (const impl of ['blas', 'native', 'taps'] as const) {
+      it(`equals the conv with the sliced kernel, bit for bit (${impl}: stride 1, dilation 2; stride 2; 1x1), and leaks nothing`, async () => {
+        setConvImplementation(impl);
+        try {
+          for (const [x, k, s, d, off] of [
+            [[2, 6, 5, 3], [3, 3, 7, 4], 1, 2, 2],
+            [[1, 7, 6, 2], [3, 3, 5, 3], 2, 1, 3],
+            [[2, 4, 3, 2], [1, 1, 6, 3], 1, 1, 4],
+          ] as [number[], number[], number, number, number][]) {
+            const xt = randTensor(rng, x) as tf.Tensor4D;
+            const kt = randTensor(rng, k) as tf.Tensor4D;
+            const b = randTensor(rng, [k[3]]) as tf.Tensor1D;
+            const sliced = tf.slice(kt, [0, 0, off, 0], [k[0], k[1], x[3], k[3]]) as tf.Tensor4D;
+            const ref = conv2d(xt, sliced, { strides: s, dilations: d, bias: b });
+            const y = await expectNoLeaks(() => conv2d(xt, kt, { strides: s, dilations: d, bias: b, kernelChannelOffset: off }));
+            expect(y.shape).toEqual(ref.shape);
+            expect(Array.from(y.dataSync())).toEqual(Array.from(ref.dataSync()));
+            tf.dispose([xt, kt, b, sliced, ref, y]);
+          }
+        } finally {
+          setConvImplementation('auto');
+        }
+      });
+    }
+    it('while a gradient is recorded, the gradient reaches the kernel block (zeros elsewhere) and the input', async () => {
+      const x = randTensor(rng, [1, 5, 4, 2]) as tf.Tensor4D;
+      const k = randTensor(rng, [3, 3, 5, 3]) as tf.Tensor4D;
+      const r = randTensor(rng, [1, 5, 4, 3]);
+      const f = (xx: tf.Tensor, kk: tf.Tensor) => tf.sum(tf.mul(conv2d(xx as tf.Tensor4D, kk as tf.Tensor4D, { dilations: 2, kernelChannelOffset: 1 }), r));
+      const [gx, gk] = await expectNoLeaks(() => tf.grads(f)([x, k]));
+      const sliced = tf.slice(k, [0, 0, 1, 0], [3, 3, 2, 3]);
+      const [rx, rk] = tf.grads((xx: tf.Tensor, kk: tf.Tensor) => tf.sum(tf.mul(conv2d(xx as tf.Tensor4D, kk as tf.Tensor4D, { dilations: 2 }), r)))([x, sliced]);
+      expect(gk.shape).toEqual([3, 3, 5, 3]);
+      expect(maxAbsDiff(gx.dataSync(), rx.dataSync())).toBe(0);
+      expect(maxAbsDiff(tf.slice(gk, [0, 0, 1, 0], [3, 3, 2, 3]).dataSync(), rk.dataSync())).toBe(0);
+      const outside = tf.concat([tf.slice(gk, [0, 0, 0, 0], [3, 3, 1, 3]), tf.slice(gk, [0, 0, 3, 0], [3, 3, 2, 3])], 2);
+      expect(Math.max(...Array.from(outside.dataSync(), Math.abs))).toBe(0);
+      tf.dispose([x, k, r, gx, gk, sliced, rx, rk, outside]);
+    });
+    it('refuses an offset past the kernel, naming both', () => {
+      const x = tf.zeros([1, 4, 4, 3]) as tf.Tensor4D;
+      const k = tf.zeros([3, 3, 4, 2]) as tf.Tensor4D;
+      expect(() => conv2d(x, k, { kernelChannelOffset: 2 })).toThrow(/x has 3 channels from kernelChannelOffset 2 but kernel \[3,3,4,2\] has 4 input channels/);
+      expect(() => conv2d(x, k, { kernelChannelOffset: -1 })).toThrow(/kernelChannelOffset must be a non-negative integer/);
+      tf.dispose([x, k]);
+    });
+  });
   describe(`conv2d memory (${backend})`, () => {
     it('leaks no tensors, forward or backward', async () => {
       const x = tf.randomNormal([1, 6, 6, 2]) as tf.Tensor4D;

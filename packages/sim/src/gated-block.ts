@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Conv1x1, Conv2d, Module, conv1x1, conv2d, type Rng } from '@sign/core';
+import { Conv1x1, Conv2d, Module, conv1x1, conv2d, recordingGradients, type Rng } from '@sign/core';
 
 /** Configuration of {@link GatedDilatedBlock}. */
 export interface GatedDilatedBlockConfig {
@@ -127,13 +127,20 @@ export class GatedDilatedBlock extends Module {
 function firstConv(conv: Conv2d, parts: tf.Tensor4D[]): tf.Tensor4D {
   if (parts.length === 1) return conv.apply(parts[0]);
   const opts = { dilations: conv.config.dilation, strides: conv.config.stride, padding: conv.config.padding };
-  // The kernel's input channels, one block per part (split: its gradient is one concatenation).
-  const kernels = tf.split(conv.kernel, parts.map((p) => p.shape[3]), 2) as tf.Tensor4D[];
+  // The kernel's input channels, one block per part: while a gradient is recorded, split (its
+  // gradient is one concatenation); otherwise each part's convolution reads its block of the
+  // kernel in place (the same products, without copying the kernel).
+  const offsets = parts.map((_, i) => parts.slice(0, i).reduce((s, p) => s + p.shape[3], 0));
+  const kernels = recordingGradients() ? (tf.split(conv.kernel, parts.map((p) => p.shape[3]), 2) as tf.Tensor4D[]) : null;
+  const partConv = (i: number, bias?: tf.Tensor1D) =>
+    kernels
+      ? conv2d(parts[i], kernels[i], { ...opts, bias })
+      : conv2d(parts[i], conv.kernel as tf.Tensor4D, { ...opts, bias, kernelChannelOffset: offsets[i] });
   // The bias goes with the full-batch part, so the broadcast sum of the others adds no pass.
   const full = parts.findIndex((p) => p.shape[0] === Math.max(...parts.map((q) => q.shape[0])));
-  let sum = conv2d(parts[full], kernels[full], { ...opts, bias: (conv.bias ?? undefined) as tf.Tensor1D | undefined });
-  parts.forEach((part, i) => {
-    if (i !== full) sum = tf.add(sum, conv2d(part, kernels[i], opts));
+  let sum = partConv(full, (conv.bias ?? undefined) as tf.Tensor1D | undefined);
+  parts.forEach((_, i) => {
+    if (i !== full) sum = tf.add(sum, partConv(i));
   });
   return sum;
 }
