@@ -164,20 +164,22 @@ export function trainedModel(model: GzsModel, meta: Pick<CheckpointMeta, 'config
     const pixels = toChannels(image.data, image.channels, dataset.channels);
     return inputScale === 1 ? pixels : Float32Array.from(pixels, (v) => v * inputScale);
   };
-  const prepare: TrainedModel['prepare'] = (image) => {
-    const channels = dataset.channels;
-    const t = testPipeline(
+  /** The image through the dataset's test pipeline (an unlabelled sample). */
+  const testSample = (image: Parameters<TrainedModel['prepare']>[0]) =>
+    testPipeline(
       {
         id: 'image',
         height: image.height,
         width: image.width,
-        channels,
+        channels: dataset.channels,
         image: scaled(image),
         label: new Uint8Array(image.height * image.width),
       },
       new Rng(0),
     );
-    return { images: t.image as Float32Array, height: t.height, width: t.width, channels };
+  const prepare: TrainedModel['prepare'] = (image) => {
+    const t = testSample(image);
+    return { images: t.image as Float32Array, height: t.height, width: t.width, channels: dataset.channels };
   };
   return {
     config,
@@ -193,17 +195,7 @@ export function trainedModel(model: GzsModel, meta: Pick<CheckpointMeta, 'config
     async predictImage(image, opts = {}) {
       const channels = dataset.channels;
       const calibrate = opts.calibrate ?? config.eval.calibrate;
-      let t = testPipeline(
-        {
-          id: 'image',
-          height: image.height,
-          width: image.width,
-          channels,
-          image: scaled(image),
-          label: new Uint8Array(image.height * image.width),
-        },
-        new Rng(0),
-      );
+      let t = testSample(image);
       const release = config.eval.protocol === 'release';
       if (release) t = releaseEvalInput(t, { size: config.eval.inputSize, normalization: dataset.normalization });
       const grid = tf.tidy(() => model.gridLogits(tf.tensor4d(t.image as Float32Array, [1, t.height, t.width, channels]), calibrate));
