@@ -42,6 +42,7 @@ export const DEMO_OPTIONS: Options = {
   supervised: { type: 'boolean' },
   resume: { type: 'boolean' },
   'exclude-classes': { type: 'string' },
+  keep: { type: 'string' },
 };
 
 export const TRAIN_OPTIONS: Options = {
@@ -60,6 +61,7 @@ export const TRAIN_OPTIONS: Options = {
   out: { type: 'string' },
   backend: { type: 'string' },
   resume: { type: 'boolean' },
+  keep: { type: 'string' },
 };
 
 export const EVAL_OPTIONS: Options = {

@@ -105,6 +105,7 @@ Flags (all optional; no flags = the built-in demo config, about 10 minutes on 2 
   --backend auto|tensorflow-gpu|webgpu|tensorflow|wasm|cpu   (default auto)
   --out <dir>                     output directory (default runs/demo, runs/quick with --quick)
   --resume                        continue from <out>/checkpoints/last.safetensors
+  --keep <n>                      step checkpoints kept in <out>/checkpoints (default 2)
   --json                          JSON lines on stdout (one event per line) instead of a table
 `;
 
@@ -123,7 +124,8 @@ files are errors that name them (exit code 2, nothing written). Flags: --data-ro
 (data.root), --unseen <a,b> (data.unseen, class names of the dataset), --control
 none|random|permuted (data.control: replace the unseen embeddings by random vectors or permute
 them, the controls a zero-shot result is compared with), --control-seed <n>, --seed <n>, --quick,
---out <dir> (default runs/<config name>), --resume, --backend <b>, --json.
+--out <dir> (default runs/<config name>), --resume, --keep <n> (step checkpoints kept, default 2),
+--backend <b>, --json. One run per --out (a second one exits 2 naming <out>/run.lock).
 
 --preset <name> trains with the paper's settings for a benchmark (configs/presets/<name>.json:
 DeepLabv2-ResNet101, METHOD §4's schedule, the release's preprocessing; presets: ${presetNames().join(', ')}).
@@ -227,6 +229,7 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
             config,
             outDir,
             resume: !!flags.resume,
+            keep: integer(flags, 'keep', { min: 1 }),
             title: `SIGN ${flags.quick ? 'quick demo' : 'demo'} on fashion-scenes`,
             command: shown,
             resumeCommand,
@@ -245,7 +248,7 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
         const outDir = string(flags, 'out') ?? join('runs', config.name);
         const reporter = createReporter({ mode: chooseMode(!!flags.json, stderr), stdout, stderr });
         return await trainAndReport(
-          { config, outDir, resume: !!flags.resume, title: `SIGN run '${config.name}'`, command: shown, resumeCommand, ...(maxSteps !== undefined ? { maxSteps } : {}) },
+          { config, outDir, resume: !!flags.resume, keep: integer(flags, 'keep', { min: 1 }), title: `SIGN run '${config.name}'`, command: shown, resumeCommand, ...(maxSteps !== undefined ? { maxSteps } : {}) },
           { stdout, stderr, handleSignals: io.handleSignals ?? true },
           reporter,
         );
@@ -269,7 +272,8 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
         throw new UsageError(`unknown command '${command}' (valid: demo, train, eval, predict, import, doctor, embed, add-class, help)`);
     }
   } catch (err) {
-    if (err instanceof UsageError || err instanceof DatasetError || err instanceof ConfigError) {
+    // a bad input file (a corrupt or non-finite checkpoint) is a usage error too: exit 2
+    if (err instanceof UsageError || err instanceof DatasetError || err instanceof ConfigError || (err instanceof Error && err.name === 'CheckpointError')) {
       if (json) stdout.write(`${JSON.stringify({ event: 'error', kind: 'usage', message: err.message })}\n`);
       stderr.write(`sign: ${err.message}\n`);
       return EXIT.usage;

@@ -2,15 +2,16 @@
  * The training flow shared by `sign demo` and `sign train`: backend, signals, runExperiment with
  * progress callbacks, prediction images, and the report (written only when the run completes).
  */
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend, type BackendReport } from '@sign/core';
-import { totalSteps, type ExperimentConfig } from '@sign/trainer';
-import { loadModel, runExperiment, type RunResult } from '@sign/trainer/node';
+import { NonFiniteError, RESUMABLE_KEYS, describeChanges, diffPaths, resumeChanges, totalSteps, type ExperimentConfig } from '@sign/trainer';
+import { findResumeCheckpoint, listCheckpoints, loadModel, runExperiment, type RunResult } from '@sign/trainer/node';
 import type { DataModule } from '@sign/datasets';
 import { openData } from './data.js';
 import { EXIT, UsageError } from './errors.js';
-import { writeFileAtomic } from '@sign/core/node';
+import { removeStrayTempFiles, writeFileAtomic } from '@sign/core/node';
+import { acquireRunLock } from './lock.js';
 import type { Reporter, TextSink } from './progress.js';
 import { buildReport, formatMarkdown, formatTable, protocolNotes, protocolSummary, writeReport, writeZsl, type ReportImage, type ReportSample } from './report.js';
 import { writeSamples } from './samples.js';
@@ -34,6 +35,8 @@ export interface TrainRequest {
   resumeCommand: string;
   /** `--max-steps`: stop after this many steps in all (the schedule stays the config's). */
   maxSteps?: number;
+  /** Step checkpoints to keep (default 2). */
+  keep?: number;
 }
 
 /** `<outDir>/checkpoints/last.safetensors`, where the trainer keeps the latest checkpoint. */
@@ -50,27 +53,27 @@ interface RunState {
 
 const RUN_FILE = 'run.json';
 
-function readRunState(outDir: string): RunState | undefined {
+/**
+ * `<outDir>/run.json` (the config, command and time of the run in the folder), checked: `state`
+ * when it is there and well-formed, else `problem` says what is wrong with it (missing,
+ * unreadable, not JSON, not a run record).
+ */
+function readRunState(outDir: string): { state?: RunState; problem?: string } {
   const p = join(outDir, RUN_FILE);
-  if (!existsSync(p)) return undefined;
+  if (!existsSync(p)) return { problem: `${p} is missing` };
+  let v: unknown;
   try {
-    return JSON.parse(readFileSync(p, 'utf8')) as RunState;
-  } catch {
-    return undefined;
+    v = JSON.parse(readFileSync(p, 'utf8'));
+  } catch (err) {
+    return { problem: `${p} is unreadable (${(err as Error).message.slice(0, 80)})` };
   }
+  const r = v as Partial<RunState>;
+  if (typeof r !== 'object' || r === null || typeof r.config !== 'object' || r.config === null || typeof r.command !== 'string' || !(Number(r.elapsedBefore) >= 0))
+    return { problem: `${p} is not a run record ({ config, command, elapsedBefore })` };
+  return { state: { config: r.config, command: r.command, elapsedBefore: Number(r.elapsedBefore) } };
 }
 
-/** Dotted paths where two JSON values differ. */
-export function diffPaths(a: unknown, b: unknown, path = ''): string[] {
-  if (typeof a === 'object' && a !== null && typeof b === 'object' && b !== null && !Array.isArray(a) && !Array.isArray(b)) {
-    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-    return [...keys].flatMap((k) => diffPaths((a as any)[k], (b as any)[k], path ? `${path}.${k}` : k));
-  }
-  return JSON.stringify(a) === JSON.stringify(b) ? [] : [path || '(root)'];
-}
-
-/** Config keys that may change between an interrupted run and its resumption. */
-const RESUMABLE_CHANGES = new Set<string>(); // none: the trainer refuses a checkpoint written by another config
+export { diffPaths };
 
 function describeBackend(b: BackendReport): string {
   const short = (r = '') => (/not installed|Cannot find package/.test(r) ? 'not installed' : r.slice(0, 80));
@@ -88,25 +91,48 @@ export async function trainAndReport(req: TrainRequest, io: RunIo, reporter: Rep
   const { config, outDir } = req;
   const t0 = Date.now();
   const ckpt = checkpointPath(outDir);
-  const previous = readRunState(outDir);
+  if (existsSync(outDir) && !statSync(outDir).isDirectory()) throw new UsageError(`--out: ${outDir} is a file, not a folder; give a folder for the run's files`);
+  const keep = req.keep ?? 2;
+  if (!Number.isInteger(keep) || keep < 1) throw new UsageError(`--keep: expected an integer >= 1, got ${keep}`);
 
+  // --resume: run.json, the config and the checkpoint are checked before any file is touched
+  const { state: previous, problem } = req.resume ? readRunState(outDir) : {};
   if (req.resume && previous) {
-    const changed = diffPaths(previous.config, config).filter((p) => !RESUMABLE_CHANGES.has(p));
-    if (changed.length > 0) {
+    const { allowed, refused } = resumeChanges(previous.config, config);
+    if (refused.length > 0) {
       throw new UsageError(
-        `--resume: the config differs from the run in ${outDir} at ${changed.join(', ')}; ` +
-          `resume with the same flags (see ${join(outDir, RUN_FILE)}), or start a new run with another --out`,
+        `--resume: the config differs from the run in ${outDir} at ${describeChanges(previous.config, config, refused)}; ` +
+          `resume with the same flags (see ${join(outDir, RUN_FILE)}; only ${RESUMABLE_KEYS.join(', ')} may change), or start a new run with another --out`,
       );
     }
+    if (allowed.length > 0) reporter.log(`warning: --resume with changed settings: ${describeChanges(previous.config, config, allowed)}`);
+  } else if (req.resume && existsSync(outDir) && listCheckpoints(outDir).length > 0) {
+    reporter.log(`warning: ${problem}; the config is checked against the checkpoint's instead`);
   }
 
   const backend = await initBackend(config.runtime.backend);
   reporter.log(describeBackend(backend));
   reporter.event('backend', { backend: backend.backend, attempts: backend.attempts });
+  let resumeFrom: { path: string; step: number } | undefined;
+  if (req.resume) {
+    try {
+      resumeFrom = await findResumeCheckpoint(outDir, config, (m) => reporter.log(m));
+    } catch (err) {
+      throw new UsageError(`--resume: ${(err as Error).message}`);
+    }
+  }
   // The data is opened (and its files checked) before anything is written: bad input fails here.
   const data = await openData(config);
   try {
-    return await train(req, io, reporter, data, { t0, ckpt, previous });
+    mkdirSync(outDir, { recursive: true });
+    const release = acquireRunLock(outDir, req.command, (m) => reporter.log(m));
+    try {
+      for (const dir of [outDir, join(outDir, 'checkpoints')])
+        for (const f of removeStrayTempFiles(dir)) reporter.log(`removed ${f} (left by a run that was killed while writing it)`);
+      return await train(req, io, reporter, data, { t0, ckpt, previous, resumeFrom, keep });
+    } finally {
+      release();
+    }
   } finally {
     data.dispose();
   }
@@ -117,18 +143,18 @@ async function train(
   io: RunIo,
   reporter: Reporter,
   data: DataModule,
-  ctx: { t0: number; ckpt: string; previous: RunState | undefined },
+  ctx: { t0: number; ckpt: string; previous: RunState | undefined; resumeFrom: { path: string; step: number } | undefined; keep: number },
 ): Promise<number> {
   const { config, outDir } = req;
-  const { t0, ckpt, previous } = ctx;
+  const { t0, ckpt, previous, resumeFrom, keep } = ctx;
 
-  mkdirSync(outDir, { recursive: true });
-  // A report in outDir always belongs to the latest run: remove an older one before training.
-  for (const f of ['report.json', 'report.md']) rmSync(join(outDir, f), { force: true });
-  const resuming = req.resume && existsSync(ckpt);
-  if (req.resume && !resuming) reporter.log(`--resume: no checkpoint at ${ckpt}; starting from step 0`);
-  if (!req.resume && existsSync(ckpt)) {
-    reporter.log(`note: ${ckpt} exists and will be overwritten (add --resume to continue it instead)`);
+  const resuming = resumeFrom !== undefined;
+  if (req.resume && !resuming) reporter.log(`--resume: no checkpoint in ${join(outDir, 'checkpoints')}; starting from step 0`);
+  if (!req.resume) {
+    // A report in outDir belongs to the latest run: a new run removes an older one before training
+    // (a resumed run keeps it until its own replaces it).
+    for (const f of ['report.json', 'report.md']) rmSync(join(outDir, f), { force: true });
+    if (existsSync(ckpt)) reporter.log(`note: ${ckpt} exists and will be overwritten (add --resume to continue it instead)`);
   }
   const elapsedBefore = resuming && previous ? previous.elapsedBefore : 0;
   const saveState = (extra: number) =>
@@ -173,7 +199,9 @@ async function train(
     result = await runExperiment(config, {
       outDir,
       data,
-      resume: req.resume,
+      resume: resuming,
+      resumeFrom: resumeFrom?.path,
+      keep,
       signal: ac.signal,
       skipBackendInit: true,
       ...(req.maxSteps !== undefined ? { maxSteps: req.maxSteps } : {}),
@@ -196,6 +224,13 @@ async function train(
       reporter.log(`Interrupted${at}. ${saved ? `Checkpoint: ${saved}` : 'No checkpoint was written yet.'}`);
       reporter.log(`To continue, run the same command with --resume:\n  ${req.resumeCommand}`);
       return EXIT.interrupted;
+    }
+    if (err instanceof NonFiniteError) {
+      const last = listCheckpoints(outDir)[0];
+      throw new Error(
+        `${err.message}\n  training stopped; ${last ? `the last finite checkpoint is ${last.path}${last.step !== null ? ` (step ${last.step})` : ''}` : 'no checkpoint was written'}` +
+          (last ? `; after fixing the config (learning rates may change on resume) continue with:\n  ${req.resumeCommand}` : ''),
+      );
     }
     throw err;
   } finally {

@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
@@ -43,6 +43,56 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     }
     rmSync(tmp, { force: true });
     throw new Error(`could not write ${path}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * The temporary files that {@link writeFileAtomic} (`.<name>.<pid>.<time>.<random>.tmp`) and
+ * `saveCheckpoint` (`<name>.tmp-<pid>-<random>`) leave in `dir` when their process is killed
+ * mid-write, removed when that process is no longer running (on this machine). Returns the
+ * removed paths. Call it where the caller owns `dir` (e.g. holding a run's lock).
+ *
+ * @example
+ * import { removeStrayTempFiles } from '@sign/core/node';
+ * for (const f of removeStrayTempFiles('runs/a/checkpoints')) console.log(`removed ${f}`);
+ */
+export function removeStrayTempFiles(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const m = /^\..+\.(\d+)\.\d+\.[0-9a-z]+\.tmp$/.exec(name) ?? /^.+\.tmp-(\d+)-[0-9a-z]+$/.exec(name);
+    if (!m || processAlive(Number(m[1]))) continue;
+    const path = join(dir, name);
+    try {
+      if (!lstatSync(path).isFile()) continue;
+      rmSync(path, { force: true });
+      removed.push(path);
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return removed;
+}
+
+/**
+ * Whether a process with this id runs on this machine (`kill(pid, 0)`: permission denied means
+ * it exists). Never true for ids ≤ 0.
+ *
+ * @example
+ * processAlive(process.pid) // true
+ */
+export function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -20,8 +20,8 @@ import { makeFashionScenes, type SceneBatch } from './scenes';
 export const fashionScenesSchema = z.object({
   layout: z.enum(['outfit', 'random']).default('outfit').describe("'outfit': items where they are worn; 'random': anywhere"),
   size: z.number().int().min(32).max(128).default(64).describe('scene side in pixels'),
-  trainCount: z.number().int().min(1).default(1000).describe('training scenes'),
-  testCount: z.number().int().min(1).default(200).describe('test scenes'),
+  trainCount: z.number().int().min(1).max(100_000).default(1000).describe('training scenes'),
+  testCount: z.number().int().min(1).max(100_000).default(200).describe('test scenes'),
   embeddings: z.enum(['glove', 'attributes', 'both']).default('both').describe('class embeddings: GloVe, the attribute table, or both combined'),
   fashionMnistDir: z.string().min(1).optional().describe('folder with the full Fashion-MNIST idx files (default: the shipped subset)'),
 });

@@ -10,11 +10,11 @@ import { datasets } from './registry';
 import { transformConfigSchema } from './transforms/pipeline';
 import type { DataConfig, DatasetDefinition } from './types';
 
-const pipeline = z.strictObject({ pipeline: z.array(transformConfigSchema).describe('transforms applied in order (a normalize step is added at the end when missing)') });
+const pipeline = z.strictObject({ pipeline: z.array(transformConfigSchema).max(64).describe('transforms applied in order (a normalize step is added at the end when missing)') });
 
 /** The keys every dataset's config has (see {@link DataConfig}); a dataset's own keys may not reuse them. */
 export const commonDataKeys = {
-  unseen: z.array(z.string().min(1)).optional().describe('unseen class names: their pixels become ignore (255) in training (or name a set with unseenSplit)'),
+  unseen: z.array(z.string().min(1).max(200)).max(10_000).optional().describe('unseen class names: their pixels become ignore (255) in training (or name a set with unseenSplit)'),
   unseenSplit: z.string().min(1).optional().describe("a named set of unseen classes the dataset knows (e.g. 'cagnet', 'zs3net-4'); fills unseen"),
   trainSplit: z.string().min(1).optional().describe("split to train on (default 'train')"),
   testSplit: z.string().min(1).optional().describe("split to test on (default 'test', else 'val')"),
@@ -23,7 +23,7 @@ export const commonDataKeys = {
   selfTraining: pipeline.optional().describe("augmentation of the self-training stage's batches (default: the train pipeline; the SIGN release crops 328 for VOC there)"),
   embeddingsFile: z.string().min(1).optional().describe("class embeddings file ({\"class\": [numbers]} or a table written by 'sign embed'); default: the dataset's own"),
   control: z.enum(['none', 'random', 'permuted']).optional().describe('control: replace the unseen rows of M by random unit vectors, or permute them among the unseen classes'),
-  controlSeed: z.number().int().optional().describe('seed of the control draw (default: seed + 1000)'),
+  controlSeed: z.number().int().min(0).max(4_294_967_295).optional().describe('seed of the control draw (default: seed + 1000)'),
   supervised: z.boolean().optional().describe('upper bound: unseen classes stay labelled in training'),
   exclude: z
     .array(z.string().min(1))

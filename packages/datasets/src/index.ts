@@ -20,7 +20,7 @@ export type { PixelArray, Interpolation, ResizeOptions } from './transforms/resi
 export { checkNormalization, compose, flip, normalize, pad, randomCrop, randomScale, randomScaleCrop, resizeLongSide, resizeTo } from './transforms/transforms';
 export type { LongSideRounding } from './transforms/transforms';
 export type { Transform } from './transforms/transforms';
-export { TRANSFORM_TYPES, buildPipeline, transformConfigSchema } from './transforms/pipeline';
+export { TRANSFORM_LIMITS, TRANSFORM_TYPES, buildPipeline, transformConfigSchema } from './transforms/pipeline';
 export type { PipelineContext } from './transforms/pipeline';
 export { commonDataKeys, dataConfigSchema, datasetConfigSchema, formatIssues, formatPath, validateDataConfig } from './config';
 export type { FormatIssuesOptions, ValidateDataConfigOptions } from './config';

@@ -4,7 +4,8 @@
  * decode with fast-png, because they must come out as palette indices, not as the palette's
  * colours (sharp, like most image libraries, expands palettes to RGB).
  */
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
+import { openRegularFile } from '@sign/core/node';
 import { decode as decodePng } from 'fast-png';
 import sharp from 'sharp';
 import { DEFAULT_MAX_PIXELS, checkPixelLimit, type DatasetIo, type DecodedImage, type DecodedLabel, type ImageInfo } from './io';
@@ -23,13 +24,25 @@ function fail(path: string, what: string, err: unknown): Error {
 }
 
 async function bytes(path: string): Promise<Buffer> {
+  let file: Awaited<ReturnType<typeof openRegularFile>>;
   try {
-    return await readFile(path);
+    // a regular file only, checked before opening: a FIFO blocks for ever, /dev/zero never ends
+    file = await openRegularFile(path);
+  } catch (err) {
+    const m = (err as Error).message;
+    if (m.startsWith('ENOENT')) throw new Error(`${path}: no such file`);
+    if (m.includes('is a directory')) throw new Error(`${path}: is a folder, not a file`);
+    throw new Error(`${path}: cannot read the file (${m})`);
+  }
+  try {
+    return await file.handle.readFile();
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new Error(`${path}: no such file`);
     if (code === 'EISDIR') throw new Error(`${path}: is a folder, not a file`);
     throw fail(path, 'cannot read the file', err);
+  } finally {
+    await file.handle.close().catch(() => {});
   }
 }
 

@@ -6,6 +6,7 @@ export { transferPrior } from './prior';
 export {
   CAGNET_LOSSES,
   CAGNET_UNSEEN_RATE,
+  MODEL_LIMITS,
   SIGN_SIGMAS,
   ZS3NET_SIGMAS,
   backboneSchema,

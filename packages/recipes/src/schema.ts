@@ -8,29 +8,46 @@ import { LOSS_TERMS, type LossSpec, type LossTerm } from './types';
 const weight = z.number().min(0);
 const rate = z.number().min(0).lt(1);
 
+/**
+ * Upper bounds of a model section's sizes (the trainer README's table): a value above one is a
+ * config error naming the key. Far above the papers' widths (D = 600, 1024/256 hidden units).
+ */
+export const MODEL_LIMITS = {
+  /** model.backbone.channels (D), and every number among the backbone's own keys (width, headChannels, …) */
+  channels: 4096,
+  /** model.discriminator.hidden, model.sim.hidden, every width of model.generator.hidden */
+  hidden: 16384,
+  /** each dilation of model.sim.dilations */
+  dilation: 64,
+  /** items of any list in a model section (dilations, generator widths, dropouts, MMD sigmas) */
+  listLength: 16,
+} as const;
+
+const width = () => z.int().min(1).max(MODEL_LIMITS.hidden);
+
 /** `model.backbone`: a registry name and the feature width D; backbone-specific keys pass through to its factory. */
 export const backboneSchema = z.looseObject({
   name: z.string().min(1),
   /** D: channels of the backbone output (also the SIM's latent width). */
-  channels: z.int().min(1),
+  channels: z.int().min(1).max(MODEL_LIMITS.channels),
 });
 
 /** `model.discriminator`: D/C widths (METHOD §2: 1024, dropout 0.5). */
 export const discriminatorSchema = z
-  .strictObject({ hidden: z.int().min(1).default(1024), dropout: rate.default(0.5) })
+  .strictObject({ hidden: width().default(1024), dropout: rate.default(0.5) })
   .prefault({});
 
 /** `model.sim` keys shared by SIGN and CaGNet (METHOD §2: 256 channels, dilations 1, 2, 5). */
 export const simShape = {
-  hidden: z.int().min(1).default(256),
-  dilations: z.array(z.int().min(1)).min(1).default([1, 2, 5]),
+  hidden: width().default(256),
+  dilations: z.array(z.int().min(1).max(MODEL_LIMITS.dilation)).min(1).max(MODEL_LIMITS.listLength).default([1, 2, 5]),
 };
 
 /** `model.generator` of the latent-conditioned MLP (SIGN, CaGNet): widths (default METHOD §2's). */
 export const mlpGeneratorSchema = z
   .strictObject({
-    hidden: z.array(z.int().min(1)).min(1).optional(),
-    dropout: z.array(rate).min(1).optional(),
+    hidden: z.array(width()).min(1).max(MODEL_LIMITS.listLength).optional(),
+    dropout: z.array(rate).min(1).max(MODEL_LIMITS.listLength).optional(),
   })
   .prefault({});
 
@@ -48,7 +65,7 @@ export function lossesSchema(defaults: LossSpec) {
       if (!(part in d)) throw new Error(`lossesSchema: default of '${term}' has no weight for '${part}'`);
       fields[part] = weight.default(d[part] as number);
     }
-    if (term === 'mmd') fields.sigmas = z.array(z.number().positive()).min(1).default(d.sigmas as number[]);
+    if (term === 'mmd') fields.sigmas = z.array(z.number().positive()).min(1).max(MODEL_LIMITS.listLength).default(d.sigmas as number[]);
     shape[term] = z.strictObject(fields).prefault({});
   }
   return z.strictObject(shape).prefault({});

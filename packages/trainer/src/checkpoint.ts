@@ -3,11 +3,13 @@
  * self-training), `opt.<part>.<variable>.<slot>` and `classes.embeddings`; its metadata the config,
  * the step, the class split, the dataset's metadata and the optimizers' scalars. A checkpoint is
  * enough to rebuild the model (`modelFromCheckpoint`) and to resume bit-identically. No file
- * access here (browser-safe): the files (`<outDir>/checkpoints/last.safetensors`) are in
- * `./files.ts`, exported by `@sign/trainer/node`.
+ * access here (browser-safe): the files (`<outDir>/checkpoints/step-<n>.safetensors`, the newest
+ * `keep` of them, and `last.safetensors`) are in `./files.ts`, exported by `@sign/trainer/node`.
+ * Every load refuses non-finite weights (naming the tensor) and validates the config stored
+ * inside like a config file (`storedConfig`).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng, type Checkpoint } from '@sign/core';
+import { Rng, findNonFiniteTensor, type Checkpoint } from '@sign/core';
 import { datasets, type DatasetMeta } from '@sign/datasets';
 import {
   buildModel,
@@ -22,7 +24,10 @@ import {
   type GzsModel,
   type SignModelConfig,
 } from '@sign/recipes';
+import { describeChanges, resumeChanges, RESUMABLE_KEYS } from './config/changes';
 import type { ExperimentConfig } from './config/schema';
+import { ConfigError, closedConfigProblems, parseConfig } from './config/validate';
+import { totalSteps } from './loop';
 import type { Optimizers } from './updates';
 
 export const CHECKPOINT_FORMAT = 'sign-trainer/2';
@@ -116,13 +121,11 @@ function prefixed(tensors: Record<string, tf.Tensor>, prefix: string): Record<st
  */
 export function restoreTrainingState(
   checkpoint: Checkpoint,
-  s: { config: ExperimentConfig; model: GzsModel; optimizers: Optimizers },
+  s: { config: ExperimentConfig; model: GzsModel; optimizers: Optimizers; log?: (message: string) => void },
   source: string,
 ): { step: number; teacher: GzsModel | null; trainSeconds: number } {
   const { tensors, metadata } = checkpoint;
-  if (metadata.format !== CHECKPOINT_FORMAT) throw new Error(`${source}: not a ${CHECKPOINT_FORMAT} checkpoint (format ${String(metadata.format)})`);
-  if (JSON.stringify(metadata.config) !== JSON.stringify(s.config))
-    throw new Error(`${source}: the checkpoint was written by a different config; use another outDir or the same config`);
+  const { step } = checkResumable(source, metadata, s.config, s.log);
   s.model.loadStateDict(prefixed(tensors, 'model.'));
   const scalars = (metadata.optimizers ?? {}) as Record<string, Record<string, number>>;
   for (const [part, o] of Object.entries(s.optimizers)) o.load(prefixed(tensors, `opt.${part}.`), scalars[part] ?? {});
@@ -133,7 +136,49 @@ export function restoreTrainingState(
     teacher.loadStateDict(teacherTensors);
     teacher.eval();
   }
-  return { step: Number(metadata.step), teacher, trainSeconds: Number(metadata.trainSeconds ?? 0) };
+  return { step, teacher, trainSeconds: Number(metadata.trainSeconds ?? 0) };
+}
+
+/**
+ * The config a checkpoint records, validated like a config file (bounds, closed keys, the
+ * plug-ins registered now): a {@link ConfigError} naming the file otherwise.
+ */
+export function storedConfig(path: string, metadata: Record<string, unknown>): ExperimentConfig {
+  if (metadata.format !== CHECKPOINT_FORMAT) throw new Error(`${path}: not a ${CHECKPOINT_FORMAT} checkpoint (metadata.format = ${String(metadata.format)})`);
+  return parseConfig(metadata.config, `${path} (the config stored in the checkpoint)`);
+}
+
+/**
+ * Whether a run with `config` may continue from a checkpoint with this metadata: its stored
+ * config validates, differs from `config` only in {@link RESUMABLE_KEYS} (each difference is
+ * logged as a warning), and its step is within the run's total. Returns the step. `path` names
+ * the checkpoint in errors (used by `restoreTrainingState` and `findResumeCheckpoint`).
+ */
+export function checkResumable(path: string, metadata: Record<string, unknown>, config: ExperimentConfig, log?: (message: string) => void): { step: number } {
+  const stored = storedConfig(path, metadata);
+  const { allowed, refused } = resumeChanges(stored, config);
+  if (refused.length > 0)
+    throw new ConfigError(
+      [`the checkpoint was written by a different config (${describeChanges(stored, config, refused)}); use another outDir or the same config (a resumed run may change only ${RESUMABLE_KEYS.join(', ')})`],
+      path,
+      'file',
+    );
+  if (allowed.length > 0) log?.(`warning: resuming ${path} with changed settings: ${describeChanges(stored, config, allowed)}`);
+  const step = Number(metadata.step);
+  if (!Number.isInteger(step) || step < 0) throw new Error(`${path}: the metadata's step is not a step count (${String(metadata.step)})`);
+  const newTotal = totalSteps(config);
+  if (step > newTotal)
+    throw new ConfigError([`the checkpoint is at step ${step}, beyond the changed schedule's ${newTotal} steps`], path, 'file');
+  return { step };
+}
+
+/**
+ * Throws an error naming the tensor when one of `tensors` holds NaN or ±Infinity (one reduction
+ * per tensor; see core's `findNonFiniteTensor`): what a checkpoint must never be written with.
+ */
+export async function assertFinite(tensors: Record<string, tf.Tensor>, what: string): Promise<void> {
+  const bad = await findNonFiniteTensor(tensors);
+  if (bad) throw new Error(`${what}: tensor '${bad.name}' has ${bad.count} non-finite value${bad.count === 1 ? '' : 's'} (first: ${bad.value} at index ${bad.index})`);
 }
 
 /** A copy of a model (same config and classes), frozen in eval mode: the self-training teacher. */
@@ -185,7 +230,7 @@ export async function modelFromCheckpoint(
     if (isReleaseStateDict(Object.keys(tensors))) return releaseModel(source, tensors, opts);
     throw new Error(`${source}: not a ${CHECKPOINT_FORMAT} checkpoint (metadata.format = ${String(metadata.format)}), nor a SIGN release state dict (no 'back.scale.*', 'dis.cls.weight' and 'Em_all.weight')`);
   }
-  const meta = metadata as CheckpointMeta;
+  const meta = { ...metadata, config: modelConfig(source, metadata) } as CheckpointMeta;
   const emb = tensors['classes.embeddings'];
   if (!emb) throw new Error(`${source}: missing tensor 'classes.embeddings'`);
   if (!meta.dataset || !meta.classes) throw new Error(`${source}: the metadata has no dataset or classes`);
@@ -203,6 +248,21 @@ export async function modelFromCheckpoint(
   }
   model.eval();
   return { model, meta };
+}
+
+/**
+ * The config of a checkpoint loaded as a model: {@link storedConfig} when its dataset is registered
+ * here; otherwise (a web page that registers no dataset: a model needs only the name) its keys are
+ * still checked (`closedConfigProblems`: no `__proto__`, bounded depth), the rest is not validated.
+ */
+function modelConfig(source: string, metadata: Record<string, unknown>): ExperimentConfig {
+  const raw = metadata.config as { data?: { type?: unknown } } | undefined;
+  if (typeof raw?.data?.type === 'string' && !datasets.has(raw.data.type)) {
+    const unsafe = closedConfigProblems(raw);
+    if (unsafe.length > 0) throw new ConfigError(unsafe, `${source} (the config stored in the checkpoint)`);
+    return raw as ExperimentConfig;
+  }
+  return storedConfig(source, metadata);
 }
 
 /** The dataset metadata for a config, without opening the data (its definition's `meta`). */

@@ -5,7 +5,7 @@
  * the registry → the loop with its callbacks (checkpoints, periodic evaluation, the caller's) →
  * the final evaluation.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng, currentBackend, initBackend, warnIfSlowBackend } from '@sign/core';
 import { createDataModule, type DataModule, type DatasetIo, type DatasetMeta } from '@sign/datasets';
@@ -14,7 +14,7 @@ import { EmbeddingTable } from '@sign/embeddings';
 import type { GzsModel } from '@sign/recipes';
 import { periodicEvaluation } from './callbacks';
 import { createModel, type CheckpointMeta } from './checkpoint';
-import { checkpointing, checkpointPath, loadTrainingState, readModel } from './files';
+import { checkpointing, checkpointPath, findResumeCheckpoint, listCheckpoints, loadTrainingState, readModel } from './files';
 import type { ExperimentConfig, ExperimentConfigInput } from './config/schema';
 import { parseConfig } from './config/validate';
 import { classInfo } from './data';
@@ -31,8 +31,16 @@ export interface RunOptions {
   data?: DataModule;
   /** File access for the default data module (default: `nodeIo` of @sign/datasets/node). */
   io?: DatasetIo;
-  /** Continue from `<outDir>/checkpoints/last.safetensors` when it exists. */
+  /**
+   * Continue from the newest usable checkpoint of `outDir` when there is one (see
+   * `findResumeCheckpoint`: an unreadable or non-finite newest file falls back to the one before,
+   * with a warning through `onLog`; a config that differs outside `RESUMABLE_KEYS` is refused).
+   */
   resume?: boolean;
+  /** With `resume`: continue from this checkpoint (found and checked by the caller with `findResumeCheckpoint`). */
+  resumeFrom?: string;
+  /** How many step checkpoints to keep in `<outDir>/checkpoints` (default 2). */
+  keep?: number;
   /** Checked between steps: writes a checkpoint, then rejects with an error named 'AbortError'. */
   signal?: AbortSignal;
   /** Skip `initBackend(config.runtime.backend)` (the caller initialised a backend). */
@@ -113,16 +121,23 @@ export async function runExperiment(input: ExperimentConfig | ExperimentConfigIn
     model = createModel(config, classes, data.meta.channels, new Rng(config.seed).fork('init'));
     optimizers = createOptimizers(config, model);
     const ckpt = checkpointPath(opts.outDir);
-    mkdirSync(join(opts.outDir, 'checkpoints'), { recursive: true });
     let step = 0;
     let teacher: GzsModel | null = null;
     let secondsBefore = 0;
     const total = totalSteps(config);
-    if (opts.resume && existsSync(ckpt)) {
-      ({ step, teacher, trainSeconds: secondsBefore } = await loadTrainingState(ckpt, { config, model, optimizers }));
-      log(`resumed from ${ckpt} at step ${step}/${total}`);
+    const from = !opts.resume ? undefined : opts.resumeFrom !== undefined ? { path: opts.resumeFrom } : await findResumeCheckpoint(opts.outDir, config, log);
+    mkdirSync(join(opts.outDir, 'checkpoints'), { recursive: true });
+    // a new run replaces an older run's checkpoints (a later resume must not pick one of those)
+    if (!from) for (const c of listCheckpoints(opts.outDir)) rmSync(c.path, { force: true });
+    if (from) {
+      ({ step, teacher, trainSeconds: secondsBefore } = await loadTrainingState(from.path, { config, model, optimizers }));
+      log(`resumed from ${from.path} at step ${step}/${total}`);
     }
-    const all: Callback[] = [...callbacks, periodicEvaluation({ every: config.eval.every }), checkpointing({ outDir: opts.outDir, every: config.runtime.checkpointEvery })];
+    const all: Callback[] = [
+      ...callbacks,
+      periodicEvaluation({ every: config.eval.every }),
+      checkpointing({ outDir: opts.outDir, every: config.runtime.checkpointEvery, keep: opts.keep }),
+    ];
     state = {
       config,
       model,

@@ -1,5 +1,5 @@
 // Configs: zod schema (types, validation, JSON schema), composition from _base_ files
-export { BACKENDS, buildExperimentSchema, configJsonSchema, experimentSchema, scheduleSchema } from './config/schema';
+export { BACKENDS, CONFIG_LIMITS, buildExperimentSchema, configJsonSchema, experimentSchema, scheduleSchema } from './config/schema';
 export type {
   BackendPreference,
   ExperimentConfig,
@@ -8,7 +8,8 @@ export type {
   OptimizerConfig,
   SelfTrainingConfig,
 } from './config/schema';
-export { ConfigError, parseConfig, validateConfig } from './config/validate';
+export { ConfigError, FORBIDDEN_KEYS, MAX_CONFIG_DEPTH, closedConfigProblems, parseConfig, validateConfig } from './config/validate';
+export { RESUMABLE_KEYS, describeChanges, diffPaths, resumeChanges } from './config/changes';
 export { mergeConfig } from './config/merge';
 export type { DeepPartial } from './config/merge';
 
@@ -25,7 +26,7 @@ export { checkLabels, downsampleLabels, samplePixels, scaleGradient, step1Update
 export type { HostBatch, Optimizers, UpdateSettings } from './updates';
 
 // The loop and its callbacks
-export { featureGrid, fit, hostBatch, pseudoLabel, scheduleAt, totalSteps } from './loop';
+export { NonFiniteError, featureGrid, fit, hostBatch, pseudoLabel, scheduleAt, totalSteps } from './loop';
 export type { Callback, FitOptions, Phase, StepEvent, TrainState } from './loop';
 export { lossAverages, periodicEvaluation, stageEvaluation } from './callbacks';
 
@@ -33,7 +34,7 @@ export { lossAverages, periodicEvaluation, stageEvaluation } from './callbacks';
 export { classInfo } from './data';
 export { evaluate, relabelByName } from './evaluation';
 export type { EvaluateOptions, EvaluationResult, Gzs3Result, NamedGzs3Result, NamedZslResult, ProtocolResult } from './evaluation';
-export { CHECKPOINT_FORMAT, createModel, frozenCopy, modelFromCheckpoint, restoreTrainingState, withTrainingTensors } from './checkpoint';
+export { CHECKPOINT_FORMAT, assertFinite, createModel, frozenCopy, modelFromCheckpoint, restoreTrainingState, storedConfig, withTrainingTensors } from './checkpoint';
 export type { CheckpointMeta, ModelFromCheckpointOptions, TrainingState } from './checkpoint';
 export { loadModelFromBytes, toChannels, trainedModel } from './inference';
 export type { AddedClass, ImageBatch, PredictedImage, TrainedModel } from './inference';

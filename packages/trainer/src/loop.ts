@@ -5,7 +5,7 @@
  * evaluation, logging, progress) is a {@link Callback}.
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '@sign/core';
+import { Rng, findNonFiniteTensor } from '@sign/core';
 import type { Batch, DataModule } from '@sign/datasets';
 import type { GzsModel } from '@sign/recipes';
 import * as tfc from '@tensorflow/tfjs-core';
@@ -145,6 +145,44 @@ export async function pseudoLabel(
   }
 }
 
+/**
+ * Training stopped at the first non-finite value (the mmengine/Lightning anomaly check): `step`
+ * (1-based), the `part` it was found in (or null for a loss) and the `quantity`: `loss <name>`,
+ * `gradient` or `optimizer state`. The run's checkpoints are the last finite ones.
+ */
+export class NonFiniteError extends Error {
+  constructor(
+    readonly step: number,
+    readonly part: Part | null,
+    readonly quantity: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'NonFiniteError';
+  }
+}
+
+/**
+ * Throws a {@link NonFiniteError} for the first non-finite loss, gradient or optimizer state of a
+ * step (probes as the updates leave them: NaN when not finite), naming the step, the part and the
+ * quantity (for the optimizer state, the slot tensor too).
+ */
+async function checkFinite(values: Record<string, number>, optimizers: Optimizers, where: { step: number; phase: Phase; update: string }): Promise<void> {
+  const at = `step ${where.step} (${where.phase}/${where.update})`;
+  for (const [k, v] of Object.entries(values)) {
+    if (Number.isFinite(v)) continue;
+    const [kind, part] = k.split('.') as [string, Part | undefined];
+    if (kind === 'gradient')
+      throw new NonFiniteError(where.step, part!, 'gradient', `${at}: the gradient of the ${part} is not finite (NaN or ±Infinity); lower its learning rate or loss weights, or set optimizers.${part}.clipGradNorm`);
+    if (kind === 'state') {
+      const bad = await findNonFiniteTensor(optimizers[part!].state());
+      const which = bad ? `: '${bad.name}' has ${bad.count} non-finite value${bad.count === 1 ? '' : 's'} (first: ${bad.value} at index ${bad.index})` : '';
+      throw new NonFiniteError(where.step, part!, 'optimizer state', `${at}: the optimizer state of the ${part} is not finite${which}; lower its learning rate or loss weights`);
+    }
+    throw new NonFiniteError(where.step, null, `loss ${k}`, `${at}: loss ${k} is ${v}`);
+  }
+}
+
 /** Reads the scalars of a step with one asynchronous read, and disposes them. */
 async function readLosses(t: Record<string, tf.Scalar>): Promise<Record<string, number>> {
   const keys = Object.keys(t);
@@ -181,7 +219,10 @@ export interface FitOptions {
  * Runs the schedule from `state.step` to `state.total` (or `maxSteps`). The randomness of step s is
  * `new Rng(seed).fork('train').fork('step-' + s)` (batch, pixels, dropout, noise), so a resumed run
  * ends exactly like an uninterrupted one. Checked between steps: `signal` (then `onInterrupt`
- * and an 'AbortError'), a non-finite loss (an error naming the step and the loss).
+ * and an 'AbortError'), and every loss, each updated part's gradient and its optimizer state
+ * (one reduction each, read with the losses): the first non-finite value stops the run with a
+ * {@link NonFiniteError} naming the step, the part and the quantity, before any checkpoint of it
+ * is written. `optimizers.<part>.clipGradNorm` clips that part's gradient.
  */
 export async function fit(state: TrainState, callbacks: readonly Callback[], opts: FitOptions = {}): Promise<void> {
   if (opts.maxSteps !== undefined && !(Number.isInteger(opts.maxSteps) && opts.maxSteps >= 1))
@@ -193,12 +234,18 @@ export async function fit(state: TrainState, callbacks: readonly Callback[], opt
   };
   const trainRng = new Rng(config.seed).fork('train');
   const s = config.schedule;
+  const clipGradNorm: Partial<Record<Part, number>> = {};
+  for (const part of Object.keys(optimizers) as Part[]) {
+    const clip = (config.optimizers[part] as { clipGradNorm?: number }).clipGradNorm;
+    if (clip !== undefined) clipGradNorm[part] = clip;
+  }
   const settings = {
     losses: config.model.losses,
     pixelsPerClass: s.pixelsPerClass,
     transferPixels: s.transferPixels,
     transferPrior: config.model.transferPrior,
     transferMixReal: s.transferMixReal,
+    clipGradNorm,
   };
   await each((c) => c.onFitStart?.(state));
   while (state.step < until) {
@@ -225,13 +272,22 @@ export async function fit(state: TrainState, callbacks: readonly Callback[], opt
       batch = await pseudoLabel(state.teacher, batch, config.selfTraining, { offset, iters: s.selfTrainingIters });
     }
     model.train();
-    const lossTensors =
-      update === 'step1'
-        ? step1Update(model, optimizers, batch, rng.fork('update'), settings)
-        : transferUpdate(model, optimizers, batch, rng.fork('update'), settings);
-    const losses = await readLosses(lossTensors);
-    for (const [k, v] of Object.entries(losses))
-      if (!Number.isFinite(v)) throw new Error(`step ${state.step + 1} (${phase}/${update}): loss ${k} is ${v}`);
+    const probes: Record<string, tf.Scalar> = {};
+    let lossTensors: Record<string, tf.Scalar>;
+    try {
+      lossTensors =
+        update === 'step1'
+          ? step1Update(model, optimizers, batch, rng.fork('update'), { ...settings, probes })
+          : transferUpdate(model, optimizers, batch, rng.fork('update'), { ...settings, probes });
+    } catch (err) {
+      tfc.dispose(Object.values(probes));
+      throw err;
+    }
+    // losses, then the probes: one read, one check (the losses first, so a loss names itself)
+    const values = await readLosses({ ...lossTensors, ...probes });
+    const losses: Record<string, number> = {};
+    for (const k of Object.keys(lossTensors)) losses[k] = values[k];
+    await checkFinite(values, optimizers, { step: state.step + 1, phase, update });
     state.step += 1;
     const e: StepEvent = { phase, update, step: state.step, total: state.total, until, losses };
     await each((c) => c.onStepEnd?.(state, e));

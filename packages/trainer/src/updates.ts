@@ -48,6 +48,14 @@ export interface HostBatch {
 /** What the updates read besides the losses. */
 export interface UpdateSettings {
   losses: LossSpec;
+  /** Clip each part's gradient to this global L2 norm before its update (absent: no clipping). */
+  clipGradNorm?: Partial<Record<Part, number>>;
+  /**
+   * When given, each update adds one scalar per part it updated (owned by the caller), NaN when
+   * a value was not finite (or the values summed beyond float32's range) and 0 otherwise: `gradient.<part>` (its gradient, before clipping) and
+   * `state.<part>` (its optimizer state after the update). One reduction per tensor, no read.
+   */
+  probes?: Record<string, tf.Scalar>;
   /** Step 1: pixels per class fed to G, D and the MMD. */
   pixelsPerClass: number;
   /** Step 2: generated pixels, prior, share of real pixels mixed in. */
@@ -143,11 +151,67 @@ function collect(grads: tf.NamedTensorMap, nameOf: Map<string, string>, into: tf
   }
 }
 
-function applyGrads(opt: Optimizer, vars: Map<string, tf.Variable>, grads: tf.NamedTensorMap): void {
-  const mine: tf.NamedTensorMap = {};
+/** The sum of scalars by a tree of two-input adds (WebGPU's addN binds every input at once: at most 16). */
+function sumScalars(list: tf.Tensor[]): tf.Scalar {
+  let level = list;
+  while (level.length > 1) {
+    const next: tf.Tensor[] = [];
+    for (let i = 0; i < level.length; i += 2) next.push(i + 1 < level.length ? tf.add(level[i], level[i + 1]) : level[i]);
+    level = next;
+  }
+  return (level[0] ?? tf.scalar(0)) as tf.Scalar;
+}
+
+/**
+ * NaN when one of `tensors` holds NaN or ±Infinity (or their values sum beyond float32's range,
+ * ~3.4e38: no training state is sane there either), else 0: (Σ x)·0, one reduction per tensor,
+ * one scalar, not read.
+ */
+function finiteProbe(tensors: tf.Tensor[]): tf.Scalar {
+  return tf.tidy(() => tf.mul(sumScalars(tensors.map((t) => tf.sum(t))), 0));
+}
+
+function addProbe(probes: Record<string, tf.Scalar>, key: string, probe: tf.Scalar): void {
+  const prev = probes[key];
+  if (!prev) probes[key] = probe;
+  else {
+    probes[key] = tf.add(prev, probe);
+    tf.dispose([prev, probe]);
+  }
+}
+
+/**
+ * `grads` scaled by min(1, maxNorm / (‖grads‖₂ + 1e-6)) over all of them together (PyTorch's
+ * `clip_grad_norm_`), computed on the device (no read).
+ */
+function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): tf.NamedTensorMap {
+  return tf.tidy(() => {
+    const list = Object.values(grads);
+    const norm = tf.sqrt(sumScalars(list.map((g) => tf.sum(tf.square(g)))));
+    const coef = tf.minimum(tf.div(maxNorm, tf.add(norm, 1e-6)), 1);
+    const out: tf.NamedTensorMap = {};
+    for (const [k, g] of Object.entries(grads)) out[k] = tf.mul(g, coef);
+    return out;
+  });
+}
+
+function applyGrads(opt: Optimizer, vars: Map<string, tf.Variable>, grads: tf.NamedTensorMap, part: Part, s: Pick<UpdateSettings, 'clipGradNorm' | 'probes'>): void {
+  let mine: tf.NamedTensorMap = {};
   for (const [k, g] of Object.entries(grads)) if (vars.has(k)) mine[k] = g;
-  if (Object.keys(mine).length > 0) opt.apply(vars, mine);
-  for (const g of Object.values(mine)) g.dispose();
+  const owned = Object.values(mine);
+  try {
+    if (owned.length === 0) return;
+    if (s.probes) addProbe(s.probes, `gradient.${part}`, finiteProbe(owned));
+    const clip = s.clipGradNorm?.[part];
+    if (clip !== undefined) {
+      mine = clipByGlobalNorm(mine, clip);
+      owned.push(...Object.values(mine));
+    }
+    opt.apply(vars, mine);
+    if (s.probes) addProbe(s.probes, `state.${part}`, finiteProbe(Object.values(opt.state())));
+  } finally {
+    for (const g of owned) g.dispose();
+  }
 }
 
 /**
@@ -178,7 +242,7 @@ export function step1Update(
   opts: Optimizers,
   batch: HostBatch,
   rng: Rng,
-  s: Pick<UpdateSettings, 'losses' | 'pixelsPerClass'>,
+  s: Pick<UpdateSettings, 'losses' | 'pixelsPerClass' | 'clipGradNorm' | 'probes'>,
 ): Record<string, tf.Scalar> {
   const L = s.losses;
   const w = {
@@ -275,8 +339,8 @@ export function step1Update(
       a2.value.dispose();
       collect(a2.grads, nameOf, gradsEncDisc);
     }
-    applyGrads(opts.backbone, encVars, gradsEncDisc);
-    applyGrads(opts.classifier, discVars, gradsEncDisc);
+    applyGrads(opts.backbone, encVars, gradsEncDisc, 'backbone', s);
+    applyGrads(opts.classifier, discVars, gradsEncDisc, 'classifier', s);
 
     // --- generator (tape B): z comes from outside the tape, so nothing reaches the SIM ---
     if (hasPixels && realSel && (w.mmd > 0 || w.advG > 0 || w.clsFakeG > 0)) {
@@ -308,7 +372,7 @@ export function step1Update(
       b.value.dispose();
       const genGrads: tf.NamedTensorMap = {};
       collect(b.grads, nameOf, genGrads);
-      applyGrads(opts.generator, genVars, genGrads);
+      applyGrads(opts.generator, genVars, genGrads, 'generator', s);
     }
     return losses;
   } catch (err) {
@@ -350,7 +414,7 @@ export function transferUpdate(
   opts: Optimizers,
   batch: HostBatch | null,
   rng: Rng,
-  s: Pick<UpdateSettings, 'losses' | 'transferPixels' | 'transferPrior' | 'transferMixReal'>,
+  s: Pick<UpdateSettings, 'losses' | 'transferPixels' | 'transferPrior' | 'transferMixReal' | 'clipGradNorm' | 'probes'>,
 ): Record<string, tf.Scalar> {
   const K = model.numClasses;
   const wC = s.losses.clsTransfer?.classifier ?? 0;
@@ -393,8 +457,8 @@ export function transferUpdate(
     value.dispose();
     const all: tf.NamedTensorMap = {};
     collect(grads, nameOf, all);
-    applyGrads(opts.classifier, discVars, all);
-    applyGrads(opts.generator, genVars, all);
+    applyGrads(opts.classifier, discVars, all, 'classifier', s);
+    applyGrads(opts.generator, genVars, all, 'generator', s);
     return losses;
   } catch (err) {
     for (const t of Object.values(losses)) t.dispose();

@@ -6,7 +6,14 @@ import { z } from 'zod';
 import type { Normalization } from '../types';
 import { compose, flip, normalize, pad, randomCrop, randomScale, randomScaleCrop, resizeLongSide, resizeTo, type Transform } from './transforms';
 
-const side = z.number().int().positive();
+/**
+ * Upper bounds of a pipeline's sizes: a side (longSide, height, width) of at most 8192 pixels, a
+ * scale factor of at most 16. A value above is a config error naming the key.
+ */
+export const TRANSFORM_LIMITS = { side: 8192, scale: 16 } as const;
+
+const side = z.number().int().positive().max(TRANSFORM_LIMITS.side);
+const factor = () => z.number().positive().max(TRANSFORM_LIMITS.scale);
 
 /** The zod schema of one transform config (strict objects, discriminated on `type`). */
 export const transformConfigSchema = z.discriminatedUnion('type', [
@@ -23,12 +30,12 @@ export const transformConfigSchema = z.discriminatedUnion('type', [
     .refine((t) => t.rounding === undefined || t.longSide !== undefined, { message: 'rounding applies to longSide only', path: ['rounding'] })
     .describe('resize so that the longer side is longSide, or to height×width (image bilinear, labels nearest, as OpenCV)'),
   z
-    .strictObject({ type: z.literal('randomScale'), min: z.number().positive(), max: z.number().positive() })
+    .strictObject({ type: z.literal('randomScale'), min: factor(), max: factor() })
     .refine((t) => t.min <= t.max, { message: 'min must not exceed max', path: ['max'] })
     .describe('rescale by a factor drawn uniformly from [min, max]'),
   z.strictObject({ type: z.literal('randomCrop'), height: side, width: side }).describe('a random height×width window, padding first (image 0, labels ignore) when smaller'),
   z
-    .strictObject({ type: z.literal('randomScaleCrop'), min: z.number().positive(), max: z.number().positive(), height: side, width: side })
+    .strictObject({ type: z.literal('randomScaleCrop'), min: factor(), max: factor(), height: side, width: side })
     .refine((t) => t.min <= t.max, { message: 'min must not exceed max', path: ['max'] })
     .describe("the SIGN release's step: rescale by f ~ U[min, max], pad centred to max(size before scaling, crop) (image 0, labels ignore), random height×width window"),
   z.strictObject({ type: z.literal('flip'), probability: z.number().min(0).max(1).optional().describe('default 0.5') }).describe('horizontal flip'),

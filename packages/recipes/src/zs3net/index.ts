@@ -5,7 +5,7 @@
  * GAN head.
  */
 import { z } from 'zod';
-import { ZS3NET_SIGMAS, backboneSchema, discriminatorSchema, lossesSchema, transferPriorSchema } from '../schema';
+import { MODEL_LIMITS, ZS3NET_SIGMAS, backboneSchema, discriminatorSchema, lossesSchema, transferPriorSchema } from '../schema';
 import type { LossSpec, ModelConfigBase, Recipe } from '../types';
 
 /** MMD only for G; the classifier and backbone terms as in the shared pipeline. */
@@ -22,7 +22,7 @@ export const zs3netSchema = z.strictObject({
   backbone: backboneSchema,
   generator: z
     .strictObject({
-      hidden: z.tuple([z.int().min(1)]).default([256]),
+      hidden: z.tuple([z.int().min(1).max(MODEL_LIMITS.hidden)]).default([256]),
       dropout: z.tuple([z.number().min(0).lt(1)]).default([0.5]),
     })
     .prefault({}),

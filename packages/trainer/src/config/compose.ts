@@ -10,24 +10,42 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { ConfigError, parseConfig } from './validate';
+import { regularFileSize } from '@sign/core/node';
+import { ConfigError, closedConfigProblems, parseConfig } from './validate';
 import type { ExperimentConfig } from './schema';
 import { isPlainObject, mergeConfig } from './merge';
 
+/** The largest config file read (1 MiB; the app's are under 2 KB). */
+export const MAX_CONFIG_FILE_BYTES = 1 << 20;
+/** How many `_base_` files deep a config may compose. */
+export const MAX_BASE_DEPTH = 16;
+
 function readJson(path: string, from?: string): Record<string, unknown> {
   let text: string;
+  const where = `${path}${from ? ` (a _base_ of ${from})` : ''}`;
+  let size: number;
+  try {
+    // checked before reading: a FIFO would block for ever, /dev/zero never end
+    size = regularFileSize(path);
+  } catch (err) {
+    const m = (err as Error).message;
+    throw new ConfigError([`cannot read ${where}: ${/^(E[A-Z]+):/.exec(m)?.[1] ?? m}`], from ?? path, 'file');
+  }
+  if (size > MAX_CONFIG_FILE_BYTES) throw new ConfigError([`cannot read ${where}: ${size} bytes is more than a config file may have (${MAX_CONFIG_FILE_BYTES})`], from ?? path, 'file');
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ConfigError([`cannot read ${path}${from ? ` (a _base_ of ${from})` : ''}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`], from ?? path, 'file');
+    throw new ConfigError([`cannot read ${where}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`], from ?? path, 'file');
   }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new ConfigError([`not valid JSON (${(err as Error).message})`], path, 'file');
+    throw new ConfigError([`not valid JSON (${(err as Error).message})`], where, 'file');
   }
-  if (!isPlainObject(raw)) throw new ConfigError([`expected a JSON object, got ${Array.isArray(raw) ? 'an array' : typeof raw}`], path, 'file');
+  if (!isPlainObject(raw)) throw new ConfigError([`expected a JSON object, got ${Array.isArray(raw) ? 'an array' : raw === null ? 'null' : typeof raw}`], where, 'file');
+  const unsafe = closedConfigProblems(raw);
+  if (unsafe.length > 0) throw new ConfigError(unsafe, where);
   return raw;
 }
 
@@ -40,6 +58,7 @@ function readJson(path: string, from?: string): Record<string, unknown> {
  */
 export function composeConfigFile(path: string, chain: string[] = []): Record<string, unknown> {
   const file = resolve(path);
+  if (chain.length >= MAX_BASE_DEPTH) throw new ConfigError([`_base_: more than ${MAX_BASE_DEPTH} files deep (${[...chain, file].join(' → ')})`], chain[chain.length - 1], 'file');
   if (chain.includes(file)) throw new ConfigError([`_base_: cycle ${[...chain, file].join(' → ')}`], chain[chain.length - 1], 'file');
   const raw = readJson(file, chain.length ? chain[chain.length - 1] : undefined);
   const { _base_: bases, ...own } = raw;

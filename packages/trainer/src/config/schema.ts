@@ -28,22 +28,50 @@ function union(schemas: readonly z.ZodObject[]): z.ZodType {
   return z.discriminatedUnion('type', schemas as unknown as [z.ZodObject, ...z.ZodObject[]]);
 }
 
+/**
+ * Upper bounds of the sizes and counts of an experiment config (the README's table): a value
+ * above one is an error naming the key, before anything is built. Far above every paper setting
+ * (batch 8–16, 20k–100k iterations, 64–2048 pixels), low enough that no bound value can make a
+ * run allocate without limit or never end.
+ */
+export const CONFIG_LIMITS = {
+  /** schedule.batchSize */
+  batchSize: 1024,
+  /** each of schedule.step1Iters, transferIters, selfTrainingIters, alternateEvery; eval.every; runtime.checkpointEvery */
+  iterations: 10_000_000,
+  /** schedule.pixelsPerClass and schedule.transferPixels */
+  pixels: 1_000_000,
+  /** seed (and data.controlSeed): 2^32 − 1 */
+  seed: 4_294_967_295,
+  /** characters of `name` */
+  nameLength: 200,
+  /**
+   * optimizers.<part>.lr: far above any learning rate that trains (the papers use 2.5e-4 to
+   * 1e-2); 1e6 used to run to the end with hIoU 0 and exit 0, its weights finite but useless.
+   */
+  lr: 10,
+  /** each optimizers.<part>.lrMult value (the papers use 10 for new heads) */
+  lrMult: 1000,
+} as const;
+
+const iterations = () => z.int().min(0).max(CONFIG_LIMITS.iterations);
+
 /** The steps of the three stages and what each step samples. */
 export const scheduleSchema = z.strictObject({
-  batchSize: z.int().min(1),
+  batchSize: z.int().min(1).max(CONFIG_LIMITS.batchSize),
   /** Iterations of step 1 alone (feature/SIM phase, METHOD §4.1). */
-  step1Iters: z.int().min(0),
+  step1Iters: iterations(),
   /** Iterations of the transfer stage (step 1 and step 2 alternating every `alternateEvery`). */
-  transferIters: z.int().min(0),
-  alternateEvery: z.int().min(1),
+  transferIters: iterations(),
+  alternateEvery: iterations().min(1),
   /** Iterations of self-training (same alternation, teacher pseudo labels); skipped with selfTraining 'none'. */
-  selfTrainingIters: z.int().min(0),
+  selfTrainingIters: iterations(),
   /** Batch size of the self-training stage (default `batchSize`; the SIGN release uses 4). Its augmentation: `data.selfTraining`. */
-  selfTrainingBatchSize: z.int().min(1).optional(),
+  selfTrainingBatchSize: z.int().min(1).max(CONFIG_LIMITS.batchSize).optional(),
   /** Step 1: pixels per class (class-balanced sample) fed to G, D and the MMD. */
-  pixelsPerClass: z.int().min(1),
+  pixelsPerClass: z.int().min(1).max(CONFIG_LIMITS.pixels),
   /** Generated pixels per step-2 iteration. */
-  transferPixels: z.int().min(1),
+  transferPixels: z.int().min(1).max(CONFIG_LIMITS.pixels),
   /** Real labelled pixels mixed into each step-2 iteration, as a fraction of transferPixels (0 = none). */
   transferMixReal: z.number().min(0).max(4),
 });
@@ -52,7 +80,7 @@ export const scheduleSchema = z.strictObject({
 export const evalSchema = z
   .strictObject({
     /** Evaluate every this many steps (0: only at the end). */
-    every: z.int().min(0).default(0),
+    every: iterations().default(0),
     /** Calibrated stacking: γ subtracted from the logits of every class that is not unseen. */
     calibrate: z.number().default(0),
     /** Count the background class in the metrics (ZS3Net's protocol) instead of excluding it (CaGNet/SIGN). */
@@ -74,20 +102,25 @@ export const runtimeSchema = z
   .strictObject({
     backend: z.enum(BACKENDS).default('auto'),
     /** Write the checkpoint every this many steps (0: only at the end and on abort). */
-    checkpointEvery: z.int().min(0).default(100),
+    checkpointEvery: iterations().default(100),
   })
   .prefault({});
 
 /** The keys every optimizer has, with its lr schedule from `schedules`. */
 function optimizerCommon<S extends z.ZodType>(schedules: S) {
   return {
-    lr: z.number().min(0),
+    lr: z.number().min(0).max(CONFIG_LIMITS.lr),
     weightDecay: z.number().min(0).default(0),
     lrSchedule: schedules.prefault({ type: 'constant' } as z.input<S>),
     /** Learning-rate multiplier per parameter group of the recipe (e.g. 10 for a new head). */
-    lrMult: z.record(z.string(), z.number().min(0)).default({}),
+    lrMult: z.record(z.string(), z.number().min(0).max(CONFIG_LIMITS.lrMult)).default({}),
     /** Weight-decay multiplier per parameter group (e.g. 0 for the ASPP biases, as the SIGN release). */
-    decayMult: z.record(z.string(), z.number().min(0)).default({}),
+    decayMult: z.record(z.string(), z.number().min(0).max(CONFIG_LIMITS.lrMult)).default({}),
+    /**
+     * Clip this part's gradient to this global L2 norm before each update (PyTorch's
+     * `clip_grad_norm_`, over all of the part's variables); absent: no clipping.
+     */
+    clipGradNorm: z.number().positive().optional(),
   };
 }
 
@@ -100,9 +133,9 @@ export function buildExperimentSchema<D extends z.ZodType, M extends z.ZodType, 
 }) {
   return z.strictObject({
     /** Free-form run name (reports, default output folder). */
-    name: z.string().min(1),
+    name: z.string().min(1).max(CONFIG_LIMITS.nameLength),
     /** Seed for everything: data, init, dropout, noise, batch order. */
-    seed: z.int().min(0),
+    seed: z.int().min(0).max(CONFIG_LIMITS.seed),
     data: p.data,
     model: p.model,
     schedule: scheduleSchema,

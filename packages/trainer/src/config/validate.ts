@@ -1,13 +1,13 @@
 /**
  * Validation of experiment configs: the zod schema's issues turned into one line each that names
  * the key path (`schedule.batchSize: expected integer, got 1.5`, `seeed: unknown key (did you
- * mean 'seed'?)`, `model.type: unknown recipe 'sgin' (did you mean 'sign'?); known: …`), plus the
+ * mean 'seed'?)`, `data.__proto__: forbidden key`, `model.type: unknown recipe 'sgin' (did you mean 'sign'?); known: …`), plus the
  * checks that span sections (parameter groups of `lrMult`, registry names, the teacher of
  * self-training).
  */
 import { backboneRegistry } from '@sign/backbones';
 import { closestName } from '@sign/core';
-import { recipes } from '@sign/recipes';
+import { MODEL_LIMITS, recipes } from '@sign/recipes';
 import type { z } from 'zod';
 import { experimentSchema, type ExperimentConfig } from './schema';
 
@@ -22,6 +22,47 @@ export class ConfigError extends Error {
     super(kind === 'file' ? `${source}: ${errors.join('; ')}` : `${source}: invalid config\n${errors.map((e) => `  - ${e}`).join('\n')}`);
     this.name = 'ConfigError';
   }
+}
+
+/** Keys that would reach an object's prototype when merged or read: refused anywhere in a config. */
+export const FORBIDDEN_KEYS: readonly string[] = ['__proto__', 'constructor', 'prototype'];
+
+/** How deep a config may nest (objects and arrays); the real configs nest 5 levels. */
+export const MAX_CONFIG_DEPTH = 32;
+
+/**
+ * The problems that make a raw config unsafe to merge or validate, each naming its key path: a
+ * key in {@link FORBIDDEN_KEYS} (`data.__proto__: forbidden key`), an object whose prototype is
+ * not a plain object's (what merging a `__proto__` key leaves), nesting deeper than
+ * {@link MAX_CONFIG_DEPTH}. Empty for a closed config. Iterative (no recursion limit).
+ *
+ * @example
+ * closedConfigProblems(JSON.parse('{"data": {"__proto__": {"size": 1}}}')) // ['data.__proto__: forbidden key (…)']
+ */
+export function closedConfigProblems(value: unknown, prefix = ''): string[] {
+  const problems: string[] = [];
+  const stack: { v: unknown; path: string; depth: number }[] = [{ v: value, path: prefix, depth: 0 }];
+  const at = (path: string, k: string | number) => (typeof k === 'number' ? `${path}[${k}]` : path ? `${path}.${k}` : k);
+  while (stack.length > 0 && problems.length < 20) {
+    const { v, path, depth } = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth >= MAX_CONFIG_DEPTH) {
+      problems.push(`${path || '(root)'}: nested deeper than ${MAX_CONFIG_DEPTH} levels`);
+      continue;
+    }
+    if (Array.isArray(v)) {
+      v.forEach((x, i) => stack.push({ v: x, path: at(path, i), depth: depth + 1 }));
+      continue;
+    }
+    const proto = Object.getPrototypeOf(v);
+    if (proto !== Object.prototype && proto !== null)
+      problems.push(`${path || '(root)'}: not a plain object (its prototype was replaced, e.g. by a '__proto__' key)`);
+    for (const k of Object.keys(v)) {
+      if (FORBIDDEN_KEYS.includes(k)) problems.push(`${at(path, k)}: forbidden key (${FORBIDDEN_KEYS.map((f) => `'${f}'`).join(', ')} are refused anywhere in a config)`);
+      else stack.push({ v: (v as Record<string, unknown>)[k], path: at(path, k), depth: depth + 1 });
+    }
+  }
+  return problems;
 }
 
 /** The registry kind behind each `type` discriminator, by path pattern. */
@@ -169,6 +210,16 @@ function crossChecks(c: ExperimentConfig): string[] {
       }
   }
   if (!backboneRegistry.has(c.model.backbone.name)) errors.push(`model.backbone.name: ${backboneRegistry.unknownMessage(c.model.backbone.name)}`);
+  // the backbone's own keys pass through to its factory: bounded here, before anything is built
+  const { name: _name, channels: _channels, ...own } = c.model.backbone as Record<string, unknown>;
+  const walk = (v: unknown, path: string): void => {
+    if (typeof v === 'number' && v > MODEL_LIMITS.channels) errors.push(`${path}: must be <= ${MODEL_LIMITS.channels}, got ${v}`);
+    else if (Array.isArray(v)) {
+      if (v.length > MODEL_LIMITS.listLength) errors.push(`${path}: expected at most ${MODEL_LIMITS.listLength} item(s), got ${v.length}`);
+      else v.forEach((x, i) => walk(x, `${path}[${i}]`));
+    } else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, `${path}.${k}`);
+  };
+  for (const [k, v] of Object.entries(own)) walk(v, `model.backbone.${k}`);
   if ('inChannels' in c.model.backbone)
     errors.push(`model.backbone.inChannels: set by the dataset (its images' channels); remove the key`);
   const s = c.schedule;
@@ -186,9 +237,19 @@ function crossChecks(c: ExperimentConfig): string[] {
  * validateConfig({ ...config, seeed: 1 }).errors // ["seeed: unknown key (did you mean 'seed'?)"]
  */
 export function validateConfig(input: unknown): { config?: ExperimentConfig; errors: string[] } {
+  const unsafe = closedConfigProblems(input);
+  if (unsafe.length > 0) return { errors: unsafe };
   const schema = experimentSchema();
   const r = schema.safeParse(input);
-  if (!r.success) return { errors: r.error.issues.flatMap((i) => describeIssue(i, input, schema)) };
+  if (!r.success) {
+    // z.int() adds the safe-integer bound: of two upper bounds on one key, name the tighter
+    const key = (i: z.core.$ZodIssue) => pathString(i.path);
+    const bounds = r.error.issues.filter((i) => i.code === 'too_big');
+    const issues = r.error.issues.filter(
+      (i) => i.code !== 'too_big' || !bounds.some((b) => b !== i && key(b) === key(i) && Number(b.maximum) < Number(i.maximum)),
+    );
+    return { errors: issues.flatMap((i) => describeIssue(i, input, schema)) };
+  }
   const config = r.data as ExperimentConfig;
   const errors = crossChecks(config);
   return errors.length > 0 ? { errors } : { config, errors };
