@@ -1,4 +1,4 @@
-export { recipes } from './registry';
+export { builtinModelSchema, recipes } from './registry';
 export { buildModel } from './build';
 export { GzsModel } from './model';
 export type { FeatureOutput, BuildContext } from './model';

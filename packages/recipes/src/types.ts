@@ -135,7 +135,7 @@ export interface ModelConfigBase {
  * parameter groups with their parts' optimizers and computes `config.losses` (defaults:
  * {@link Recipe.losses}, the paper's weights).
  */
-export interface Recipe<C extends ModelConfigBase = ModelConfigBase> {
+export interface Recipe<C extends ModelConfigBase = ModelConfigBase, S extends z.ZodObject = z.ZodObject> {
   /** Registry name, equal to the config's `model.type`. */
   readonly type: string;
   /** One line for docs and `--help`. */
@@ -144,7 +144,7 @@ export interface Recipe<C extends ModelConfigBase = ModelConfigBase> {
    * The zod schema of the `model` section: `type: z.literal(<type>)` plus the recipe's keys, strict
    * (unknown keys are errors), defaults = the paper's settings.
    */
-  readonly schema: z.ZodObject;
+  readonly schema: S;
   /** The paper's loss weights (the schema's defaults for `losses`). */
   readonly losses: LossSpec;
   /** The modules for a validated model config. */

@@ -8,6 +8,7 @@ import {
   isReleaseStateDict,
   loadReleaseStateDict,
   recipes,
+  sign,
   releaseClassEmbeddings,
   releaseClassRows,
   releaseModelConfig,
@@ -139,7 +140,7 @@ describe('the SIGN release checkpoint mapping', () => {
     it('builds the model the file describes and loads every parameter, classifier rows permuted', async () => {
       const es = entries({ w: 2, d: 8, hid: 4, type: 1, fc: 6, rows: 21, k: 20, gen: [5] });
       const s = releaseStructure(es, 'x.pth');
-      const base = recipes.get('sign').schema.parse({ type: 'sign', backbone: { name: 'small', channels: 32 } }) as SignModelConfig;
+      const base = sign.schema.parse({ type: 'sign', backbone: { name: 'small', channels: 32 } });
       const config = releaseModelConfig(base, s);
       expect(config.backbone).toEqual({ name: 'deeplabv2-resnet101', channels: 8, inChannels: 3, width: 2, blocks: [1, 1, 1, 1], init: 'zeros' });
       expect(config.sim.variant).toBe('release-v1');

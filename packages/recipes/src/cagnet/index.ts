@@ -24,7 +24,7 @@ export const cagnetSchema = z.strictObject({
 /** The `model` section of a CaGNet config (defaults filled). */
 export type CagnetModelConfig = z.output<typeof cagnetSchema> & ModelConfigBase;
 
-export const cagnet: Recipe<CagnetModelConfig> = {
+export const cagnet: Recipe<CagnetModelConfig, typeof cagnetSchema> = {
   type: 'cagnet',
   description: 'CaGNet: contextual module alone (no positional encoding, no encoding module), latent-conditioned G, D/C with GAN head',
   schema: cagnetSchema,

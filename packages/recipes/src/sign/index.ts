@@ -51,7 +51,7 @@ export const SIM_GAN_GROUPS: readonly ParameterGroupSpec[] = [
   { name: 'generator', part: 'generator', prefixes: ['generator.'] },
 ];
 
-export const sign: Recipe<SignModelConfig> = {
+export const sign: Recipe<SignModelConfig, typeof signSchema> = {
   type: 'sign',
   description: 'SIGN: SIM with positional encoding (relative; absolute/none for the ablation), latent-conditioned G, D/C with GAN head',
   schema: signSchema,

@@ -34,7 +34,7 @@ export const zs3netSchema = z.strictObject({
 /** The `model` section of a ZS3Net config (defaults filled). */
 export type Zs3netModelConfig = z.output<typeof zs3netSchema> & ModelConfigBase;
 
-export const zs3net: Recipe<Zs3netModelConfig> = {
+export const zs3net: Recipe<Zs3netModelConfig, typeof zs3netSchema> = {
   type: 'zs3net',
   description: 'ZS3Net: GMMN generator (MMD only, σ 2…80), no SIM, no adversarial term, no GAN head',
   schema: zs3netSchema,

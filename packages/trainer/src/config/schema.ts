@@ -5,7 +5,7 @@
  * `model` (recipes), each optimizer and its `lrSchedule`, `selfTraining`.
  */
 import { z } from 'zod';
-import { cagnetSchema, recipes, signSchema, zs3netSchema } from '@sign/recipes';
+import { builtinModelSchema, recipes } from '@sign/recipes';
 import { dataConfigSchema, type DataConfig } from '@sign/datasets';
 import {
   adamSchema,
@@ -167,7 +167,7 @@ export function experimentSchema() {
 const staticCommon = optimizerCommon(z.discriminatedUnion('type', [polySchema, constantSchema, cosineSchema]));
 const builtinSchema = buildExperimentSchema({
   data: z.custom<DataConfig>(),
-  model: z.discriminatedUnion('type', [signSchema, cagnetSchema, zs3netSchema]),
+  model: builtinModelSchema,
   optimizer: z.discriminatedUnion('type', [sgdSchema.extend(staticCommon), adamSchema.extend(staticCommon), adamwSchema.extend(staticCommon)]),
   selfTraining: z.discriminatedUnion('type', [noneSchema, astSchema, topPSchema]),
 });
