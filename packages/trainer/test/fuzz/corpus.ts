@@ -35,7 +35,7 @@ const inline: fc.Arbitrary<Json> = fc
     recipe: fc.constantFrom('sign', 'cagnet', 'zs3net'),
     schedule,
     lr: fc.double({ min: 1e-5, max: 1e-1, noNaN: true }),
-    st: fc.constantFrom({ type: 'none' }, { type: 'ast', temperature: 0 }, { type: 'top-p', topP: 2 }),
+    st: fc.constantFrom<{ [k: string]: Json }>({ type: 'none' }, { type: 'ast', temperature: 0 }, { type: 'top-p', topP: 2 }),
     clip: fc.option(fc.double({ min: 0.1, max: 10, noNaN: true }), { nil: undefined }),
   })
   .map(({ seed, size, recipe, schedule, lr, st, clip }) => ({
