@@ -91,7 +91,7 @@ export async function loadBlas(opts: { threads?: number } = {}): Promise<Blas | 
         sgemm: (ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) =>
           sgemm(ROW_MAJOR, ta ? TRANS : NO_TRANS, tb ? TRANS : NO_TRANS, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc),
         library: name,
-        config: `${String(getConfig())} (kernel ${String(getCore())})`,
+        config: `${String(getConfig())} (kernel ${String(getCore())}${coretypeNote()})`,
         threads: Number(getThreads()),
       };
       if (!selfTest(blas)) {
@@ -104,6 +104,17 @@ export async function loadBlas(opts: { threads?: number } = {}): Promise<Blas | 
     }
   }
   return { reason: `no OpenBLAS library found (${failures.join('; ')})` };
+}
+
+/**
+ * OpenBLAS reads `OPENBLAS_CORETYPE` when it loads and then uses that kernel whatever the CPU
+ * can do (e.g. `Haswell`, AVX2, on an AVX-512 machine: measured 1.6× slower products and
+ * convolutions there, docs/PERFORMANCE.md). It is respected, and said, since it is easy to
+ * inherit from a machine image without knowing.
+ */
+function coretypeNote(): string {
+  const forced = process.env.OPENBLAS_CORETYPE;
+  return forced ? `, chosen by OPENBLAS_CORETYPE=${forced} in the environment; unset it to let OpenBLAS pick the CPU's own kernel` : '';
 }
 
 /** a·b and aᵀ·a for a = [[1,2,3],[4,5,6]], b = [[7,8],[9,10],[11,12]], against hand-computed values. */

@@ -127,6 +127,10 @@ describe('initBackend acceleration options', () => {
     if (auto.acceleration.blas) {
       expect(auto.acceleration.summary).toMatch(/^wasm \+ OpenBLAS \(.*libopenblas.*, \d+ threads?\)$/);
       expect(auto.acceleration.threads).toBeGreaterThanOrEqual(1);
+      // a kernel forced through the environment is said (OpenBLAS applies it whatever the CPU can do)
+      const forced = process.env.OPENBLAS_CORETYPE;
+      if (forced) expect(auto.acceleration.detail).toContain(`chosen by OPENBLAS_CORETYPE=${forced} in the environment`);
+      else expect(auto.acceleration.detail).not.toContain('OPENBLAS_CORETYPE');
     } else {
       expect(auto.acceleration.detail).toMatch(/koffi|OpenBLAS/);
     }
