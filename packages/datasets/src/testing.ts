@@ -195,6 +195,14 @@ export interface PaperTreeOptions {
   maxSide?: number;
   /** pascal-context: write the label PNGs in FCN's / ZS3Net's classes-59 order instead of mmsegmentation's. */
   fcnOrder?: boolean;
+  /**
+   * Label maps to write instead of random scenes, per split (that split then has one sample per
+   * map, whatever trainCount / testCount say): values exactly as the PNGs store them (the
+   * layout's raw ids, e.g. PASCAL Context's 59-class ids; `fcnOrder` does not apply), 255 ignore.
+   * The image is painted from the labels (one colour per value). For tests that work out the
+   * expected scores by hand from the label maps.
+   */
+  labels?: Partial<Record<'train' | 'test', ReadonlyArray<{ height: number; width: number; label: Uint8Array }>>>;
 }
 
 /** What {@link writePaperTree} wrote. */
@@ -225,7 +233,6 @@ const FCN_FROM_MMSEG: Readonly<Record<number, number>> = { 0: 0, 2: 21, 15: 8, 2
 /** A scene of class regions: a background value, and rectangles of other values with a 255 border (as VOC's object boundaries). */
 function paperScene(rng: Rng, height: number, width: number, values: readonly number[]): { image: Uint8Array; label: Uint8Array } {
   const label = new Uint8Array(height * width).fill(values[0]!);
-  const image = new Uint8Array(height * width * 3);
   const regions = 2 + rng.int(2);
   for (let r = 0; r < regions; r++) {
     const v = values[1 + rng.int(values.length - 1)]!;
@@ -239,13 +246,19 @@ function paperScene(rng: Rng, height: number, width: number, values: readonly nu
         label[y * width + x] = edge ? 255 : v;
       }
   }
-  for (let i = 0; i < height * width; i++) {
+  return { image: paintLabels(label), label };
+}
+
+/** An RGB image [H·W·3] for a label map: one colour per value (grey for 255), with a little deterministic texture. */
+function paintLabels(label: Uint8Array): Uint8Array {
+  const image = new Uint8Array(label.length * 3);
+  for (let i = 0; i < label.length; i++) {
     const v = label[i]!;
     const colour = v === 255 ? [128, 128, 128] : [(v * 97) % 256, (v * 57 + 80) % 256, (v * 31 + 160) % 256];
     const noise = (Math.imul(i + 1, 2654435761) >>> 27) - 15; // cheap deterministic texture, −15..16
     for (let k = 0; k < 3; k++) image[i * 3 + k] = Math.max(0, Math.min(255, colour[k]! + noise * (k + 1) / 2));
   }
-  return { image, label };
+  return image;
 }
 
 /**
@@ -279,7 +292,8 @@ export function encodeNpy(items: readonly string[] | readonly number[]): Uint8Ar
 /**
  * Writes a tiny dataset in the exact on-disk layout of one of the paper's datasets, for tests and
  * end-to-end runs: JPEG images of odd and even sizes, 8-bit label PNGs (grey, one palette), the
- * list files, with a few class regions per image (bordered by 255) of {@link PAPER_TREE_LABELS}.
+ * list files, with a few class regions per image (bordered by 255) of {@link PAPER_TREE_LABELS},
+ * or the label maps given in `labels` (tests that work out their expected scores by hand).
  * - `pascal-voc12`: JPEGImages/, SegmentationClassAug/, train_aug.txt (ids), val.txt (DeepLab's
  *   "/JPEGImages/<id>.jpg /SegmentationClassAug/<id>.png" lines);
  * - `pascal-context`: JPEGImages/, SegmentationClassContext/ (59-class ids, mmsegmentation's
@@ -294,7 +308,12 @@ export function encodeNpy(items: readonly string[] | readonly number[]): Uint8Ar
  */
 export async function writePaperTree(dir: string, layout: PaperLayout, opts: PaperTreeOptions = {}): Promise<PaperTree> {
   const seed = opts.seed ?? 0;
-  const counts = { train: opts.trainCount ?? 4, test: opts.testCount ?? 3 };
+  const counts = { train: opts.labels?.train?.length ?? opts.trainCount ?? 4, test: opts.labels?.test?.length ?? opts.testCount ?? 3 };
+  for (const [split, maps] of Object.entries(opts.labels ?? {}))
+    maps?.forEach((m, i) => {
+      if (!Number.isInteger(m.height) || !Number.isInteger(m.width) || m.height < 1 || m.width < 1 || !(m.label instanceof Uint8Array) || m.label.length !== m.height * m.width)
+        throw new Error(`writePaperTree: labels.${split}[${i}] must be a Uint8Array of height×width values, got ${m.label?.length} for ${m.height}×${m.width}`);
+    });
   const minSide = opts.minSide ?? 23;
   const maxSide = opts.maxSide ?? 61;
   if (!Number.isInteger(minSide) || !Number.isInteger(maxSide) || minSide < 12 || maxSide < minSide) throw new Error(`writePaperTree: need integers 12 ≤ minSide ≤ maxSide, got ${minSide}, ${maxSide}`);
@@ -310,12 +329,13 @@ export async function writePaperTree(dir: string, layout: PaperLayout, opts: Pap
   for (const split of ['train', 'test'] as const) {
     samples[split] = [];
     for (let i = 0; i < counts[split]; i++) {
+      const given = opts.labels?.[split]?.[i];
       const rng = rngRoot.fork(`${split}/${i}`);
-      const height = minSide + rng.int(maxSide - minSide + 1);
-      const width = minSide + rng.int(maxSide - minSide + 1);
-      const { image, label } = paperScene(rng, height, width, values);
+      const height = given ? given.height : minSide + rng.int(maxSide - minSide + 1);
+      const width = given ? given.width : minSide + rng.int(maxSide - minSide + 1);
+      const { image, label } = given ? { image: paintLabels(given.label), label: Uint8Array.from(given.label) } : paperScene(rng, height, width, values);
       const id = coco ? String(100 + i * 7 + (split === 'test' ? 50000 : 0)).padStart(12, '0') : `20${String(8 + (i % 3)).padStart(2, '0')}_${String(1000 + i * 37 + (split === 'test' ? 500 : 0)).padStart(6, '0')}`;
-      const stored = layout === 'pascal-context' && opts.fcnOrder ? label.map((v) => (v === 255 ? 255 : FCN_FROM_MMSEG[v]!)) : label;
+      const stored = !given && layout === 'pascal-context' && opts.fcnOrder ? label.map((v) => (v === 255 ? 255 : FCN_FROM_MMSEG[v]!)) : label;
       const jpeg = await sharp(Buffer.from(image.buffer, image.byteOffset, image.byteLength), { raw: { width, height, channels: 3 } }).jpeg({ quality: 90 }).toBuffer();
       const png = i === 1 ? encodePng({ width, height, data: stored, channels: 1, depth: 8, palette: pal }) : encodePng({ width, height, data: stored, channels: 1, depth: 8 });
       let imagePath: string;

@@ -301,6 +301,22 @@ describe('coco-stuff164k', () => {
     dm.dispose();
   });
 
+  it('writePaperTree with given label maps: the test split is exactly those maps, at their sizes', async () => {
+    const maps = [
+      { height: 3, width: 4, label: Uint8Array.from([0, 0, 20, 20, 0, 0, 20, 20, 255, 255, 20, 20]) },
+      { height: 2, width: 2, label: Uint8Array.from([156, 123, 123, 156]) },
+    ];
+    const t2 = await tree('coco-stuff164k', { trainCount: 1, testCount: 5, labels: { test: maps } });
+    const ds = await open({ type: 'coco-stuff164k', root: t2.root, unseenSplit: 'cagnet' });
+    expect(ds.split('val').size).toBe(2);
+    for (const [i, m] of maps.entries()) {
+      const got = await ds.split('val').get(i);
+      expect([got.height, got.width, Array.from(got.label)]).toEqual([m.height, m.width, Array.from(m.label)]);
+    }
+    await expectSamples(ds, 'val', t2, 'test', (id) => join(t2.root, 'images', 'val2017', `${id}.jpg`));
+    await expect(tree('coco-stuff164k', { labels: { test: [{ height: 2, width: 3, label: new Uint8Array(5) }] } })).rejects.toThrow('writePaperTree: labels.test[0] must be a Uint8Array of height×width values, got 5 for 2×3');
+  });
+
   it("pairs by listing: unpaired files named; label 182 named; CaGNet's 'annotations' folder with labelsDir", async () => {
     const t2 = await tree('coco-stuff164k', { seed: 8 });
     const s = t2.samples.test![0]!;
