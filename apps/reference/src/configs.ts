@@ -263,7 +263,8 @@ const LAYOUT_TYPES: Record<string, { type: string; benchmark: string; keys?: Rec
  * A preset's `data` section for the data at `root`. Presets name the release's preprocessed
  * layout (`sign-release`: images/, annotations/, split/); when `root` holds the original layout
  * of the preset's benchmark instead (VOC 2012 + SBD: SegmentationClassAug/; PASCAL Context:
- * SegmentationClassContext/, CaGNet's 33 classes; COCO-Stuff 164k: stuffthingmaps/), the
+ * SegmentationClassContext/, CaGNet's 33 classes unless the config sets `classes: 59`, ZS3Net's
+ * protocol, with one of its unseenSplits; COCO-Stuff 164k: stuffthingmaps/), the
  * dataset type of that layout is used with the same unseen set, pipelines and embeddings. A
  * layout of another benchmark is a UsageError.
  *
@@ -279,7 +280,8 @@ export function presetData(data: Record<string, unknown>, root: string): Record<
   if (l.benchmark !== data.benchmark)
     throw new UsageError(`--data-root: ${root} holds the ${layout} layout, but this preset is for the '${String(data.benchmark)}' benchmark`);
   const { type: _t, benchmark: _b, lists: _l, ...common } = data;
-  return { ...common, type: l.type, root, ...l.keys };
+  // the layout's keys are defaults: a key the config sets stands (PASCAL Context's classes: 59, ZS3Net's protocol)
+  return { ...l.keys, ...common, type: l.type, root };
 }
 
 /**

@@ -132,6 +132,18 @@ describe('--data-root picks the layout', () => {
     });
   }
 
+  it("PASCAL Context: CaGNet's 33 classes unless --config sets classes: 59 (ZS3Net's protocol, its unseen set)", async () => {
+    const dir = tempDir();
+    await writePaperTree(dir, 'pascal-context', { trainCount: 1, testCount: 1 });
+    const file = `${dir}/zs3net-59.json`;
+    writeFileSync(file, JSON.stringify({ data: { classes: 59, unseenSplit: 'zs3net-4' }, eval: { countBackground: true } }));
+    const c = trainConfig({ preset: 'context-sign', config: file, 'data-root': dir });
+    expect(c.data).toMatchObject({ type: 'pascal-context', classes: 59, unseenSplit: 'zs3net-4', root: dir });
+    expect([...c.data.unseen].sort()).toEqual(['cat', 'cow', 'motorbike', 'sofa']);
+    expect(c.eval.countBackground).toBe(true);
+    expect(trainConfig({ preset: 'context-sign', 'data-root': dir }).data).toMatchObject({ type: 'pascal-context', classes: 33 });
+  });
+
   it("a layout of another benchmark is a usage error naming both", async () => {
     const dir = tempDir();
     await writePaperTree(dir, 'coco-stuff164k', { trainCount: 1, testCount: 1 });
