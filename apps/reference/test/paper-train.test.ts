@@ -1,7 +1,8 @@
 /**
  * `sign train --preset … --data-root … --max-steps 20` on the tiny tree of every dataset layout
  * (writePaperTree: the release's preprocessed layout for the three benchmarks, VOC 2012 + SBD,
- * PASCAL Context, COCO-Stuff 164k): a falling loss and a flat resident memory, the run's report.
+ * PASCAL Context (CaGNet's 33 classes and ZS3Net's 59), COCO-Stuff 164k): a falling loss and a flat
+ * resident memory, the run's report.
  *
  * The preset itself (ResNet-101, crop 368, batch 8) takes minutes per step on two cores (see the
  * root README, "Reproduce the paper"), so the runs add one documented override with --config
@@ -13,7 +14,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PASCAL_CONTEXT33_CLASSES, SIGN_RELEASE_BENCHMARKS } from '@sign/datasets';
+import { PASCAL_CONTEXT33_CLASSES, PASCAL_CONTEXT59_CLASSES, SIGN_RELEASE_BENCHMARKS } from '@sign/datasets';
 import { writePaperTree, type PaperLayout } from '@sign/datasets/testing';
 import { Rng } from '@sign/core';
 import { main } from '../src/cli';
@@ -49,11 +50,16 @@ function embeddings(dir: string, classes: readonly string[]): string {
   return file;
 }
 
-const CASES: [PaperLayout, string, readonly string[]][] = [
+/** ZS3Net's 59-class PASCAL Context protocol on the Context preset (data.classes 59 with ZS3Net's unseen set, background counted). */
+const ZS3NET_CONTEXT59 = { data: { classes: 59, unseenSplit: 'zs3net-4' }, eval: { countBackground: true } };
+
+/** [layout, preset, the classes' names, a further override merged into SMALL] */
+const CASES: [PaperLayout, string, readonly string[], Record<string, any>?][] = [
   ['sign-release-voc12', 'voc12-sign', SIGN_RELEASE_BENCHMARKS.voc12.classNames],
   ['pascal-voc12', 'voc12-zs3net-4', SIGN_RELEASE_BENCHMARKS.voc12.classNames],
   ['sign-release-context', 'context-sign', SIGN_RELEASE_BENCHMARKS.context.classNames],
   ['pascal-context', 'context-sign', PASCAL_CONTEXT33_CLASSES],
+  ['pascal-context', 'context-sign', PASCAL_CONTEXT59_CLASSES, ZS3NET_CONTEXT59],
   ['sign-release-cocostuff', 'cocostuff-sign', SIGN_RELEASE_BENCHMARKS.cocostuff.classNames],
   ['coco-stuff164k', 'cocostuff-sign', SIGN_RELEASE_BENCHMARKS.cocostuff.classNames],
 ];
@@ -61,13 +67,14 @@ const CASES: [PaperLayout, string, readonly string[]][] = [
 const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
 
 describe('sign train --preset … --max-steps 20 on each layout (small override)', () => {
-  for (const [layout, preset, classes] of CASES) {
-    it(`${layout} with ${preset}: loss falls, memory stays flat, the report is written`, async () => {
+  for (const [layout, preset, classes, extra] of CASES) {
+    const title = `${layout}${extra ? ` (${classes.length - 1} classes)` : ''} with ${preset}`;
+    it(`${title}: loss falls, memory stays flat, the report is written`, async () => {
       const dir = tempDir();
       const root = join(dir, 'data');
       await writePaperTree(root, layout, { trainCount: 4, testCount: 2 });
       const small = join(dir, 'small.json');
-      writeFileSync(small, JSON.stringify(SMALL));
+      writeFileSync(small, JSON.stringify(extra ? { ...SMALL, data: { ...SMALL.data, ...extra.data }, eval: extra.eval } : SMALL));
       const out = join(dir, 'run');
       const stdout = sink();
       const stderr = sink();
@@ -89,6 +96,8 @@ describe('sign train --preset … --max-steps 20 on each layout (small override)
       const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
       expect(report.config.name).toBe(preset);
       expect(report.config.data.root).toBe(root);
+      if (layout === 'pascal-context') expect(report.config.data.classes).toBe(classes.length - 1);
+      if (extra) expect(report.config.eval.countBackground).toBe(true);
       const ckpt = events.filter((e) => e.event === 'checkpoint').map((e) => e.path ?? e.checkpoint);
       expect(ckpt.length).toBeGreaterThanOrEqual(2); // step 10 and the stop at 20
     }, 900_000); // about 10 s on an idle 2-core machine; minutes when it is shared
