@@ -225,7 +225,7 @@ beforeAll(async () => {
   await initBackend('cpu');
 });
 
-// generous limits for a shared, loaded 2-core machine: 3–10 s per case measured while others ran (58 s for eight of them)
+// generous limits for a shared, loaded 2-core machine: 3–10 s per case, 60 s for the nine, measured at load average 12
 describe('sign eval on every layout, mIoU worked out by hand (both protocols)', { timeout: 600_000 }, () => {
   let n = 0;
   for (const [title, c] of Object.entries(CASES)) {
