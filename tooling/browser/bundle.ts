@@ -1,7 +1,8 @@
 /**
  * Bundles workspace packages for the browser the way an app's bundler would (esbuild,
- * `--platform=browser`), from their TypeScript sources, and reports every import of a Node
- * built-in (`fs`, `node:path`, …) with the file that imports it, instead of stopping at the first.
+ * `--platform=browser`), from their TypeScript sources or from their build (`dist/`, what npm
+ * ships), and reports every import of a Node built-in (`fs`, `node:path`, …) with the file that
+ * imports it, instead of stopping at the first.
  * Used by test/bundle.test.ts and by scripts/bundle-sizes.ts.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -102,13 +103,14 @@ export interface BrowserBundle {
 /**
  * Bundles `entry` (a file, or `{ contents }` resolved from the repository root) for the browser:
  * esbuild, `platform: 'browser'` (package.json `browser` fields honoured, Node built-ins not
- * available), minified, `@sign/*` from their sources. `external` package patterns are left out
- * (default: `@tensorflow/*`, the peer dependency an app shares); `format: 'iife'` makes a script
- * that {@link runWithoutNode} can evaluate.
+ * available), minified, `@sign/*` from their sources (`sources: false`: as an app resolves them,
+ * through node_modules and their package.json exports, i.e. their built `dist/` files). `external`
+ * package patterns are left out (default: `@tensorflow/*`, the peer dependency an app shares);
+ * `format: 'iife'` makes a script that {@link runWithoutNode} can evaluate.
  */
 export async function bundleForBrowser(
   entry: string | { contents: string },
-  opts: { external?: string[]; format?: 'esm' | 'iife' } = {},
+  opts: { external?: string[]; format?: 'esm' | 'iife'; sources?: boolean } = {},
 ): Promise<BrowserBundle> {
   const nodeImports: NodeImport[] = [];
   const result = await build({
@@ -122,7 +124,7 @@ export async function bundleForBrowser(
     minify: true,
     write: false,
     logLevel: 'silent',
-    alias: sourceAliases(),
+    ...(opts.sources === false ? {} : { alias: sourceAliases() }),
     external: opts.external ?? ['@tensorflow/*'],
     plugins: [nodeBuiltins(nodeImports)],
   });

@@ -1,8 +1,11 @@
 /**
  * Every library package's main entry bundles for the browser (esbuild --platform=browser) without
  * a single Node built-in, and runs in a context without Node's globals; the `/node` entries are
- * where the Node imports went. initBackend's browser branch is run in such a context.
+ * where the Node imports went. The same holds for the BUILT main entries (`dist/index.js`, what
+ * an app's bundler gets from npm, where tsup may add code of its own such as its `__dirname`
+ * shim). initBackend's browser branch is run in such a context.
  */
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bundleForBrowser, libraryPackages, runWithoutNode } from '../bundle';
@@ -45,6 +48,43 @@ describe('browser bundles of the main entries', () => {
       const b = await bundleForBrowser(join(p.dir, 'src', 'node.ts'));
       expect(b.nodeImports.length, p.name).toBeGreaterThan(0);
     }
+  });
+});
+
+/** The newest modification time of a file under `dir`. */
+function newest(dir: string): number {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+describe('browser bundles of the built main entries (dist/index.js, as published)', () => {
+  const built = packages.filter((p) => existsSync(join(p.dir, 'dist', 'index.js')));
+  const absent = packages.filter((p) => !built.includes(p)).map((p) => p.name);
+  if (absent.length > 0) {
+    it.skip(`not built, so not checked: ${absent.join(', ')} (run 'pnpm build' first; 'pnpm test' does)`, () => {});
+  }
+
+  for (const p of built) {
+    it(`${p.name}: dist/index.js imports no Node built-in, and its bundle (tfjs included) loads without process, Buffer or require`, async () => {
+      const entry = join(p.dir, 'dist', 'index.js');
+      if (statSync(entry).mtimeMs < newest(join(p.dir, 'src'))) console.warn(`${p.name}: dist/ is older than src/ (checking the build as it is; 'pnpm build' refreshes it)`);
+      const b = await bundleForBrowser(entry, { sources: false });
+      expect(b.nodeImports.map((i) => `${i.path} (from ${i.importer})`)).toEqual([]);
+      const run = await bundleForBrowser({ contents: `import * as m from '${entry}'; globalThis.__exports = Object.keys(m);` }, { sources: false, external: [], format: 'iife' });
+      expect(run.nodeImports).toEqual([]);
+      const ctx = runWithoutNode(run.code);
+      expect((ctx.__exports as string[]).length).toBeGreaterThan(0);
+    });
+  }
+
+  const coreNode = built.find((p) => p.name === '@sign/core' && existsSync(join(p.dir, 'dist', 'node.js')));
+  it.skipIf(!coreNode)('the check sees the Node built-ins of a built file (@sign/core/node)', async () => {
+    const b = await bundleForBrowser(join(coreNode!.dir, 'dist', 'node.js'), { sources: false });
+    expect(b.nodeImports.map((i) => i.path.replace(/^node:/, ''))).toContain('fs');
   });
 });
 
