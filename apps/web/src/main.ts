@@ -1,16 +1,18 @@
 /**
  * The page: loads a trained checkpoint (`demo.safetensors` next to the page, or a file the user
- * picks) and segments what is drawn or uploaded on the input canvas. Backend: tfjs' WebAssembly backend (the .wasm files are
- * served next to main.js). State for tests and curious users: `window.signApp`.
+ * picks), segments what is drawn or uploaded on the input canvas (`segment` of @sign/trainer) and
+ * adds a class typed by name (`addClass` of @sign/trainer, its embedding from the table bundled
+ * with the page). Backend: tfjs' WebAssembly backend (the .wasm files are served next to main.js).
+ * State for tests and curious users: `window.signApp`.
  */
 // a bundled app registers the gradients and chained ops itself (initBackend checks for them)
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { initBackend } from '@sign/core';
-import { loadModelFromBytes, type TrainedModel } from '@sign/trainer';
+import { fashionEmbeddings, type FashionEmbeddingSource } from '@sign/data';
+import { addClass, loadModelFromBytes, segment, type Segmentation, type TrainedModel } from '@sign/trainer';
 import { colorOf, colorize } from './colors';
-import { segmentImage, type PageSegmentation } from './segment';
 
 /** What the page exposes on `window.signApp`. */
 interface AppState {
@@ -19,10 +21,27 @@ interface AppState {
   checkpoint?: string;
   model?: TrainedModel;
   /** The last segmentation, with a checksum (FNV-1a) of the RGBA pixels it was computed from. */
-  last?: PageSegmentation & { inputHash: number };
+  last?: Segmentation & { inputHash: number };
+  /** The last class added by name: where its embedding came from, and what `addClass` took. */
+  lastAdded?: AddedByName;
   error?: string;
   /** Runs the segmentation of the input canvas now (also done after every stroke and upload). */
   refresh(): Promise<void>;
+}
+
+/** A class added on the page. */
+interface AddedByName {
+  /** The class name as the embedding table spells it (what was typed may differ: `Bag`, `ankle_boot`). */
+  name: string;
+  typed: string;
+  id: number;
+  source: string;
+  steps: number;
+  /** The classifier's loss after each step. */
+  losses: number[];
+  /** Seconds in `addClass`, and with the re-segmentation of the canvas after it. */
+  seconds: number;
+  wallSeconds: number;
 }
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -59,7 +78,8 @@ function describeModel(m: TrainedModel): string {
   return `${app.checkpoint}: ${m.classNames.length} classes; unseen in training: ${names(m.unseen)} · backend ${app.backend}`;
 }
 
-function showLegend(m: TrainedModel, seg: PageSegmentation | undefined): void {
+function showLegend(m: TrainedModel, seg: Segmentation | undefined): void {
+  const added = new Set(m.added.map((a) => a.name));
   legend.replaceChildren();
   m.classNames.forEach((name, id) => {
     const li = document.createElement('li');
@@ -71,7 +91,7 @@ function showLegend(m: TrainedModel, seg: PageSegmentation | undefined): void {
     label.className = 'name';
     label.textContent = name;
     li.append(sw, label);
-    const tag = m.unseen.includes(id) ? 'unseen' : null;
+    const tag = added.has(name) ? 'added' : m.unseen.includes(id) ? 'unseen' : null;
     if (tag) {
       const t = document.createElement('span');
       t.className = `tag ${tag}`;
@@ -92,7 +112,7 @@ async function refresh(): Promise<void> {
   if (!m) return;
   const { width, height } = input;
   const pixels = inCtx.getImageData(0, 0, width, height);
-  const seg = await segmentImage(m, { data: pixels.data, width, height, channels: 4 });
+  const seg = await segment(m, { data: pixels.data, width, height, channels: 4 });
   app.last = { ...seg, inputHash: fnv1a(pixels.data) };
   output.width = width;
   output.height = height;
@@ -103,6 +123,7 @@ async function refresh(): Promise<void> {
 async function run(message: string, work: () => Promise<string | void>): Promise<void> {
   if (app.state === 'busy' || app.state === 'loading') return;
   setState('busy', message);
+  app.error = undefined;
   try {
     const done = await work();
     setState('ready', done || (app.model ? describeModel(app.model) : 'ready'));
@@ -121,6 +142,63 @@ async function useModel(bytes: ArrayBuffer, name: string): Promise<void> {
   app.checkpoint = name;
   await refresh();
 }
+
+// ---- a class added by name ----
+/**
+ * The embedding of a typed class name, from the table bundled with the page: the fashion-scenes
+ * table the checkpoint was trained with (its `data.embeddings`: GloVe 100-d of the name's words,
+ * the hand-made attributes, or both; built by `fashionEmbeddings` of @sign/data, the row `sign
+ * add-class --embedding-source dataset` takes). The page carries no general word vectors, so
+ * only the names of that table can be added (the fashion classes, e.g. `bag`, which the demo
+ * checkpoint was trained without); names are matched as the table matches them (`Ankle_Boot`
+ * finds `ankle boot`).
+ */
+function embeddingOf(m: TrainedModel, typed: string): { name: string; vector: Float32Array; source: string } {
+  const data = m.config.data as { type?: string; embeddings?: FashionEmbeddingSource };
+  if (data.type !== 'fashion-scenes') {
+    throw new Error(`add class: the page bundles the fashion-scenes embedding tables only; ${app.checkpoint} was trained on '${String(data.type)}'`);
+  }
+  const which = data.embeddings ?? 'both';
+  const table = fashionEmbeddings(which, { includeBackground: true });
+  if (!table.has(typed)) {
+    throw new Error(`add class: '${typed}' has no embedding in the page's table (${which}); it has: ${table.classNames.join(', ')}`);
+  }
+  const name = table.classNames[table.id(typed)]!;
+  const what = { glove: 'GloVe', attributes: 'attribute', both: 'GloVe + attribute' }[which];
+  return { name, vector: table.vector(name), source: `page's ${what} table (fashion-scenes, as trained)` };
+}
+
+async function addByName(typed: string, steps: number): Promise<string> {
+  const m = app.model;
+  if (!m) throw new Error('add class: no model is loaded');
+  if (typed === '') throw new Error('add class: type a class name');
+  if (!Number.isInteger(steps) || steps < 1) throw new Error(`add class: steps must be a whole number of at least 1, got '${steps}'`);
+  const { name, vector, source } = embeddingOf(m, typed);
+  const t0 = performance.now();
+  const losses: number[] = [];
+  const bigger = await addClass(m, name, vector, {
+    steps,
+    source,
+    onStep: (step, loss) => {
+      losses.push(loss);
+      if (step % 10 === 0) status.textContent = `adding '${name}': step ${step} of ${steps}, loss ${loss.toFixed(3)}`;
+    },
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  m.dispose();
+  app.model = bigger;
+  await refresh();
+  const id = bigger.added[bigger.added.length - 1]!.id;
+  app.lastAdded = { name, typed, id, source, steps, losses, seconds, wallSeconds: (performance.now() - t0) / 1000 };
+  return `added '${name}' (id ${id}, unseen) from the ${source}: classifier retrained for ${steps} steps in ${seconds.toFixed(1)} s · ${describeModel(bigger)}`;
+}
+
+$<HTMLFormElement>('add-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const typed = $<HTMLInputElement>('class-name').value.trim();
+  const steps = Number($<HTMLInputElement>('steps').value);
+  void run(`adding '${typed}'…`, () => addByName(typed, steps));
+});
 
 // ---- drawing ----
 function clear(): void {

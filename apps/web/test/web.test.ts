@@ -1,9 +1,11 @@
 /**
  * The page in a real browser: Debian's chromium, headless, driven by playwright-core (no browser
  * download). It loads the demo checkpoint (fixtures/demo.safetensors: `sign demo --exclude-classes
- * bag`, exported by scripts/export-checkpoint.ts) and segments an uploaded test scene with the
- * same pixel accuracy as Node on the same scene (the same code, on Node's wasm backend). A
- * screenshot goes to $SIGN_WEB_SCREENSHOT (docs/web.png was made so) or the temp folder.
+ * bag`, exported by scripts/export-checkpoint.ts), segments an uploaded test scene with the
+ * same pixel accuracy as Node on the same scene (`segment` of @sign/trainer, on Node's wasm
+ * backend), then adds 'bag' typed by name and segments the scene again: the same labels as Node's
+ * `addClass` + `segment` with the same settings, with bag in them. A screenshot (after the
+ * addition) goes to $SIGN_WEB_SCREENSHOT (docs/web.png was made so) or the temp folder.
  *
  * Without chromium the browser part is skipped with a message, unless SIGN_REQUIRE_CHROMIUM is
  * set (CI installs chromium and sets it, so there it fails instead).
@@ -13,13 +15,13 @@ import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FASHION_CLASSES, encodePng, greyToImage } from '@sign/data';
+import type { Browser, Page } from 'playwright-core';
+import { FASHION_CLASSES, encodePng, fashionEmbeddings, greyToImage } from '@sign/data';
 import { makeFashionScenes } from '@sign/data/node';
 import { initBackend } from '@sign/core';
-import type { TrainedModel } from '@sign/trainer';
+import { addClass, segment, type Segmentation, type TrainedModel } from '@sign/trainer';
 import { loadModel } from '@sign/trainer/node';
 import { colorOf, colorize } from '../src/colors';
-import { segmentImage, type PageSegmentation } from '../src/segment';
 // @ts-expect-error: plain ES module scripts without type declarations
 import { DEFAULT_CHECKPOINT, buildWeb } from '../scripts/build.mjs';
 // @ts-expect-error: plain ES module scripts without type declarations
@@ -51,11 +53,45 @@ function fnv1a(bytes: ArrayLike<number>): number {
   return h;
 }
 
+/** Pixels predicted as class `name` and the IoU of that class on the scene (truth: fashion-scenes class ids). */
+function classStats(seg: { labels: ArrayLike<number>; classes: string[] }, truth: Uint8Array, name: string): { predicted: number; iou: number } {
+  const k = seg.classes.indexOf(name);
+  const t = FASHION_CLASSES.indexOf(name as (typeof FASHION_CLASSES)[number]);
+  let predicted = 0;
+  let both = 0;
+  let either = 0;
+  for (let i = 0; i < truth.length; i++) {
+    const p = seg.labels[i] === k;
+    const g = truth[i] === t;
+    if (p) predicted++;
+    if (p && g) both++;
+    if (p || g) either++;
+  }
+  return { predicted, iou: either ? both / either : 0 };
+}
+
+/** The page's last segmentation, as plain data. */
+async function pageSegmentation(page: Page): Promise<{ labels: number[]; classes: string[]; scores: number[]; width: number; height: number }> {
+  return page.evaluate(() => {
+    const l = (window as any).signApp.last as Segmentation;
+    return { labels: Array.from(l.labels), classes: l.classes, scores: Array.from(l.scores), width: l.width, height: l.height };
+  });
+}
+
+/** Classifier steps of the addition in the test: the page's default (that of `sign add-class`). */
+const ADD_STEPS = 200;
+
 describe.skipIf(!CHROMIUM && !REQUIRE)('the page in headless chromium (wasm backend)', () => {
   let tmp: string;
   let server: Server | undefined;
   let url: string;
   let node: TrainedModel;
+  let browser: Browser | undefined;
+  let page: Page;
+  const errors: string[] = [];
+  // the first test scene with a bag in it (deterministic)
+  let scene: ReturnType<typeof makeFashionScenes>;
+  let rgba: ReturnType<typeof greyToImage>;
 
   beforeAll(async () => {
     if (!CHROMIUM) throw new Error('chromium not found (apt-get install chromium, or set CHROMIUM_PATH); SIGN_REQUIRE_CHROMIUM is set');
@@ -64,9 +100,20 @@ describe.skipIf(!CHROMIUM && !REQUIRE)('the page in headless chromium (wasm back
     ({ server, url } = await serveDir(built.outDir, 0));
     await initBackend('wasm');
     node = await loadModel(DEFAULT_CHECKPOINT);
-  });
+    for (let seed = 0; !scene; seed++) {
+      const s = makeFashionScenes({ split: 'test', count: 1, seed, layout: 'outfit', size: 64 });
+      if (s.labels.filter((l) => l === FASHION_CLASSES.indexOf('bag')).length >= 150) scene = s;
+      if (seed > 200) throw new Error('no test scene with a bag in 200 seeds');
+    }
+    rgba = greyToImage(scene.images, scene.height, scene.width);
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    page = await browser.newPage({ viewport: { width: 1100, height: 660 } });
+    page.on('pageerror', (e) => errors.push(e.message));
+  }, 120_000);
 
-  afterAll(() => {
+  afterAll(async () => {
+    await browser?.close();
     node?.dispose();
     server?.close();
     if (tmp) rmSync(tmp, { recursive: true, force: true });
@@ -74,56 +121,103 @@ describe.skipIf(!CHROMIUM && !REQUIRE)('the page in headless chromium (wasm back
 
   it('loads the demo checkpoint and segments an uploaded test scene with the pixel accuracy Node has on it', async () => {
     expect(node.classNames).not.toContain('bag'); // the demo checkpoint was trained without bag
-    // the first test scene with a bag in it (deterministic)
-    let scene: ReturnType<typeof makeFashionScenes> | undefined;
-    for (let seed = 0; !scene; seed++) {
-      const s = makeFashionScenes({ split: 'test', count: 1, seed, layout: 'outfit', size: 64 });
-      if (s.labels.filter((l) => l === FASHION_CLASSES.indexOf('bag')).length >= 150) scene = s;
-      if (seed > 200) throw new Error('no test scene with a bag in 200 seeds');
-    }
     const { height, width } = scene;
-    const rgba = greyToImage(scene.images, height, width);
     const png = join(tmp, 'scene.png');
     writeFileSync(png, encodePng(rgba));
 
     // Node: the same pixels, the same call
-    const nodeSeg = await segmentImage(node, { data: rgba.data, width, height, channels: 4 });
+    const nodeSeg = await segment(node, { data: rgba.data, width, height, channels: 4 });
     const nodeAcc = pixelAccuracy(nodeSeg, scene.labels);
 
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    await page.goto(url);
+    await page.waitForFunction(() => ['ready', 'error'].includes((window as any).signApp?.state), null, { timeout: 90_000 });
+    const start = await page.evaluate(() => ({ state: (window as any).signApp.state, error: (window as any).signApp.error, backend: (window as any).signApp.backend }));
+    expect(start, JSON.stringify(start)).toMatchObject({ state: 'ready', backend: 'wasm' });
+
+    await page.setInputFiles('#upload', png);
+    const hash = fnv1a(rgba.data);
+    await page.waitForFunction((h) => (window as any).signApp.state === 'ready' && (window as any).signApp.last?.inputHash === h, hash, { timeout: 60_000 });
+    const before = await pageSegmentation(page);
+    expect([before.width, before.height]).toEqual([width, height]);
+    expect(before.classes).toEqual(nodeSeg.classes);
+    const webAcc = pixelAccuracy(before, scene.labels);
+    const differ = before.labels.filter((v, i) => v !== nodeSeg.labels[i]).length;
+    console.log(`web: pixel accuracy browser ${webAcc.toFixed(6)}, Node ${nodeAcc.toFixed(6)} (${differ} of ${width * height} labels differ)`);
+    expect(webAcc).toBe(nodeAcc);
+    expect(nodeAcc).toBeGreaterThan(0.5);
+    // the mean probabilities: the same to float32 rounding (the browser's reduction order may differ)
+    expect(before.scores).toHaveLength(nodeSeg.scores.length);
+    before.scores.forEach((v, k) => expect(Math.abs(v - nodeSeg.scores[k]!), nodeSeg.classes[k]).toBeLessThan(1e-6));
+
+    expect(await page.locator('#legend li .name').allTextContents()).toEqual(node.classNames);
+    expect(errors).toEqual([]);
+  }, 180_000);
+
+  it("adds 'bag' typed by name: the legend lists it, and the scene's labels are Node's addClass + segment, with bag in them", async () => {
+    const { height, width } = scene;
+    // Node: the same embedding row (the table the page bundles), the same defaults (seed: the checkpoint's)
+    const t0 = Date.now();
+    const withBag = await addClass(node, 'bag', fashionEmbeddings('both', { includeBackground: true }).vector('bag'), { steps: ADD_STEPS });
+    const nodeSeconds = (Date.now() - t0) / 1000;
+    let nodeSeg: Segmentation;
     try {
-      const page = await browser.newPage({ viewport: { width: 1100, height: 620 } });
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(e.message));
-      await page.goto(url);
-      await page.waitForFunction(() => ['ready', 'error'].includes((window as any).signApp?.state), null, { timeout: 90_000 });
-      const start = await page.evaluate(() => ({ state: (window as any).signApp.state, error: (window as any).signApp.error, backend: (window as any).signApp.backend }));
-      expect(start, JSON.stringify(start)).toMatchObject({ state: 'ready', backend: 'wasm' });
-
-      await page.setInputFiles('#upload', png);
-      const hash = fnv1a(rgba.data);
-      await page.waitForFunction((h) => (window as any).signApp.state === 'ready' && (window as any).signApp.last?.inputHash === h, hash, { timeout: 60_000 });
-      const before = await page.evaluate(() => {
-        const l = (window as any).signApp.last as PageSegmentation;
-        return { labels: Array.from(l.labels), classes: l.classes, width: l.width, height: l.height };
-      });
-      expect([before.width, before.height]).toEqual([width, height]);
-      expect(before.classes).toEqual(nodeSeg.classes);
-      const webAcc = pixelAccuracy(before, scene.labels);
-      const differ = before.labels.filter((v, i) => v !== nodeSeg.labels[i]).length;
-      console.log(`web: pixel accuracy browser ${webAcc.toFixed(6)}, Node ${nodeAcc.toFixed(6)} (${differ} of ${width * height} labels differ)`);
-      expect(webAcc).toBe(nodeAcc);
-      expect(nodeAcc).toBeGreaterThan(0.5);
-
-      expect(await page.locator('#legend li .name').allTextContents()).toEqual(node.classNames);
-
-      const shot = process.env.SIGN_WEB_SCREENSHOT ?? join(tmp, 'web.png');
-      await page.screenshot({ path: shot });
-      expect(existsSync(shot)).toBe(true);
-      expect(errors).toEqual([]);
+      nodeSeg = await segment(withBag, { data: rgba.data, width, height, channels: 4 });
     } finally {
-      await browser.close();
+      withBag.dispose();
     }
-  });
+    const nodeBag = classStats(nodeSeg, scene.labels, 'bag');
+
+    // a name the table lacks is refused, naming it; the page stays usable
+    await page.fill('#class-name', 'umbrella');
+    await page.click('#add');
+    await page.waitForFunction(() => (window as any).signApp.state === 'ready' && (window as any).signApp.error, null, { timeout: 30_000 });
+    expect(await page.evaluate(() => (window as any).signApp.error)).toContain("'umbrella' has no embedding in the page's table (both)");
+    expect(await page.evaluate(() => (window as any).signApp.model.classNames)).toEqual(node.classNames);
+
+    // 'Bag' finds the table's 'bag'
+    await page.fill('#class-name', 'Bag');
+    await page.fill('#steps', String(ADD_STEPS));
+    await page.click('#add');
+    await page.waitForFunction(() => (window as any).signApp.lastAdded && (window as any).signApp.state !== 'busy', null, { timeout: 300_000 });
+    const added = await page.evaluate(() => {
+      const a = (window as any).signApp;
+      return { state: a.state, error: a.error, lastAdded: a.lastAdded, classNames: a.model.classNames, unseen: a.model.unseen, added: a.model.added };
+    });
+    expect(added.state).toBe('ready');
+    expect(added.error).toBeUndefined();
+    expect(added.classNames).toEqual([...node.classNames, 'bag']);
+    expect(added.unseen).toContain(node.classNames.length);
+    expect(added.lastAdded).toMatchObject({ name: 'bag', typed: 'Bag', id: node.classNames.length, steps: ADD_STEPS });
+    expect(added.lastAdded.losses).toHaveLength(ADD_STEPS);
+    expect(added.added).toHaveLength(1);
+
+    const after = await pageSegmentation(page);
+    expect(after.classes).toEqual(nodeSeg.classes);
+    const webBag = classStats(after, scene.labels, 'bag');
+    const differ = after.labels.filter((v, i) => v !== nodeSeg.labels[i]).length;
+    const webAcc = pixelAccuracy(after, scene.labels);
+    const nodeAcc = pixelAccuracy(nodeSeg, scene.labels);
+    console.log(
+      `web: add-class 'bag' (${ADD_STEPS} steps): browser ${added.lastAdded.seconds.toFixed(1)} s in addClass (${added.lastAdded.wallSeconds.toFixed(1)} s with the re-segmentation), Node ${nodeSeconds.toFixed(1)} s; ` +
+        `after: pixel accuracy browser ${webAcc.toFixed(6)}, Node ${nodeAcc.toFixed(6)} (${differ} of ${width * height} labels differ); ` +
+        `bag pixels browser ${webBag.predicted}, Node ${nodeBag.predicted}; bag IoU browser ${webBag.iou.toFixed(4)}, Node ${nodeBag.iou.toFixed(4)}`,
+    );
+    expect(webAcc).toBe(nodeAcc);
+    expect(webBag).toEqual(nodeBag);
+    expect(webBag.predicted).toBeGreaterThan(0); // the new class is used
+    expect(webBag.iou).toBeGreaterThan(0);
+
+    // the legend: every class, bag last, tagged as added, with its mean probability
+    expect(await page.locator('#legend li .name').allTextContents()).toEqual([...node.classNames, 'bag']);
+    const bagRow = page.locator('#legend li[data-class="bag"]');
+    expect(await bagRow.locator('.tag').textContent()).toBe('added');
+    const k = after.classes.indexOf('bag');
+    expect(await bagRow.locator('.score').textContent()).toBe(`${(100 * after.scores[k]!).toFixed(1)} %`);
+    expect(after.scores[k]!).toBeGreaterThan(0);
+
+    const shot = process.env.SIGN_WEB_SCREENSHOT ?? join(tmp, 'web.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    expect(existsSync(shot)).toBe(true);
+    expect(errors).toEqual([]);
+  }, 600_000);
 });
