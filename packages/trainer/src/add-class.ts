@@ -33,8 +33,12 @@ export interface AddClassOptions {
    * trained); 'classifier' = D/C's shared layer and output layer.
    */
   train?: 'head' | 'new-class' | 'classifier';
-  /** Called after each step with the step (1-based) and the classifier's loss, read asynchronously. */
-  onStep?: (step: number, loss: number) => void;
+  /**
+   * Called after each step with the step (1-based) and the classifier's loss, read asynchronously.
+   * A returned promise is awaited before the next step (a page can let the browser paint and
+   * take input: `() => new Promise((r) => setTimeout(r))`).
+   */
+  onStep?: (step: number, loss: number) => void | Promise<void>;
 }
 
 /** The variables `train` updates, by model path, and a gradient mask per variable (1 where it may change). */
@@ -200,7 +204,7 @@ export async function addClass(model: TrainedModel, name: string, embedding: Flo
       for (let s = 0; s < steps; s++) {
         const loss = generatedStep(bigger, optimizers.classifier, vars, masks, prior, pixels, rng.fork(`step-${s}`));
         try {
-          if (opts.onStep) opts.onStep(s + 1, (await loss.data())[0]!);
+          if (opts.onStep) await opts.onStep(s + 1, (await loss.data())[0]!);
         } finally {
           loss.dispose();
         }

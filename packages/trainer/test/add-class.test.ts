@@ -73,11 +73,20 @@ describe('addClass and segment (wasm, a tiny model trained without bag)', () => 
     const before = await weights(model);
     const tensors = tf.memory().numTensors;
     const losses: number[] = [];
-    const bigger = await addClass(model, 'bag', BAG, { steps: 6, pixels: 64, source: 'fashion both', onStep: (_, l) => void losses.push(l) });
+    const order: string[] = [];
+    // an async onStep (a page letting the browser paint) is awaited before the next step
+    const onStep = async (step: number, l: number) => {
+      losses.push(l);
+      order.push(`start ${step}`);
+      await new Promise((r) => setTimeout(r, 2));
+      order.push(`end ${step}`);
+    };
+    const bigger = await addClass(model, 'bag', BAG, { steps: 6, pixels: 64, source: 'fashion both', onStep });
     // the new model's tensors are its parameters and M; nothing else survives
     expect(tf.memory().numTensors - tensors).toBe(bigger.net.namedParameters().size + 1);
     try {
       expect(losses).toHaveLength(6);
+      expect(order).toEqual([1, 2, 3, 4, 5, 6].flatMap((i) => [`start ${i}`, `end ${i}`]));
       expect(losses.every((l) => Number.isFinite(l) && l > 0)).toBe(true);
       expect(bigger.classNames).toEqual([...model.classNames, 'bag']);
       expect(bigger.unseen).toEqual([3, 4, 6, 10]);
