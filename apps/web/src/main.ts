@@ -181,7 +181,10 @@ async function addByName(typed: string, steps: number): Promise<string> {
     source,
     onStep: (step, loss) => {
       losses.push(loss);
-      if (step % 10 === 0) status.textContent = `adding '${name}': step ${step} of ${steps}, loss ${loss.toFixed(3)}`;
+      if (step % 10 !== 0) return;
+      status.textContent = `adding '${name}': step ${step} of ${steps}, loss ${loss.toFixed(3)}`;
+      // every 10 steps the page paints and takes input (addClass awaits this before the next step)
+      return new Promise<void>((r) => setTimeout(r, 0));
     },
   });
   const seconds = (performance.now() - t0) / 1000;

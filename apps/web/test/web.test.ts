@@ -153,6 +153,7 @@ describe.skipIf(!CHROMIUM && !REQUIRE)('the page in headless chromium (wasm back
     expect(errors).toEqual([]);
   }, 180_000);
 
+  // continues on the page the test above loaded (with the scene uploaded); vitest runs them in order
   it("adds 'bag' typed by name: the legend lists it, and the scene's labels are Node's addClass + segment, with bag in them", async () => {
     const { height, width } = scene;
     // Node: the same embedding row (the table the page bundles), the same defaults (seed: the checkpoint's)
@@ -178,6 +179,9 @@ describe.skipIf(!CHROMIUM && !REQUIRE)('the page in headless chromium (wasm back
     await page.fill('#class-name', 'Bag');
     await page.fill('#steps', String(ADD_STEPS));
     await page.click('#add');
+    // the page stays live while the classifier is retrained: its status shows the steps (polled by a timer in the page)
+    const progress = await page.waitForFunction(() => /step \d+ of \d+, loss/.exec(document.getElementById('status')!.textContent ?? '')?.[0], null, { timeout: 120_000, polling: 50 });
+    expect(await progress.jsonValue()).toMatch(new RegExp(`^step \\d+ of ${ADD_STEPS}, loss$`));
     await page.waitForFunction(() => (window as any).signApp.lastAdded && (window as any).signApp.state !== 'busy', null, { timeout: 300_000 });
     const added = await page.evaluate(() => {
       const a = (window as any).signApp;
