@@ -10,6 +10,49 @@ export interface BackboneApplyOptions {
 }
 
 /**
+ * How the images a model gets were normalised: @sign/datasets' `normalize` transform,
+ * `(pixel[src(c)]·scale − mean[c]) / std[c]` of a decoded RGB pixel, `src(c) = 2 − c` for 'bgr'
+ * (structurally the same as its `Normalization`).
+ */
+export interface InputNormalization {
+  order: 'rgb' | 'bgr' | 'grey';
+  scale: number;
+  mean: readonly number[];
+  std: readonly number[];
+}
+
+/** The input pretrained weights were trained on: torchvision's (RGB, ImageNet mean/std) or Caffe's (BGR minus the mean pixel). */
+export type PretrainedWeightsInput = 'torchvision' | 'caffe';
+
+/** Options of {@link Backbone.loadPretrained}. */
+export interface PretrainedOptions {
+  /** Names the weights in messages (their file). */
+  source?: string;
+  /** How the model's images are normalised: the first conv is rewritten when the weights saw another input. Omitted: no rewriting. */
+  input?: InputNormalization;
+  /** The input the weights were trained on, when it is not the usual one of their naming. */
+  weightsInput?: PretrainedWeightsInput;
+}
+
+/** What {@link Backbone.loadPretrained} did. */
+export interface PretrainedReport {
+  /** The naming found in the keys (e.g. 'torchvision', 'deeplab-pytorch'). */
+  naming: string;
+  /** What the keys start with ('', 'scale.', 'Scale.', …). */
+  prefix: string;
+  /** The input the weights were taken to be trained on. */
+  weightsInput: PretrainedWeightsInput;
+  /** Whether the first conv was rewritten for `opts.input`. */
+  adapted: boolean;
+  /** Tensors loaded. */
+  loaded: number;
+  /** Keys of the file that were left out: heads (e.g. an ImageNet classifier) and BatchNorm counters. */
+  ignored: string[];
+  /** Parameters with no pretrained counterpart, left as initialised (e.g. DeepLab's ASPP). */
+  initialised: string[];
+}
+
+/**
  * E of METHOD §2: maps images to a feature map.
  *
  * `apply(images [N,H,W,C]) → [N, H', W', D]` with `D = outputChannels` and
@@ -29,6 +72,13 @@ export interface Backbone extends Module {
   /** [H', W'], the feature-map size `apply` gives for an `height × width` image. */
   outputShape(height: number, width: number): [number, number];
   apply(images: tf.Tensor4D, opts: BackboneApplyOptions): tf.Tensor4D;
+  /**
+   * Optional: loads pretrained weights (PyTorch tensors, keyed as in their file) into the backbone
+   * before training; parameters without a pretrained counterpart keep their initialisation.
+   * Throws, naming the source and the keys, when it cannot place the weights (nothing written).
+   * The trainer calls it for `model.backbone.pretrained`.
+   */
+  loadPretrained?(weights: Record<string, tf.Tensor>, opts?: PretrainedOptions): PretrainedReport;
 }
 
 /** Builds a backbone from a seeded generator and an architecture-specific config. */

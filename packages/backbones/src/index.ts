@@ -1,4 +1,12 @@
-export type { Backbone, BackboneApplyOptions, BackboneFactory } from './backbone';
+export type {
+  Backbone,
+  BackboneApplyOptions,
+  BackboneFactory,
+  InputNormalization,
+  PretrainedOptions,
+  PretrainedReport,
+  PretrainedWeightsInput,
+} from './backbone';
 export { backboneRegistry, createBackbone, registry } from './registry';
 export {
   PatchDownsample,
@@ -11,8 +19,12 @@ export type { SmallBackboneConfig } from './small';
 export {
   DEEPLABV2_DEFAULTS,
   DeepLabV2ResNet101,
+  PRETRAINED_INPUTS,
+  adaptStemToInput,
   createDeepLabV2ResNet101,
   deeplabReleaseKey,
+  detectPretrainedNaming,
+  loadPretrainedResNet,
   resolveDeepLabV2Config,
 } from './deeplabv2-resnet101';
-export type { DeepLabV2Config } from './deeplabv2-resnet101';
+export type { DeepLabV2Config, DetectedNaming, PretrainedNaming } from './deeplabv2-resnet101';

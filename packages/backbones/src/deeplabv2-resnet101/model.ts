@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Module, maxPool2d, maxPoolOutputLength, type Rng } from '@sign/core';
-import type { Backbone, BackboneApplyOptions } from '../backbone';
+import type { Backbone, BackboneApplyOptions, PretrainedOptions, PretrainedReport } from '../backbone';
 import { Aspp } from './aspp';
 import { type DeepLabV2Config, resolveDeepLabV2Config } from './config';
+import { loadPretrainedResNet } from './pretrained';
 import { ConvBn, ResLayer } from './resnet';
 
 /** `layer1` of the release: the stem conv; its max pool has no parameters. */
@@ -175,6 +176,25 @@ export class DeepLabV2ResNet101 extends Module implements Backbone {
       );
     }
     return this.aspp.apply(features);
+  }
+
+  /**
+   * Loads ImageNet-pretrained ResNet weights into the trunk (layer1 … layer5): torchvision's
+   * `resnet101` state dict, or the Caffe-converted DeepLab weights of either PyTorch port (the
+   * release's `scale.layer1.conv1.conv.weight` names, or `Scale.conv1.weight`); the naming is
+   * detected from the keys. The ASPP keeps its initialisation (the files' own heads, torchvision's
+   * `fc` or a DeepLab port's class-score ASPP, are ignored). With `opts.input`, the stem is
+   * rewritten for that input normalisation when the weights saw another one (torchvision's
+   * RGB/ImageNet input vs the presets' BGR/Caffe means). Unknown, missing or mis-shaped keys are
+   * errors naming them, and nothing is written. See {@link loadPretrainedResNet}.
+   *
+   * @example
+   * const r = backbone.loadPretrained(tensors, { source: 'resnet101.pth', input: CAFFE_BGR_NORMALIZATION });
+   * r.naming;   // 'torchvision'
+   * r.adapted;  // true
+   */
+  loadPretrained(weights: Record<string, tf.Tensor>, opts: PretrainedOptions = {}): PretrainedReport {
+    return loadPretrainedResNet(this, weights, opts);
   }
 
   /**
