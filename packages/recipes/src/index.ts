@@ -8,6 +8,7 @@ export {
   CAGNET_UNSEEN_RATE,
   MODEL_LIMITS,
   SIGN_SIGMAS,
+  TRAINER_BACKBONE_KEYS,
   ZS3NET_SIGMAS,
   backboneSchema,
   discriminatorSchema,

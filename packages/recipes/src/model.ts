@@ -3,6 +3,7 @@ import { Module, Rng } from '@sign/core';
 import { createBackbone, type Backbone } from '@sign/backbones';
 import { createSpatialInformationModule, type SimModule } from '@sign/sim';
 import { createGenerator, Discriminator, type Generator } from '@sign/generator';
+import { TRAINER_BACKBONE_KEYS } from './schema';
 import type { ClassInfo, ModuleSpec, ParameterGroupSpec, Part } from './types';
 
 /** Outputs of {@link GzsModel.features}; all owned by the caller. */
@@ -26,6 +27,11 @@ export interface BuildContext {
   rng: Rng;
   /** The recipe's parameter groups (every parameter must fall in exactly one). */
   groups: readonly ParameterGroupSpec[];
+}
+
+/** A backbone section without the keys the trainer reads (`pretrained`, …): what the factory gets. */
+function factoryOptions(options: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(options).filter(([k]) => !TRAINER_BACKBONE_KEYS.includes(k)));
 }
 
 /**
@@ -67,7 +73,7 @@ export class GzsModel extends Module {
     }
     this.backbone = this.child(
       'backbone',
-      createBackbone(spec.backbone.name, rng.fork('backbone'), { inChannels: channels, ...spec.backbone.options }),
+      createBackbone(spec.backbone.name, rng.fork('backbone'), { inChannels: channels, ...factoryOptions(spec.backbone.options) }),
     );
     this.generator = this.child(
       'generator',

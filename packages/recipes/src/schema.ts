@@ -25,12 +25,26 @@ export const MODEL_LIMITS = {
 
 const width = () => z.int().min(1).max(MODEL_LIMITS.hidden);
 
-/** `model.backbone`: a registry name and the feature width D; backbone-specific keys pass through to its factory. */
+/**
+ * `model.backbone`: a registry name and the feature width D; backbone-specific keys pass through
+ * to its factory, except `pretrained` and `pretrainedInput`, which the trainer reads.
+ */
 export const backboneSchema = z.looseObject({
   name: z.string().min(1),
   /** D: channels of the backbone output (also the SIM's latent width). */
   channels: z.int().min(1).max(MODEL_LIMITS.channels),
+  /**
+   * A file of pretrained weights (ImageNet ResNet-101 `.pth`: torchvision's or a Caffe-converted
+   * DeepLab's names) loaded into the backbone before training starts (not when resuming); read by
+   * the trainer through the backbone's `loadPretrained`.
+   */
+  pretrained: z.string().min(1).max(4096).optional(),
+  /** The input those weights were trained on, when not their naming's usual one ('torchvision': RGB, ImageNet mean/std; 'caffe': BGR minus the mean pixel). */
+  pretrainedInput: z.enum(['torchvision', 'caffe']).optional(),
 });
+
+/** Keys of `model.backbone` that are the trainer's, not the backbone factory's. */
+export const TRAINER_BACKBONE_KEYS: readonly string[] = ['pretrained', 'pretrainedInput'];
 
 /** `model.discriminator`: D/C widths (METHOD §2: 1024, dropout 0.5). */
 export const discriminatorSchema = z

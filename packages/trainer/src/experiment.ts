@@ -17,6 +17,7 @@ import { createModel, type CheckpointMeta } from './checkpoint';
 import { checkpointing, checkpointPath, findResumeCheckpoint, listCheckpoints, loadTrainingState, readModel } from './files';
 import type { ExperimentConfig, ExperimentConfigInput } from './config/schema';
 import { parseConfig } from './config/validate';
+import { loadPretrainedBackbone } from './pretrained';
 import { classInfo } from './data';
 import { evaluate, relabelByName, type EvaluationResult, type Gzs3Result, type NamedGzs3Result, type NamedZslResult } from './evaluation';
 import { fit, totalSteps, type Callback, type TrainState } from './loop';
@@ -126,6 +127,15 @@ export async function runExperiment(input: ExperimentConfig | ExperimentConfigIn
     let secondsBefore = 0;
     const total = totalSteps(config);
     const from = !opts.resume ? undefined : opts.resumeFrom !== undefined ? { path: opts.resumeFrom } : await findResumeCheckpoint(opts.outDir, config, log);
+    // a new run starts from the pretrained weights: read and checked before anything is written
+    if (!from && config.model.backbone.pretrained !== undefined) {
+      const file = config.model.backbone.pretrained;
+      const r = await loadPretrainedBackbone(model, file, data.meta, { weightsInput: config.model.backbone.pretrainedInput });
+      log(
+        `backbone: ${r.loaded} pretrained tensors from ${file} (${r.naming} names${r.adapted ? `; first conv rewritten from ${r.weightsInput} input for the data's` : ''}); ` +
+          `${r.ignored.length} keys ignored (heads, counters); left at their initialisation: ${r.initialised.length ? r.initialised.join(', ') : 'none'}`,
+      );
+    }
     mkdirSync(join(opts.outDir, 'checkpoints'), { recursive: true });
     // a new run replaces an older run's checkpoints (a later resume must not pick one of those)
     if (!from) for (const c of listCheckpoints(opts.outDir)) rmSync(c.path, { force: true });

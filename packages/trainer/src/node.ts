@@ -17,4 +17,5 @@ export {
 } from './files';
 export type { CheckpointFile, ReadModelOptions } from './files';
 export { evaluateCheckpoint, runExperiment } from './experiment';
+export { loadPretrainedBackbone } from './pretrained';
 export type { RunOptions, RunResult } from './experiment';

@@ -21,7 +21,8 @@ export function diffPaths(a: unknown, b: unknown, path = ''): string[] {
 /**
  * The config keys a resumed run may change (with a warning): the learning rate of each part,
  * the length of each stage (the total steps), how often it evaluates and checkpoints, the
- * calibration γ, the backend, the run's name. Anything else (seed, data, model, losses,
+ * calibration γ, the backend, the run's name, the pretrained weights' file (read only when a run
+ * starts). Anything else (seed, data, model, losses,
  * optimizer types and betas, schedules, batch sizes) would make the checkpoint's state
  * meaningless, and is refused naming the key.
  */
@@ -37,6 +38,9 @@ export const RESUMABLE_KEYS: readonly string[] = [
   'eval.calibrate',
   'runtime.backend',
   'runtime.checkpointEvery',
+  // read only when a run starts (a resumed run has its weights in the checkpoint): a moved file is no change
+  'model.backbone.pretrained',
+  'model.backbone.pretrainedInput',
 ];
 
 /**
