@@ -50,6 +50,7 @@ export const TRAIN_OPTIONS: Options = {
   preset: { type: 'string' },
   config: { type: 'string' },
   'embeddings-file': { type: 'string' },
+  pretrained: { type: 'string' },
   'max-steps': { type: 'string' },
   dataset: { type: 'string' },
   'data-root': { type: 'string' },

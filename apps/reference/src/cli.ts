@@ -65,7 +65,7 @@ const HELP = `sign ${VERSION}: SIGN generalized zero-shot semantic segmentation,
 
 Usage:
   sign demo [flags]                      train + evaluate on fashion-scenes, write a report
-  sign train --preset <name> --data-root <dir> [--max-steps <n>] [--out <dir>]   the paper's settings
+  sign train --preset <name> --data-root <dir> [--pretrained <file.pth>] [--max-steps <n>] [--out <dir>]   the paper's settings
   sign train (--config <file.json> | --dataset <name> [--data-root <dir>] --unseen <a,b>) [--quick] [--seed <n>] [--out <dir>]
   sign eval --checkpoint <file> [--preset <name>] [--config <file.json>] [--data-root <dir>] [--calibrate <gamma>] [--out <dir>] [--json]
   sign predict --checkpoint <file> [--preset <name>] [--config <file.json>] (<image>… | --from-test <n>) --out <dir> [--save-labels]
@@ -111,7 +111,7 @@ Flags (all optional; no flags = the built-in demo config, about 10 minutes on 2 
 
 const TRAIN_HELP = `sign train: train with a preset, from a config file, or on a dataset with the app's configs
 
-  sign train --preset voc12-sign --data-root <dir> [--embeddings-file <file>] [--max-steps <n>] [--out <dir>]
+  sign train --preset voc12-sign --data-root <dir> [--pretrained <file.pth>] [--embeddings-file <file>] [--max-steps <n>] [--out <dir>]
   sign train --dataset folder --data-root <dir> --unseen 'cat,dog' [--quick] [--seed <n>] --out <dir>
   sign train --config <file.json> [--dataset …] [--data-root …] [--unseen …] [--quick] [--seed <n>] [--out <dir>]
 
@@ -135,6 +135,14 @@ data.embeddingsFile (default class-embeddings/<benchmark>.json, from 'sign embed
 --embeddings-file <file>. With --preset, --config <file> is merged on top of the preset (e.g. a
 smaller crop or batch). --max-steps <n> stops after n steps in all (the schedule stays the
 preset's; --resume continues, with a larger --max-steps to go further).
+
+--pretrained <file.pth> (model.backbone.pretrained) starts the backbone from ImageNet ResNet-101
+weights: torchvision's resnet101 state dict, or the Caffe-converted DeepLab init the release's
+lineage starts from (names 'scale.layer1.conv1.conv.weight' or 'Scale.conv1.weight'); the naming is
+detected, the ResNet trunk is loaded, the ASPP keeps its initialisation, torchvision's first conv
+is rewritten for the presets' BGR/Caffe-mean input. A key the backbone cannot place, or one it
+needs and the file lacks, is an error naming it (exit code 2). Read when a run starts, not on
+--resume.
 `;
 
 const EVAL_HELP = `sign eval --checkpoint <file>: evaluate a checkpoint on the test split of the data it records

@@ -9,7 +9,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { closestName } from '@sign/core';
 import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { FASHION_CLASSES } from '@sign/data';
 import { SIGN_RELEASE_BENCHMARKS } from '@sign/datasets';
 import './plugins.js';
@@ -331,5 +331,10 @@ export function trainConfig(flags: Flags): ExperimentConfig {
   if (Object.keys(control).length > 0) overrides.data = { ...overrides.data, ...control };
   const seed = integer(flags, 'seed', { min: 0 });
   if (seed !== undefined) overrides.seed = seed;
+  const pretrained = string(flags, 'pretrained');
+  if (pretrained !== undefined) {
+    if (!existsSync(pretrained) || !statSync(pretrained).isFile()) throw new UsageError(`--pretrained: no such file ${pretrained}`);
+    overrides.model = { backbone: { pretrained: resolve(pretrained) } };
+  }
   return checked(mergeConfig(raw, overrides), preset !== undefined ? `preset ${preset}${file !== undefined ? ` + ${file}` : ''}` : file ?? `sign train --dataset ${dataset}`);
 }
