@@ -7,7 +7,8 @@
  *   runs cache-blocked in JavaScript for the (batched) 2-D swaps, instead of wasm's naive loop;
  *   `Sum` and `Mean` over leading axes (every bias gradient) add rows in place instead of
  *   transposing the whole tensor first; a `Cast` to the same dtype shares memory too; `GatherV2`
- *   copies whole rows (blocks) instead of single elements.
+ *   copies whole rows (blocks) instead of single elements; `Slice` and `SplitV` copy each piece
+ *   straight from the heap (wasm's copy the whole input out of the heap first, once per piece).
  * - wasm and cpu, when the optional `koffi` package and an OpenBLAS library load: matrix
  *   products (`BatchMatMul` and this package's own ops) and this package's convolutions run
  *   through OpenBLAS's multi-threaded sgemm on the tensors' memory.
@@ -20,6 +21,7 @@ import {
   columnSums,
   gatherBlocks,
   hostIo,
+  hostSlice,
   hostTranspose,
   leadingReduction,
   reducePermutation,
@@ -130,6 +132,33 @@ function installWasmFixes(): void {
     const iv = backend.typedArrayFromHeap(indices) as Int32Array;
     gatherBlocks(xv, iv, ov, outer, dim, inner, count);
     return out;
+  });
+  const sliceable = (x: tf.TensorInfo) => x.dtype === 'float32' || x.dtype === 'int32' || x.dtype === 'bool';
+  const slicePiece = (backend: any, x: tf.TensorInfo, begin: number[], sliceSize: number[]): tf.TensorInfo => {
+    const out = backend.makeOutput(sliceSize, x.dtype);
+    if (sliceSize.every((d) => d > 0)) hostSlice(backend.typedArrayFromHeap(x), x.shape, begin, sliceSize, backend.typedArrayFromHeap(out));
+    return out;
+  };
+  override('Slice', 'wasm', (args) => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    if (!sliceable(x)) return original('Slice', 'wasm')(args);
+    const { begin, size: sz } = args.attrs as unknown as { begin: number | number[]; size: number | number[] };
+    const [b, s] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, sz);
+    tf.slice_util.assertParamsValid(x as tf.Tensor, b, s);
+    return slicePiece(args.backend, x, b, s);
+  });
+  override('SplitV', 'wasm', (args) => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    if (!sliceable(x)) return original('SplitV', 'wasm')(args);
+    const { numOrSizeSplits, axis } = args.attrs as unknown as { numOrSizeSplits: number | number[]; axis: number };
+    const ax = tf.util.parseAxisParam(axis, x.shape)[0];
+    const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, ax);
+    const begin = x.shape.map(() => 0);
+    return sizes.map((s) => {
+      const piece = slicePiece(args.backend, x, [...begin], x.shape.map((d, i) => (i === ax ? s : d)));
+      begin[ax] += s;
+      return piece;
+    });
   });
   for (const kernelName of ['Sum', 'Mean']) {
     override(kernelName, 'wasm', (args) => {

@@ -527,6 +527,48 @@ export function columnSums(x: Float32Array | Int32Array, out: Float32Array | Int
 }
 
 // ---------------------------------------------------------------------------------------------
+// Slice
+
+/**
+ * out = x[begin : begin + size] (any rank; begin and size already resolved): one block copy per
+ * contiguous run (the trailing axes that are taken whole merge into the run). wasm's own Slice,
+ * and so its SplitV, first copies the whole input out of the heap for every piece.
+ */
+export function hostSlice(
+  x: Float32Array | Int32Array | Uint8Array,
+  shape: readonly number[],
+  begin: readonly number[],
+  sliceSize: readonly number[],
+  out: Float32Array | Int32Array | Uint8Array,
+): void {
+  let k = shape.length - 1;
+  let inner = 1;
+  while (k >= 0 && begin[k] === 0 && sliceSize[k] === shape[k]) inner *= shape[k--];
+  if (k < 0) {
+    out.set(x.subarray(0, inner));
+    return;
+  }
+  const run = sliceSize[k] * inner;
+  const strides = new Array<number>(k + 1);
+  strides[k] = inner;
+  for (let d = k - 1; d >= 0; d--) strides[d] = strides[d + 1] * shape[d + 1];
+  const idx = new Array<number>(k).fill(0);
+  const count = size(sliceSize.slice(0, k));
+  let o = 0;
+  for (let c = 0; c < count; c++) {
+    let src = begin[k] * inner;
+    for (let d = 0; d < k; d++) src += (begin[d] + idx[d]) * strides[d];
+    if (run >= 16) out.set(x.subarray(src, src + run), o);
+    else for (let r = 0; r < run; r++) out[o + r] = x[src + r];
+    o += run;
+    for (let d = k - 1; d >= 0; d--) {
+      if (++idx[d] < sliceSize[d]) break;
+      idx[d] = 0;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Gather
 
 /**

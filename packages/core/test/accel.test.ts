@@ -73,6 +73,67 @@ describe('wasm kernel replacements', () => {
     }
   });
 
+  it('Slice and SplitV copy straight from the heap: equal to a plain loop, every dtype, any rank; bad bounds still throw', () => {
+    const rng = new Rng(5);
+    /** x[begin : begin + size] by nested loops over every output index. */
+    const naiveSlice = (x: ArrayLike<number>, shape: number[], begin: number[], sz: number[]): number[] => {
+      const strides = shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
+      const n = sz.reduce((a, b) => a * b, 1);
+      const out: number[] = [];
+      const idx = sz.map(() => 0);
+      for (let o = 0; o < n; o++) {
+        out.push(x[idx.reduce((s, v, d) => s + (begin[d] + v) * strides[d], 0)]);
+        for (let d = idx.length - 1; d >= 0; d--) {
+          if (++idx[d] < sz[d]) break;
+          idx[d] = 0;
+        }
+      }
+      return out;
+    };
+    const cases: [number[], number[], number[]][] = [
+      [[37, 70], [3, 0], [20, 70]], // whole rows: one run
+      [[37, 70], [3, 5], [20, 9]], // short runs (element loop)
+      [[37, 70], [0, 40], [37, 30]], // long runs
+      [[3, 33, 65], [1, 2, 0], [2, 30, 65]],
+      [[2, 5, 6, 7], [1, 1, 2, 3], [1, 3, 4, 4]],
+      [[2, 5, 6, 7], [0, 0, 0, 0], [2, 5, 6, 7]], // the whole tensor
+      [[2, 3, 4, 5, 6], [1, 0, 1, 2, 0], [1, 3, 2, 3, 6]], // rank 5
+      [[4, 6], [1, 2], [0, 3]], // empty
+    ];
+    for (const [shape, begin, sz] of cases) {
+      const data = rng.normalArray(shape.reduce((a, b) => a * b, 1), 0, 100);
+      for (const dtype of ['float32', 'int32', 'bool'] as const) {
+        const values = dtype === 'float32' ? data : dtype === 'int32' ? Int32Array.from(data, Math.round) : Uint8Array.from(data, (v) => (v > 0 ? 1 : 0));
+        const x = tf.tensor(values, shape, dtype);
+        const y = tf.slice(x, begin, sz);
+        expect(y.shape).toEqual(sz);
+        expect(y.dtype).toBe(dtype);
+        expect(Array.from(y.dataSync())).toEqual(naiveSlice(x.dataSync() as ArrayLike<number>, shape, begin, sz));
+        tf.dispose([x, y]);
+      }
+    }
+    const x = tf.tensor3d(rng.normalArray(3 * 10 * 4), [3, 10, 4]);
+    for (const axis of [0, 1, 2]) {
+      const sizes = axis === 0 ? [1, 2] : axis === 1 ? [3, 0, 5, 2] : [2, 2];
+      const before = tf.memory().numTensors;
+      const pieces = tf.split(x, sizes, axis);
+      expect(tf.memory().numTensors).toBe(before + sizes.length);
+      let at = 0;
+      pieces.forEach((p, i) => {
+        const begin = [0, 0, 0];
+        begin[axis] = at;
+        const sz = [...x.shape];
+        sz[axis] = sizes[i];
+        at += sizes[i];
+        expect(p.shape).toEqual(sz);
+        expect(Array.from(p.dataSync())).toEqual(naiveSlice(x.dataSync(), x.shape, begin, sz));
+      });
+      tf.dispose(pieces);
+    }
+    expect(() => tf.slice(x, [2, 0, 0], [2, 10, 4])).toThrow(/slice/i);
+    x.dispose();
+  });
+
   it('GatherV2 by block copies matches a plain loop on every axis; a bad index still throws naming it', () => {
     const rng = new Rng(4);
     const shape = [3, 5, 20];
