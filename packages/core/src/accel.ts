@@ -8,20 +8,22 @@
  *   `Sum` and `Mean` over leading axes (every bias gradient) add rows in place instead of
  *   transposing the whole tensor first; a `Cast` to the same dtype shares memory too; `GatherV2`
  *   copies whole rows (blocks) instead of single elements; `Slice` and `SplitV` copy each piece
- *   straight from the heap (wasm's copy the whole input out of the heap first, once per piece).
+ *   straight from the heap (wasm's copy the whole input out of the heap first, once per piece);
+ *   `Tile` (the broadcast in the gradients of Sum and Mean) copies blocks.
  * - wasm and cpu, when the optional `koffi` package and an OpenBLAS library load: matrix
  *   products (`BatchMatMul` and this package's own ops) and this package's convolutions run
  *   through OpenBLAS's multi-threaded sgemm on the tensors' memory.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { loadBlas, type Blas } from './blas';
-import { installLeanGradients, uninstallLeanGradients } from './gradients';
+import { installLeanGradients, installReductionGradients, uninstallLeanGradients } from './gradients';
 import {
   blasBatchMatMul,
   columnSums,
   gatherBlocks,
   hostIo,
   hostSlice,
+  hostTile,
   hostTranspose,
   leadingReduction,
   reducePermutation,
@@ -160,6 +162,20 @@ function installWasmFixes(): void {
       return piece;
     });
   });
+  override('Tile', 'wasm', (args) => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    const { reps } = args.attrs as unknown as { reps: number[] };
+    if (!sliceable(x) || reps.length !== x.shape.length || !reps.every((n) => Number.isInteger(n) && n >= 0)) {
+      return original('Tile', 'wasm')(args); // its checks and errors
+    }
+    const backend = args.backend as any;
+    const out = backend.makeOutput(
+      x.shape.map((d, i) => d * reps[i]),
+      x.dtype,
+    );
+    hostTile(backend.typedArrayFromHeap(x), x.shape, reps, backend.typedArrayFromHeap(out));
+    return out;
+  });
   for (const kernelName of ['Sum', 'Mean']) {
     override(kernelName, 'wasm', (args) => {
       const { x } = args.inputs as { x: tf.TensorInfo };
@@ -209,6 +225,7 @@ export async function installAcceleration(
 ): Promise<void> {
   if (opts.leanGradients ?? true) installLeanGradients();
   else uninstallLeanGradients();
+  installReductionGradients();
   if (backendName === 'wasm') installWasmFixes();
   const pref = opts.blas ?? envPreference() ?? 'auto';
   if (backendName !== 'wasm' && backendName !== 'cpu') return;

@@ -197,3 +197,41 @@ function disposeSaved(node: TapeNode, live?: Map<tf.Tensor, number>): void {
   for (const t of node.saved) if (!live?.has(t)) t.dispose();
   node.saved = [];
 }
+
+let reductionGradients = false;
+
+/**
+ * The gradients of `Sum` and `Mean` as a broadcast of dy (one Tile on the backend) instead of
+ * tfjs' dy·ones(x.shape), which builds a ones array of x's size in JavaScript and uploads it on
+ * every call (a full-size sum of a [4096, 600] tensor: a fresh 10 MB array). Same values: dy·1 is
+ * dy, and Mean's dy/n is divided before the broadcast instead of after, the same division.
+ * Registered once, for every backend (the gradient registry is global).
+ */
+export function installReductionGradients(): void {
+  if (reductionGradients) return;
+  reductionGradients = true;
+  const expanded = (dy: tf.Tensor, x: tf.Tensor, axis: number | number[]) => {
+    const shape = x.shape.slice();
+    for (const a of tf.util.parseAxisParam(axis, x.shape)) shape[a] = 1;
+    return tf.reshape(dy, shape);
+  };
+  tf.registerGradient({
+    kernelName: 'Sum',
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x] = saved;
+      const { axis } = attrs as unknown as { axis: number | number[] };
+      return { x: () => tf.broadcastTo(expanded(dy as tf.Tensor, x, axis), x.shape) };
+    },
+  });
+  tf.registerGradient({
+    kernelName: 'Mean',
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x] = saved;
+      const { axis } = attrs as unknown as { axis: number | number[] };
+      const n = tf.util.sizeFromShape(tf.util.parseAxisParam(axis, x.shape).map((a) => x.shape[a]));
+      return { x: () => tf.broadcastTo(tf.div(expanded(dy as tf.Tensor, x, axis), n), x.shape) };
+    },
+  });
+}

@@ -568,6 +568,59 @@ export function hostSlice(
   }
 }
 
+/**
+ * out = x tiled `reps` times along each axis (out shape[d] = shape[d]·reps[d]), by block copies:
+ * each row of x is written reps[last] times, then, axis by axis outwards, each finished block
+ * is copied reps[d] − 1 more times behind itself. (wasm's Tile computes an index per element.)
+ */
+export function hostTile(
+  x: Float32Array | Int32Array | Uint8Array,
+  shape: readonly number[],
+  reps: readonly number[],
+  out: Float32Array | Int32Array | Uint8Array,
+): void {
+  const r = shape.length;
+  if (r === 0) {
+    out[0] = x[0];
+    return;
+  }
+  // block[d]: elements of out under one index of axes < d (the product of out's dims from d on)
+  const block = new Array<number>(r + 1);
+  block[r] = 1;
+  for (let d = r - 1; d >= 0; d--) block[d] = block[d + 1] * shape[d] * reps[d];
+  if (block[0] === 0) return;
+  const len = shape[r - 1];
+  const rows = size(shape.slice(0, r - 1));
+  const at = (outerIndex: number, axes: number) => {
+    // out offset of the x index `outerIndex` over axes 0..axes−1 (repetition 0 on each)
+    let pos = 0;
+    let rem = outerIndex;
+    for (let d = axes - 1; d >= 0; d--) {
+      const i = rem % shape[d];
+      rem = (rem - i) / shape[d];
+      pos += i * block[d + 1];
+    }
+    return pos;
+  };
+  for (let o = 0; o < rows; o++) {
+    const pos = at(o, r - 1);
+    const src = o * len;
+    for (let k = 0; k < reps[r - 1]; k++) {
+      if (len >= 16) out.set(x.subarray(src, src + len), pos + k * len);
+      else for (let e = 0; e < len; e++) out[pos + k * len + e] = x[src + e];
+    }
+  }
+  for (let d = r - 2; d >= 0; d--) {
+    if (reps[d] === 1) continue;
+    const chunk = shape[d] * block[d + 1];
+    const count = size(shape.slice(0, d));
+    for (let o = 0; o < count; o++) {
+      const start = at(o, d);
+      for (let k = 1; k < reps[d]; k++) out.copyWithin(start + k * chunk, start, start + chunk);
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Gather
 

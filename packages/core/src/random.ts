@@ -1,22 +1,34 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { hostIo } from './host-kernels';
 import { defineKernel, runKernel } from './kernels';
 import { assertRank } from './util';
 
 /**
- * x·mask for a constant mask: unlike tf.mul, whose gradient keeps both inputs alive until the
- * backward pass, only the mask is saved (the gradient is dy·mask).
+ * Inverted dropout with the mask of a seed (attrs `seed`, `rate`, `scale`): y = x·m, where m is
+ * the mask `new Rng(seed).fillDropoutMask(…, rate, scale)`. On wasm and cpu the mask is drawn
+ * while writing y straight into the output (no mask array, no upload); elsewhere it is drawn on
+ * the host and applied with one multiplication (the same numbers: x·fround(scale) or x·0, each
+ * one float32 product). Nothing is saved for the gradient, which is the same kernel applied to
+ * dy (the mask is drawn again from the seed: ~1 ns an element, against holding a mask of x's
+ * size until the backward pass).
  */
 defineKernel({
   name: 'SignDropout',
-  kernelFunc: () => ({ inputs }) => tf.mul(inputs.x as tf.Tensor, inputs.mask as tf.Tensor),
+  kernelFunc: (backendName) => (args) => {
+    const x = args.inputs.x as tf.TensorInfo;
+    const { seed, rate, scale } = args.attrs as unknown as { seed: number; rate: number; scale: number };
+    const io = x.dtype === 'float32' ? hostIo(args.backend, backendName) : null;
+    if (io) {
+      const out = io.alloc([...x.shape]);
+      new Rng(seed).dropoutInto(io.view(x), io.view(out), rate, scale); // views after the allocation
+      return out;
+    }
+    const mask = new Rng(seed).fillDropoutMask(new Float32Array(tf.util.sizeFromShape(x.shape)), rate, scale);
+    return tf.tidy(() => tf.mul(x as tf.Tensor, tf.tensor(mask, x.shape, 'float32')));
+  },
   gradient: {
-    inputsToSave: ['mask'],
-    gradFunc: (dy, saved) => ({
-      x: () => tf.mul(dy as tf.Tensor, saved[0]),
-      mask: () => {
-        throw new Error('dropout: the mask is not differentiable');
-      },
-    }),
+    inputsToSave: [],
+    gradFunc: (dy, _saved, attrs) => ({ x: () => runKernel('SignDropout', { x: dy as tf.Tensor }, attrs) }),
   },
 });
 
@@ -180,7 +192,10 @@ export class Rng {
     return out;
   }
 
-  /** Fills `out` with draws of N(mean, std²): the numbers `normal()` would return one by one. */
+  /**
+   * Fills `out` with draws of N(mean, std²): the numbers `normal()` would return one by one (the
+   * generator kept in locals, as in fillUniform).
+   */
   fillNormal(out: Float32Array, mean = 0, std = 1): Float32Array {
     const n = out.length;
     let i = 0;
@@ -188,14 +203,34 @@ export class Rng {
       out[i++] = mean + std * this.spare;
       this.spare = null;
     }
+    let { a, b, c, d } = this;
+    const twoPi = 2 * Math.PI;
     for (; i + 1 < n; i += 2) {
       let u = 0;
-      while (u === 0) u = this.uniform();
-      const v = this.uniform();
+      while (u === 0) {
+        const t = (((a + b) | 0) + d) | 0;
+        d = (d + 1) | 0;
+        a = b ^ (b >>> 9);
+        b = (c + (c << 3)) | 0;
+        c = (c << 21) | (c >>> 11);
+        c = (c + t) | 0;
+        u = (t >>> 0) / 4294967296;
+      }
+      const t = (((a + b) | 0) + d) | 0;
+      d = (d + 1) | 0;
+      a = b ^ (b >>> 9);
+      b = (c + (c << 3)) | 0;
+      c = (c << 21) | (c >>> 11);
+      c = (c + t) | 0;
+      const v = (t >>> 0) / 4294967296;
       const r = Math.sqrt(-2 * Math.log(u));
-      out[i] = mean + std * (r * Math.cos(2 * Math.PI * v));
-      out[i + 1] = mean + std * (r * Math.sin(2 * Math.PI * v));
+      out[i] = mean + std * (r * Math.cos(twoPi * v));
+      out[i + 1] = mean + std * (r * Math.sin(twoPi * v));
     }
+    this.a = a >>> 0;
+    this.b = b >>> 0;
+    this.c = c >>> 0;
+    this.d = d >>> 0;
     if (i < n) out[i] = mean + std * this.normal();
     return out;
   }
@@ -227,6 +262,34 @@ export class Rng {
     return out;
   }
 
+  /**
+   * out[i] = x[i]·m[i] for the mask m that {@link fillDropoutMask} would write (same draws, same
+   * rule), without the mask: out[i] is x[i]·fround(scale) or x[i]·0, the float32 product that
+   * multiplying by the mask gives. `out` may be `x`.
+   */
+  dropoutInto(x: Float32Array, out: Float32Array, rate: number, scale: number): Float32Array {
+    if (!(rate >= 0 && rate < 1)) throw new Error(`Rng.dropoutInto: rate must be in [0, 1), got ${rate}`);
+    if (out.length !== x.length) throw new Error(`Rng.dropoutInto: out has ${out.length} elements, x ${x.length}`);
+    let { a, b, c, d } = this;
+    const k = Math.floor(rate * 2147483648);
+    const kSigned = k - 1073741824;
+    const s = Math.fround(scale);
+    for (let i = 0; i < x.length; i++) {
+      const t = (((a + b) | 0) + d) | 0;
+      d = (d + 1) | 0;
+      a = b ^ (b >>> 9);
+      b = (c + (c << 3)) | 0;
+      c = (c << 21) | (c >>> 11);
+      c = (c + t) | 0;
+      out[i] = x[i] * (s * (1 + ((((t ^ -2147483648) >> 1) - kSigned) >> 31)));
+    }
+    this.a = a >>> 0;
+    this.b = b >>> 0;
+    this.c = c >>> 0;
+    this.d = d >>> 0;
+    return out;
+  }
+
   /** An integer seed in [0, 2^31) for tf.randomNormal / tf.randomUniform / tf.dropout. */
   tfSeed(): number {
     return this.nextUint32() >>> 1;
@@ -235,9 +298,9 @@ export class Rng {
 
 /**
  * Inverted dropout: in training, zeroes each element with probability `rate` and scales the rest
- * by 1/(1−rate); in eval (or with rate 0) returns `x` unchanged. The mask is drawn on the host by
- * a generator seeded with one 32-bit draw of `rng` (so `rng` advances by one draw per call), and
- * applied with a single multiplication: a seed gives the same mask on every backend.
+ * by 1/(1−rate); in eval (or with rate 0) returns `x` unchanged. The mask is that of a generator
+ * seeded with one 32-bit draw of `rng` (so `rng` advances by one draw per call): a seed gives the
+ * same mask on every backend (the 'SignDropout' kernel above).
  *
  * @param x any shape
  * @example
@@ -250,14 +313,34 @@ export function dropout<T extends tf.Tensor>(x: T, rate: number, rng: Rng, train
   }
   if (!(rng instanceof Rng)) throw new Error('dropout: rng must be an Rng');
   if (!training || rate === 0) return x;
-  const mask = new Rng(rng.nextUint32()).fillDropoutMask(new Float32Array(x.size), rate, 1 / (1 - rate));
-  return tf.tidy(() => runKernel<T>('SignDropout', { x, mask: tf.tensor(mask, x.shape, 'float32') }));
+  return runKernel<T>('SignDropout', { x }, { seed: rng.nextUint32(), rate, scale: 1 / (1 - rate) });
 }
 
 /**
- * A tensor of N(mean, std²) draws made on the host by a generator seeded with one 32-bit draw
- * of `rng` (a seed gives the same numbers on every backend; tfjs' own `tf.randomNormal` is also
- * drawn on the host, by a slower generator, and no tfjs 4 backend draws random numbers itself).
+ * Draws of a generator seeded with `seed` (attrs `shape`, `seed`, `dist`, `a`, `b`): N(a, b²)
+ * for dist 'normal', U(a, b) for 'uniform'. On wasm and cpu they are written straight into the
+ * output's memory; elsewhere drawn into a host array and uploaded. The same numbers either way.
+ */
+defineKernel({
+  name: 'SignRandom',
+  kernelFunc: (backendName) => (args) => {
+    const { shape, seed, dist, a, b } = args.attrs as unknown as { shape: number[]; seed: number; dist: 'normal' | 'uniform'; a: number; b: number };
+    const fill = (out: Float32Array) => (dist === 'normal' ? new Rng(seed).fillNormal(out, a, b) : new Rng(seed).fillUniform(out, a, b));
+    const io = hostIo(args.backend, backendName);
+    if (io) {
+      const out = io.alloc([...shape]);
+      fill(io.view(out));
+      return out;
+    }
+    return tf.tensor(fill(new Float32Array(tf.util.sizeFromShape(shape))), shape, 'float32');
+  },
+});
+
+/**
+ * A tensor of N(mean, std²) draws made by a generator seeded with one 32-bit draw of `rng` (a
+ * seed gives the same numbers on every backend; on wasm and cpu they are written straight into
+ * the tensor's memory). tfjs' own `tf.randomNormal` draws on the host too, by a slower generator;
+ * no tfjs 4 backend draws random numbers itself.
  *
  * @param shape any shape
  * @example
@@ -265,18 +348,16 @@ export function dropout<T extends tf.Tensor>(x: T, rate: number, rng: Rng, train
  */
 export function randomNormal(shape: number[], rng: Rng, mean = 0, std = 1): tf.Tensor {
   if (!(rng instanceof Rng)) throw new Error('randomNormal: rng must be an Rng');
-  const n = shape.reduce((p, q) => p * q, 1);
-  return tf.tensor(new Rng(rng.nextUint32()).fillNormal(new Float32Array(n), mean, std), shape, 'float32');
+  return runKernel('SignRandom', {}, { shape: [...shape], seed: rng.nextUint32(), dist: 'normal', a: mean, b: std });
 }
 
 /**
- * A tensor of U(lo, hi) draws made on the host, like {@link randomNormal}.
+ * A tensor of U(lo, hi) draws, like {@link randomNormal}.
  *
  * @example
  * const u = randomUniform([4096, 600], rng.fork('noise'));   // in [0, 1)
  */
 export function randomUniform(shape: number[], rng: Rng, lo = 0, hi = 1): tf.Tensor {
   if (!(rng instanceof Rng)) throw new Error('randomUniform: rng must be an Rng');
-  const n = shape.reduce((p, q) => p * q, 1);
-  return tf.tensor(new Rng(rng.nextUint32()).fillUniform(new Float32Array(n), lo, hi), shape, 'float32');
+  return runKernel('SignRandom', {}, { shape: [...shape], seed: rng.nextUint32(), dist: 'uniform', a: lo, b: hi });
 }

@@ -134,6 +134,85 @@ describe('wasm kernel replacements', () => {
     x.dispose();
   });
 
+  it('Tile by block copies matches a plain loop for every dtype and rank', () => {
+    const rng = new Rng(7);
+    const cases: [number[], number[]][] = [
+      [[5], [3]],
+      [[1, 600], [4096, 1]], // a bias gradient's broadcast
+      [[3, 1], [1, 40]], // rows of length 1
+      [[2, 3, 4], [2, 1, 3]],
+      [[2, 1, 3, 2], [1, 5, 1, 2]],
+      [[2, 3], [0, 2]], // empty
+      [[2, 3], [1, 1]],
+    ];
+    for (const [shape, reps] of cases) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const data = rng.normalArray(n, 0, 100);
+      for (const dtype of ['float32', 'int32', 'bool'] as const) {
+        const values = dtype === 'float32' ? data : dtype === 'int32' ? Int32Array.from(data, Math.round) : Uint8Array.from(data, (v) => (v > 0 ? 1 : 0));
+        const x = tf.tensor(values, shape, dtype);
+        const y = tf.tile(x, reps);
+        const outShape = shape.map((d, i) => d * reps[i]);
+        expect(y.shape).toEqual(outShape);
+        // plain loop: out[idx] = x[idx mod shape]
+        const xv = x.dataSync() as ArrayLike<number>;
+        const want: number[] = [];
+        const total = outShape.reduce((a, b) => a * b, 1);
+        const idx = outShape.map(() => 0);
+        for (let o = 0; o < total; o++) {
+          let src = 0;
+          for (let d = 0; d < shape.length; d++) src = src * shape[d] + (idx[d] % shape[d]);
+          want.push(xv[src]);
+          for (let d = idx.length - 1; d >= 0; d--) {
+            if (++idx[d] < outShape[d]) break;
+            idx[d] = 0;
+          }
+        }
+        expect(Array.from(y.dataSync() as ArrayLike<number>)).toEqual(want);
+        tf.dispose([x, y]);
+      }
+    }
+  });
+
+  it('the gradients of Sum and Mean broadcast dy (no ones array): values as tfjs defines them, any axes', () => {
+    const rng = new Rng(6);
+    const shape = [3, 4, 5];
+    const x = tf.tensor3d(rng.normalArray(60), [3, 4, 5]);
+    const cases: { axis: number | number[] | undefined; keepDims: boolean }[] = [
+      { axis: undefined, keepDims: false },
+      { axis: 0, keepDims: false },
+      { axis: [0, 1], keepDims: true },
+      { axis: -1, keepDims: false },
+      { axis: [0, 2], keepDims: false },
+    ];
+    for (const { axis, keepDims } of cases) {
+      for (const op of ['sum', 'mean'] as const) {
+        const reduce = (t: tf.Tensor) => (op === 'sum' ? tf.sum(t, axis, keepDims) : tf.mean(t, axis, keepDims));
+        const outShape = reduce(x).shape;
+        const w = tf.tensor(rng.normalArray(outShape.reduce((a, b) => a * b, 1)), outShape);
+        const dx = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(reduce(t), w)))(x);
+        // expected: dx[i,j,k] = w at the reduced index (÷ n for mean), computed by loops
+        const axes = axis === undefined ? [0, 1, 2] : (Array.isArray(axis) ? axis : [axis]).map((a) => (a + 3) % 3);
+        const n = axes.reduce((p, a) => p * shape[a], 1);
+        const wv = w.dataSync();
+        const keptDims = [0, 1, 2].filter((d) => !axes.includes(d));
+        const want: number[] = [];
+        for (let i = 0; i < 3; i++)
+          for (let j = 0; j < 4; j++)
+            for (let k = 0; k < 5; k++) {
+              const ijk = [i, j, k];
+              let flat = 0;
+              for (const d of keptDims) flat = flat * shape[d] + ijk[d];
+              want.push(op === 'sum' ? wv[flat] : Math.fround(wv[flat] / n));
+            }
+        expect(dx.shape).toEqual(shape);
+        expect(Array.from(dx.dataSync())).toEqual(want);
+        tf.dispose([w, dx]);
+      }
+    }
+    x.dispose();
+  });
+
   it('GatherV2 by block copies matches a plain loop on every axis; a bad index still throws naming it', () => {
     const rng = new Rng(4);
     const shape = [3, 5, 20];

@@ -5,7 +5,7 @@
  * with their input gradients.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { addN, conv2d, dense, FrozenBatchNorm, matMul, maxPool2d, Rng, setConvImplementation, type Conv2dPadding, type ConvImplementation } from '../src/index';
+import { addN, conv2d, dense, dropout, FrozenBatchNorm, matMul, maxPool2d, Rng, setConvImplementation, type Conv2dPadding, type ConvImplementation } from '../src/index';
 import { readAll, type HostValues, type ParityCase } from '../src/testing';
 
 interface ConvCase {
@@ -78,6 +78,18 @@ export const CORE_CASES: ParityCase[] = [
       const y = dense(x, w, b);
       tf.dispose([x, w, b, a]);
       return readAll({ y, dx, dw, db, da });
+    },
+  },
+  {
+    name: 'dropout (the seeded mask: fused on wasm/cpu, a host mask elsewhere): values and gradient',
+    compute: async () => {
+      const x = tf.tensor2d(new Rng(6).normalArray(37 * 19), [37, 19]);
+      const dy = tf.tensor2d(new Rng(7).normalArray(37 * 19), [37, 19]);
+      const f = (xx: tf.Tensor) => tf.sum(tf.mul(dropout(xx, 0.3, new Rng(8), true), dy)) as tf.Scalar;
+      const dx = tf.grad(f)(x);
+      const y = dropout(x, 0.3, new Rng(8), true);
+      tf.dispose([x, dy]);
+      return readAll({ y, dx });
     },
   },
   {

@@ -91,6 +91,26 @@ describe('Rng bulk fills', () => {
     }
     expect(() => new Rng(1).fillDropoutMask(new Float32Array(2), 1, 1)).toThrow(/rate must be in \[0, 1\), got 1/);
   });
+
+  it('dropoutInto gives x times the mask fillDropoutMask draws, bit for bit (signs of zero too), and leaves the generator where it would', () => {
+    const x = new Rng(3).normalArray(20011, 0, 1e3);
+    x[0] = -0;
+    x[1] = Infinity;
+    x[2] = 1e-40; // subnormal
+    for (const [rate, scale] of [[0.5, 2], [0.3, 1 / 0.7], [0, 1], [0.9, 10]]) {
+      const a = new Rng(77);
+      const b = new Rng(77);
+      const mask = a.fillDropoutMask(new Float32Array(x.length), rate, scale);
+      const want = Float32Array.from(x, (v, i) => v * mask[i]);
+      const got = b.dropoutInto(x, new Float32Array(x.length), rate, scale);
+      for (let i = 0; i < x.length; i++) if (!Object.is(got[i], want[i])) expect([i, got[i]]).toEqual([i, want[i]]);
+      expect(b.nextUint32()).toBe(a.nextUint32());
+    }
+    const inPlace = Float32Array.from(x);
+    new Rng(5).dropoutInto(inPlace, inPlace, 0.5, 2);
+    expect(Array.from(inPlace)).toEqual(Array.from(new Rng(5).dropoutInto(x, new Float32Array(x.length), 0.5, 2)));
+    expect(() => new Rng(1).dropoutInto(x, new Float32Array(3), 0.5, 2)).toThrow(/out has 3 elements, x 20011/);
+  });
 });
 
 forEachBackend(['wasm', 'cpu'], (backend) => {
@@ -138,7 +158,12 @@ forEachBackend(['wasm', 'cpu'], (backend) => {
       const y = dropout(x, 0.5, new Rng(9), true);
       const g = tf.grad((t: tf.Tensor) => tf.sum(dropout(t, 0.5, rng, true)))(x);
       expect(Array.from(g.dataSync())).toEqual(Array.from(y.dataSync())); // same mask, x = 1
-      tf.dispose([x, y, g]);
+      // dy of any values: dy·mask, the mask drawn again from the seed
+      const dy = tf.tensor1d(new Rng(2).normalArray(50));
+      const g2 = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(dropout(t, 0.5, new Rng(9), true), dy)))(x);
+      const mask = new Rng(new Rng(9).nextUint32()).fillDropoutMask(new Float32Array(50), 0.5, 2);
+      expect(Array.from(g2.dataSync())).toEqual(Array.from(dy.dataSync(), (v, i) => Math.fround(v * mask[i])));
+      tf.dispose([x, y, g, dy, g2]);
     });
     it('checks its arguments', () => {
       const x = tf.ones([2]);
