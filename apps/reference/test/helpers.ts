@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { Rng } from '@sign/core';
 import { PNG } from 'pngjs';
 import type { RgbaImage } from '../src/image';
 import { tmpdir } from 'node:os';
@@ -38,4 +39,20 @@ export function decodePng(buf: Uint8Array, source = 'PNG data'): RgbaImage {
 /** Reads a PNG the app wrote, for checks. */
 export function readPng(path: string): RgbaImage {
   return decodePng(readFileSync(path), path);
+}
+
+/** The training pipeline of the tests that run a paper preset at test scale (65² resize, 48² crops). */
+export const SMALL_PRESET_PIPELINE = [
+  { type: 'normalize' },
+  { type: 'resize', height: 65, width: 65 },
+  { type: 'randomScaleCrop', min: 0.5, max: 1.5, height: 48, width: 48 },
+  { type: 'flip' },
+];
+
+/** A class table for `classes` (8-dim, deterministic), in the `{ name: vector }` form, written to DIR/embeddings.json. */
+export function writeClassTable(dir: string, classes: readonly string[]): string {
+  const rng = new Rng(11);
+  const file = join(dir, 'embeddings.json');
+  writeFileSync(file, JSON.stringify(Object.fromEntries(classes.map((c) => [c, Array.from(rng.normalArray(8))]))));
+  return file;
 }

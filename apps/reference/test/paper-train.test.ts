@@ -16,20 +16,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PASCAL_CONTEXT33_CLASSES, PASCAL_CONTEXT59_CLASSES, SIGN_RELEASE_BENCHMARKS } from '@sign/datasets';
 import { writePaperTree, type PaperLayout } from '@sign/datasets/testing';
-import { Rng } from '@sign/core';
 import { main } from '../src/cli';
-import { sink, tempDir } from './helpers';
+import { SMALL_PRESET_PIPELINE, sink, tempDir, writeClassTable } from './helpers';
 
 /** The documented override of these tests (a preset at test scale). */
 const SMALL = {
   data: {
     train: {
-      pipeline: [
-        { type: 'normalize' },
-        { type: 'resize', height: 65, width: 65 },
-        { type: 'randomScaleCrop', min: 0.5, max: 1.5, height: 48, width: 48 },
-        { type: 'flip' },
-      ],
+      pipeline: SMALL_PRESET_PIPELINE,
     },
   },
   model: {
@@ -41,14 +35,6 @@ const SMALL = {
   schedule: { batchSize: 2 },
   runtime: { checkpointEvery: 10 },
 };
-
-/** A class table for the benchmark's classes (8-dim, deterministic), in the `{ name: vector }` form. */
-function embeddings(dir: string, classes: readonly string[]): string {
-  const rng = new Rng(11);
-  const file = join(dir, 'embeddings.json');
-  writeFileSync(file, JSON.stringify(Object.fromEntries(classes.map((c) => [c, Array.from(rng.normalArray(8))]))));
-  return file;
-}
 
 /** ZS3Net's 59-class PASCAL Context protocol on the Context preset (data.classes 59 with ZS3Net's unseen set, background counted). */
 const ZS3NET_CONTEXT59 = { data: { classes: 59, unseenSplit: 'zs3net-4' }, eval: { countBackground: true } };
@@ -78,7 +64,7 @@ describe('sign train --preset … --max-steps 20 on each layout (small override)
       const out = join(dir, 'run');
       const stdout = sink();
       const stderr = sink();
-      const argv = ['train', '--preset', preset, '--data-root', root, '--config', small, '--embeddings-file', embeddings(dir, classes), '--max-steps', '20', '--out', out, '--backend', 'wasm', '--json'];
+      const argv = ['train', '--preset', preset, '--data-root', root, '--config', small, '--embeddings-file', writeClassTable(dir, classes), '--max-steps', '20', '--out', out, '--backend', 'wasm', '--json'];
       const code = await main(argv, { stdout, stderr, handleSignals: false });
       expect(code, stderr.text).toBe(0);
       const events = stdout.text.trim().split('\n').map((l) => JSON.parse(l));

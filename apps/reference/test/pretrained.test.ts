@@ -9,12 +9,11 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { Rng } from '@sign/core';
 import { loadCheckpoint } from '@sign/core/node';
 import { SIGN_RELEASE_BENCHMARKS } from '@sign/datasets';
 import { writePaperTree } from '@sign/datasets/testing';
 import { main } from '../src/cli';
-import { sink, tempDir } from './helpers';
+import { SMALL_PRESET_PIPELINE, sink, tempDir, writeClassTable } from './helpers';
 
 const FIX = resolve(__dirname, '../../../packages/trainer/test/fixtures/pretrained');
 const summary = JSON.parse(readFileSync(join(FIX, 'pretrained.json'), 'utf8')) as {
@@ -25,12 +24,7 @@ const summary = JSON.parse(readFileSync(join(FIX, 'pretrained.json'), 'utf8')) a
 const SMALL = {
   data: {
     train: {
-      pipeline: [
-        { type: 'normalize' },
-        { type: 'resize', height: 65, width: 65 },
-        { type: 'randomScaleCrop', min: 0.5, max: 1.5, height: 48, width: 48 },
-        { type: 'flip' },
-      ],
+      pipeline: SMALL_PRESET_PIPELINE,
     },
   },
   model: { backbone: { ...summary.config, channels: 16 }, sim: { hidden: 8 }, generator: { hidden: [16] }, discriminator: { hidden: 16 } },
@@ -42,9 +36,7 @@ async function setup() {
   const root = join(dir, 'data');
   await writePaperTree(root, 'sign-release-voc12', { trainCount: 2, testCount: 1 });
   writeFileSync(join(dir, 'small.json'), JSON.stringify(SMALL));
-  const rng = new Rng(11);
-  const classes = SIGN_RELEASE_BENCHMARKS.voc12.classNames;
-  writeFileSync(join(dir, 'embeddings.json'), JSON.stringify(Object.fromEntries(classes.map((c) => [c, Array.from(rng.normalArray(8))]))));
+  writeClassTable(dir, SIGN_RELEASE_BENCHMARKS.voc12.classNames);
   return { dir, root };
 }
 

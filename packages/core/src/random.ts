@@ -170,7 +170,7 @@ export class Rng {
   /**
    * Fills `out` with draws of U(lo, hi): the numbers `uniform()` would return one by one, in a
    * loop that keeps the generator's state in locals (about 5 ns a number). The generator step is
-   * written out here and in fillDropoutMask on purpose: one shared loop (a mode flag, or raw
+   * written out here, in fillNormal and in dropoutInto on purpose: one shared loop (a mode flag, or raw
    * draws in blocks) measured 1.3–1.7× slower on 17.8M draws, a generator step's dropout masks.
    */
   fillUniform(out: Float32Array, lo = 0, hi = 1): Float32Array {
@@ -242,24 +242,7 @@ export class Rng {
    */
   fillDropoutMask(out: Float32Array, rate: number, scale: number): Float32Array {
     if (!(rate >= 0 && rate < 1)) throw new Error(`Rng.fillDropoutMask: rate must be in [0, 1), got ${rate}`);
-    let { a, b, c, d } = this;
-    // keep ⟺ u ≥ 2·k ⟺ ⌊u/2⌋ ≥ k; compared as signed 31-bit values (u ^ 2³¹ orders like u).
-    const k = Math.floor(rate * 2147483648);
-    const kSigned = k - 1073741824;
-    for (let i = 0; i < out.length; i++) {
-      const t = (((a + b) | 0) + d) | 0;
-      d = (d + 1) | 0;
-      a = b ^ (b >>> 9);
-      b = (c + (c << 3)) | 0;
-      c = (c << 21) | (c >>> 11);
-      c = (c + t) | 0;
-      out[i] = scale * (1 + ((((t ^ -2147483648) >> 1) - kSigned) >> 31));
-    }
-    this.a = a >>> 0;
-    this.b = b >>> 0;
-    this.c = c >>> 0;
-    this.d = d >>> 0;
-    return out;
+    return this.dropoutInto(out.fill(1), out, rate, scale); // 1·m = m
   }
 
   /**
