@@ -116,8 +116,9 @@ const TRAIN_HELP = `sign train: train with a preset, from a config file, or on a
   sign train --config <file.json> [--dataset …] [--data-root …] [--unseen …] [--quick] [--seed <n>] [--out <dir>]
 
 --dataset <name> trains on a registered dataset (folder: your own images, see the README) with
-configs/_base_/datasets/<name>.json, the sign recipe and the demo schedule (--quick: the quick
-one); with --config, the flags override the file. A config file is JSON composed from base files
+the app's experiment file for it, configs/<name>.json (--quick: configs/<name>-quick.json), where
+there is one (folder); else with configs/_base_/datasets/<name>.json, the sign recipe and the demo
+schedule (--quick: the quick one); with --config, the flags override the file. A config file is JSON composed from base files
 ({ "_base_": ["_base_/models/sign.json", …], …overrides }, paths relative to the file), or
 { "base": "demo" | "quick", ...overrides }. Unknown keys, wrong types, unknown classes and bad
 files are errors that name them (exit code 2, nothing written). Flags: --data-root <dir>

@@ -285,9 +285,22 @@ export function presetData(data: Record<string, unknown>, root: string): Record<
 }
 
 /**
+ * The app's experiment file for a dataset, where it ships one: `configs/<name>.json`
+ * (`configs/<name>-quick.json` with --quick), e.g. the folder dataset's, whose schedule and
+ * generator rate are measured on it (packages/trainer/NOTES.md §7). Undefined for a dataset
+ * without one (or a name that is no dataset of the app).
+ */
+export function datasetConfigFile(name: string, quick: boolean): string | undefined {
+  if (!datasetNames().includes(name)) return undefined;
+  const file = join(CONFIG_DIR, `${name}${quick ? '-quick' : ''}.json`);
+  return existsSync(file) ? file : undefined;
+}
+
+/**
  * The config of `sign train`: `--preset NAME` (the paper's settings, `configs/presets/`),
- * `--config FILE` (with a preset: merged on top of it) and/or `--dataset NAME` (the app's base file for the
- * dataset, the sign recipe and the demo schedule), then `--quick` (the quick schedule),
+ * `--config FILE` (with a preset: merged on top of it) and/or `--dataset NAME` (the app's experiment file for
+ * the dataset, {@link datasetConfigFile}, where it ships one; else the app's base file for the dataset, the
+ * sign recipe and the demo schedule, `--quick`: the quick schedule), then `--quick` with `--config` (the quick schedule),
  * `--data-root`, `--unseen`, `--control`, `--seed`. Validated; class names are checked when the data opens.
  */
 export function trainConfig(flags: Flags): ExperimentConfig {
@@ -305,11 +318,15 @@ export function trainConfig(flags: Flags): ExperimentConfig {
   let raw: Record<string, unknown>;
   if (preset !== undefined) raw = file !== undefined ? mergeConfig(composeConfigFile(presetFile(preset)), rawConfigFile(file)) : composeConfigFile(presetFile(preset));
   else if (file !== undefined) raw = rawConfigFile(file);
-  else
-    raw = mergeConfig(
-      mergeConfig(composeConfigFile(base('models/sign.json')), composeConfigFile(base(`schedules/${flags.quick ? 'quick' : 'demo'}.json`))),
-      { name: `${dataset}${flags.quick ? '-quick' : ''}`, seed: 0 },
-    );
+  else {
+    const own = datasetConfigFile(dataset!, flags.quick === true);
+    raw = own
+      ? composeConfigFile(own)
+      : mergeConfig(
+          mergeConfig(composeConfigFile(base('models/sign.json')), composeConfigFile(base(`schedules/${flags.quick ? 'quick' : 'demo'}.json`))),
+          { name: `${dataset}${flags.quick ? '-quick' : ''}`, seed: 0 },
+        );
+  }
   const overrides: Record<string, any> = {};
   if (dataset !== undefined) {
     const current = (raw.data as { type?: string } | undefined)?.type;

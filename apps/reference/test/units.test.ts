@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { configFile, demoConfig, loadConfigFile, recipeNames, resolveUnseen, trainConfig } from '../src/configs';
+import { CONFIG_DIR, configFile, datasetConfigFile, demoConfig, loadConfigFile, recipeNames, resolveUnseen, trainConfig } from '../src/configs';
 
 const DEMO_CONFIG = loadConfigFile(configFile('demo'));
 const QUICK_CONFIG = loadConfigFile(configFile('quick'));
@@ -204,6 +204,20 @@ describe('configs from flags and files', () => {
     expect(c.eval.calibrate).toBe(0.5);
     expect(c.schedule).toEqual(QUICK_CONFIG.schedule);
     expect(demoConfig({})).toEqual(DEMO_CONFIG);
+  });
+
+  it("sign train --dataset: the app's experiment file for the dataset where it ships one (folder), else base file + recipe + schedule", () => {
+    const data = { root: '/data/shapes', unseen: ['yellow', 'cyan'] };
+    for (const quick of [true, false]) {
+      const file = join(CONFIG_DIR, quick ? 'folder-quick.json' : 'folder.json');
+      expect(datasetConfigFile('folder', quick)).toBe(file);
+      expect(trainConfig({ dataset: 'folder', 'data-root': data.root, unseen: 'yellow,cyan', quick })).toEqual(loadConfigFile(file, { data }));
+    }
+    expect(datasetConfigFile('fashion-scenes', true)).toBeUndefined();
+    expect(datasetConfigFile('../demo', false)).toBeUndefined(); // not a dataset name: never a path
+    const fashion = trainConfig({ dataset: 'fashion-scenes', quick: true });
+    expect(fashion.name).toBe('fashion-scenes-quick');
+    expect(fashion.schedule).toEqual(QUICK_CONFIG.schedule);
   });
 
   it('sign train: --control and --control-seed set data.control and data.controlSeed, as in sign demo', () => {
