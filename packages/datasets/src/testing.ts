@@ -2,10 +2,10 @@
  * `@sign/datasets/testing` (Node): a generator of small folder datasets for tests, examples and
  * end-to-end runs: coloured shapes on textured backgrounds, where a class is a colour (the shape
  * of each object is drawn at random and says nothing about its class) and a class embedding is
- * the class's colour itself (its RGB on 0..1, plus a background dimension). The two unseen
- * colours are mixtures of seen ones (yellow = red + green, cyan = green + blue), and a seen
- * mixture (magenta = red + blue) shows how mixtures look, so zero-shot transfer is learnable by
- * construction: an embedding says what its class looks like, continuously.
+ * the class's colour itself (its RGB on 0..1, plus a background dimension). Seen: red, blue and
+ * their mixture magenta; unseen: yellow (red + green) and cyan (blue + green). Each unseen colour
+ * shares one primary with a different seen colour, so its embedding says which seen colour it
+ * looks most like; the green they both add is a primary no seen class has.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,7 +22,6 @@ type Shape = (typeof SHAPES)[number];
 /** The colour of each object class, RGB 0..255 (before per-object jitter and shading). */
 export const SHAPES_COLOURS: Readonly<Record<string, readonly [number, number, number]>> = Object.freeze({
   red: [215, 35, 35],
-  green: [35, 215, 35],
   blue: [35, 35, 215],
   magenta: [215, 35, 215],
   yellow: [215, 215, 35],
@@ -30,8 +29,8 @@ export const SHAPES_COLOURS: Readonly<Record<string, readonly [number, number, n
 });
 
 /** Classes of the shapes dataset, in id order (0 = background). */
-export const SHAPES_CLASSES = ['background', 'red', 'green', 'blue', 'magenta', 'yellow', 'cyan'];
-/** Unseen classes: each is the mixture of two seen colours (yellow = red + green, cyan = green + blue). */
+export const SHAPES_CLASSES = ['background', 'red', 'blue', 'magenta', 'yellow', 'cyan'];
+/** Unseen classes: yellow (red + green) and cyan (blue + green); green is no seen class. */
 export const SHAPES_UNSEEN = ['yellow', 'cyan'];
 
 /** Options of {@link writeShapesFolder}. */
@@ -65,8 +64,8 @@ export interface ShapesFolder {
 /**
  * The embedding of a shapes class, [r, g, b, background]: an object class's colour
  * ({@link SHAPES_COLOURS}) as 0/1 per channel, background [0, 0, 0, 1]. Not normalised, so that
- * a mixed colour is the sum of its parts (yellow = red + green) and every unseen vector is an
- * affine combination of seen ones (yellow = green + magenta − blue, cyan = green + magenta − red).
+ * a mixed colour is the sum of its parts (magenta = red + blue, yellow = red + green): yellow is
+ * at distance 1 from red and √3 from blue, cyan the other way round.
  *
  * @example
  * shapesEmbedding('yellow') // [1, 1, 0, 0]
@@ -134,10 +133,10 @@ function palette(): [number, number, number][] {
 
 /**
  * Writes a folder dataset (the `folder` layout) of coloured shapes on textured backgrounds to
- * `dir`: `classes.json` (7 classes, background 0), `images/{train,val}/NNNN.png|jpg` (RGB, mixed
+ * `dir`: `classes.json` (6 classes, background 0), `images/{train,val}/NNNN.png|jpg` (RGB, mixed
  * sizes, every third a JPEG), `labels/{train,val}/NNNN.png` (grey and palette PNGs alternating)
- * and `embeddings.json` (each class's colour, {@link shapesEmbedding}). Seen classes: red, green,
- * blue, magenta; unseen ({@link SHAPES_UNSEEN}): yellow, cyan. Deterministic in `seed`. About
+ * and `embeddings.json` (each class's colour, {@link shapesEmbedding}). Seen classes: red, blue,
+ * magenta; unseen ({@link SHAPES_UNSEEN}): yellow, cyan. Deterministic in `seed`. About
  * 0.1 s for the default 56 images.
  *
  * @example

@@ -56,8 +56,8 @@ describe('folder dataset', () => {
     const dm = await createDataModule({ type: 'folder', root: clean, unseen: SHAPES_UNSEEN }, { io: nodeIo, seed: 0 });
     expect(dm.meta).toEqual({ type: 'folder', classNames: SHAPES_CLASSES, background: 0, ignoreIndex: 255, channels: 3, normalization: IMAGENET_NORMALIZATION, splits: ['train', 'val'] });
     expect([dm.trainSize, dm.testSize]).toEqual([6, 3]);
-    expect(dm.unseen).toEqual([5, 6]);
-    expect(dm.seen).toEqual([0, 1, 2, 3, 4]);
+    expect(dm.unseen).toEqual([4, 5]);
+    expect(dm.seen).toEqual([0, 1, 2, 3]);
     for (const [i, c] of SHAPES_CLASSES.entries()) expect(Array.from(dm.embeddings.vector(i))).toEqual(Array.from(Float32Array.from(shapesEmbedding(c))));
     const samples = [];
     for await (const s of dm.testSamples()) samples.push(s);
@@ -115,14 +115,16 @@ describe('folder dataset', () => {
     expect(auto.decodes.n).toBe(2 * 9); // 'auto' on 9 samples: every image and label decoded once
   });
 
-  it('the generator: each class is drawn in its colour; an unseen embedding is an affine combination of seen ones', async () => {
+  it('the generator: each class is drawn in its colour; each unseen embedding is nearest a different seen one', async () => {
     const e = (c: string) => shapesEmbedding(c);
     expect(e('yellow')).toEqual([1, 1, 0, 0]);
+    expect(e('cyan')).toEqual([0, 1, 1, 0]);
     expect(e('background')).toEqual([0, 0, 0, 1]);
-    // yellow = green + magenta − blue, cyan = green + magenta − red: coefficients summing to 1 over seen classes
-    expect(e('yellow')).toEqual(e('green').map((v, i) => v + e('magenta')[i]! - e('blue')[i]!));
-    expect(e('cyan')).toEqual(e('green').map((v, i) => v + e('magenta')[i]! - e('red')[i]!));
-    expect(() => shapesEmbedding('purple')).toThrow("shapesEmbedding: 'purple' is not a class (valid: background, red, green, blue, magenta, yellow, cyan)");
+    expect(e('magenta')).toEqual(e('red').map((v, i) => v + e('blue')[i]!)); // a mixture is the sum of its parts
+    expect(SHAPES_CLASSES.filter((c) => c !== 'background' && !SHAPES_UNSEEN.includes(c))).toEqual(['red', 'blue', 'magenta']);
+    const dist = (a: string, b: string) => Math.hypot(...e(a).map((v, i) => v - e(b)[i]!));
+    expect([dist('yellow', 'red'), dist('yellow', 'blue'), dist('cyan', 'blue'), dist('cyan', 'red')]).toEqual([1, Math.sqrt(3), 1, Math.sqrt(3)]);
+    expect(() => shapesEmbedding('purple')).toThrow("shapesEmbedding: 'purple' is not a class (valid: background, red, blue, magenta, yellow, cyan)");
     // the mean colour of each class's pixels in the RGB PNGs (grey, JPEG skipped) is its colour (shading and jitter average out)
     const sums = SHAPES_CLASSES.map(() => [0, 0, 0, 0]);
     for (const f of ['images/train/0001.png', 'images/train/0003.png', 'images/train/0004.png', 'images/val/0000.png', 'images/val/0001.png']) {
@@ -184,7 +186,7 @@ describe('folder dataset errors (before any training, naming the file or class)'
     data[2] = 255; // ignore: fine
     data[3] = 7;
     writeFileSync(join(root, 'labels/val/0001.png'), encodePng({ width: lab.width, height: lab.height, data, channels: 1, depth: 8 }));
-    const msg = `${root}/labels/val/0001.png: label values 7 (1 pixel), 9 (2 pixels) are not a class id of classes.json (0..6) nor the ignore index 255`;
+    const msg = `${root}/labels/val/0001.png: label values 7 (1 pixel), 9 (2 pixels) are not a class id of classes.json (0..5) nor the ignore index 255`;
     expect((await openError(root)).problems).toEqual([msg]);
     // with header validation only, the sample fails when it is read, and validate() finds it
     const ds = await folderDataset.open({ type: 'folder', root, unseen: [], channels: 3, validate: 'headers' }, { io: nodeIo, seed: 0 });
@@ -216,8 +218,8 @@ describe('folder dataset errors (before any training, naming the file or class)'
   it('an unknown class in unseen names it and lists the valid ones', async () => {
     const err = await openError(clean, { unseen: ['yelow', 'purple star'] });
     expect(err.problems).toEqual([
-      "data.unseen: unknown class 'yelow' (did you mean 'yellow'?); valid: red, green, blue, magenta, yellow, cyan",
-      "data.unseen: unknown class 'purple star'; valid: red, green, blue, magenta, yellow, cyan",
+      "data.unseen: unknown class 'yelow' (did you mean 'yellow'?); valid: red, blue, magenta, yellow, cyan",
+      "data.unseen: unknown class 'purple star'; valid: red, blue, magenta, yellow, cyan",
     ]);
   });
 
@@ -244,7 +246,7 @@ describe('folder dataset errors (before any training, naming the file or class)'
     writeFileSync(join(root, 'classes.json'), JSON.stringify({ classes: SHAPES_CLASSES, background: null }));
     const dm = await createDataModule({ type: 'folder', root, unseen: ['background', 'yellow'] }, { io: nodeIo, seed: 0 });
     expect(dm.meta.background).toBeNull();
-    expect(dm.unseen).toEqual([0, 5]);
+    expect(dm.unseen).toEqual([0, 4]);
   });
 
   it('embeddings.json without a class; no embeddings at all', async () => {
