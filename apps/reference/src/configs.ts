@@ -287,7 +287,7 @@ export function presetData(data: Record<string, unknown>, root: string): Record<
 /**
  * The app's experiment file for a dataset, where it ships one: `configs/<name>.json`
  * (`configs/<name>-quick.json` with --quick), e.g. the folder dataset's, whose schedule and
- * generator rate are measured on it (packages/trainer/NOTES.md §7). Undefined for a dataset
+ * learning rates were measured on it (packages/trainer/NOTES.md §7). Undefined for a dataset
  * without one (or a name that is no dataset of the app).
  */
 export function datasetConfigFile(name: string, quick: boolean): string | undefined {

@@ -15,5 +15,5 @@ describe('the README API example', () => {
     expect(lines[0]).toMatch(/^mIoU seen \d+\.\d, unseen \d+\.\d, hIoU \d+\.\d$/);
     expect(lines[1]).toMatch(/^true (background|red|green|blue|magenta|yellow|cyan)$/);
     rmSync(resolve(repo, 'runs/api'), { recursive: true, force: true });
-  }, 600_000);
+  }, 1_200_000);
 });
