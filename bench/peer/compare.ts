@@ -10,6 +10,11 @@
  *   pnpm bench:peer -- --backend cpu --iters 2      # the plain-JS backend (very slow)
  *   pnpm bench:peer -- --json out.jsonl             # also every raw JSON line
  *   pnpm bench:peer -- --blas off                   # sign-ts without OpenBLAS (also --lean off)
+ *   pnpm bench:peer -- --workload deeplab_infer_513,deeplab_train_368_b8 --rounds 1
+ *       # DeepLabv2-ResNet101 at the paper's sizes (not in `all`): 1 warm-up + 2 iterations of
+ *       # inference at 513, 1 training step at [8,368,368,3] unless --warmup / --iters say otherwise;
+ *       # --backend-train picks the training step's backend (default cpu: wasm's heap is 4 GB);
+ *       # --train-batch N trains on N images instead of 8 (machines without ~15 GB free)
  *
  * The peer is bench/peer/torch_peer.py run by /usr/bin/python3 (Debian's python3-torch; `--python`
  * picks another interpreter). Where torch does not import, the peer is skipped with a message
@@ -19,7 +24,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { join } from 'node:path';
-import { WORKLOADS } from './workloads';
+import { ALL_WORKLOADS, DEFAULT_ITERATIONS, WORKLOADS } from './workloads';
 
 interface Line {
   workload: string;
@@ -75,10 +80,22 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env):
 function main(): void {
   const argv = process.argv.slice(2);
   const rounds = positiveInt(arg(argv, '--rounds', '3'), '--rounds');
-  const iters = positiveInt(arg(argv, '--iters', '10'), '--iters');
-  const warmup = arg(argv, '--warmup', '2');
+  const itersArg = argv.includes('--iters') ? positiveInt(arg(argv, '--iters', ''), '--iters') : null;
+  const warmupArg = argv.includes('--warmup') ? arg(argv, '--warmup', '') : null;
+  if (warmupArg !== null && !(Number.isInteger(Number(warmupArg)) && Number(warmupArg) >= 0)) {
+    throw new Error(`compare: --warmup must be an integer ≥ 0, got '${warmupArg}'`);
+  }
+  const itersOf = (w: string): number => itersArg ?? DEFAULT_ITERATIONS[w as keyof typeof DEFAULT_ITERATIONS]?.iters ?? 10;
+  const warmupOf = (w: string): string =>
+    warmupArg ?? String(DEFAULT_ITERATIONS[w as keyof typeof DEFAULT_ITERATIONS]?.warmup ?? 2);
   const threads = arg(argv, '--threads', '2');
   const backend = arg(argv, '--backend', 'wasm');
+  // The training step of the paper's backbone holds ~10 GB of activations: more than the wasm
+  // backend's 4 GB heap, so it runs on the cpu backend (OpenBLAS products too) unless told.
+  const backendTrain = arg(argv, '--backend-train', 'cpu');
+  const backendOf = (w: string): string => (w === 'deeplab_train_368_b8' ? backendTrain : backend);
+  const trainBatch = argv.includes('--train-batch') ? String(positiveInt(arg(argv, '--train-batch', ''), '--train-batch')) : null;
+  const batchArgs = trainBatch !== null ? ['--train-batch', trainBatch] : [];
   const python = arg(argv, '--python', '/usr/bin/python3');
   const jsonOut = argv.includes('--json') ? arg(argv, '--json', '') : null;
   const blas = arg(argv, '--blas', 'auto');
@@ -86,7 +103,9 @@ function main(): void {
   const wl = arg(argv, '--workload', 'all');
   const workloads = wl === 'all' ? [...WORKLOADS] : wl.split(',');
   for (const w of workloads) {
-    if (!(WORKLOADS as readonly string[]).includes(w)) throw new Error(`compare: unknown workload '${w}'; known: ${WORKLOADS.join(', ')}, all`);
+    if (!(ALL_WORKLOADS as readonly string[]).includes(w)) {
+      throw new Error(`compare: unknown workload '${w}'; known: ${ALL_WORKLOADS.join(', ')}, all (= ${WORKLOADS.join(', ')})`);
+    }
   }
   const here = __dirname;
   const peerScript = join(here, 'torch_peer.py');
@@ -108,13 +127,13 @@ function main(): void {
       if (peerOk) {
         jobs.push([
           'peer',
-          () => run(python, [peerScript, '--threads', threads, '--iters', String(iters), '--warmup', warmup, '--workload', w]),
+          () => run(python, [peerScript, '--threads', threads, '--iters', String(itersOf(w)), '--warmup', warmupOf(w), '--workload', w, ...batchArgs]),
         ]);
       }
       jobs.push([
         'sign',
         () =>
-          run(ours[0], [...ours.slice(1), '--workload', w, '--backend', backend, '--iters', String(iters), '--warmup', warmup, '--blas', blas, '--lean', lean], {
+          run(ours[0], [...ours.slice(1), '--workload', w, '--backend', backendOf(w), '--iters', String(itersOf(w)), '--warmup', warmupOf(w), '--blas', blas, '--lean', lean, ...batchArgs], {
             ...process.env,
             SIGN_BLAS_THREADS: process.env.SIGN_BLAS_THREADS ?? threads,
           }),
@@ -132,7 +151,7 @@ function main(): void {
         thisRound[who] = line;
         raw.push(JSON.stringify({ round: r + 1, side: who, ...line }));
         console.error(
-          `round ${r + 1} ${who.padEnd(4)} ${w.padEnd(15)} ${line.ms_per_iter_median.toFixed(0).padStart(7)} ms  ` +
+          `round ${r + 1} ${who.padEnd(4)} ${w.padEnd(20)} ${line.ms_per_iter_median.toFixed(0).padStart(7)} ms  ` +
             `${line.gflops_at_median.toFixed(0).padStart(4)} GFLOP/s  rss ${line.peak_rss_mb.toFixed(0)} MB  load ${line.loadavg_1m_start}`,
         );
       }
@@ -147,7 +166,9 @@ function main(): void {
   const first = [...results.values()].flatMap((v) => v.sign)[0];
   const torchVersion = [...results.values()].flatMap((v) => v.peer)[0]?.torch;
   console.log(
-    `\n${rounds} interleaved round(s), ${iters} timed iterations each; sign-ts on ${first?.accel ?? backend}; ` +
+    `\n${rounds} interleaved round(s), ${workloads.map((w) => `${w} ${warmupOf(w)}+${itersOf(w)}`).join(', ')} warm-up+timed iterations; sign-ts on ${first?.accel ?? backend}` +
+      (workloads.some((w) => backendOf(w) !== backend) ? ` (${workloads.filter((w) => backendOf(w) !== backend).join(', ')} on ${backendTrain})` : '') +
+      '; ' +
       (peerOk ? `PyTorch ${torchVersion ?? '?'} with ${threads} threads` : 'no PyTorch peer') +
       `; ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), Node ${process.versions.node}; ` +
       `OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE ?? '(unset)'}\n`,

@@ -6,19 +6,40 @@
  * matrix-product/convolution MACs per iteration, so GFLOP/s are comparable.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Conv1x1, Linear, Rng, dropout, randomNormal } from '@sign/core';
+import { DeepLabV2ResNet101 } from '@sign/backbones';
+import { Conv1x1, Linear, Rng, dropout, maxPoolOutputLength, randomNormal } from '@sign/core';
 import { Discriminator, GENERATOR_PRESETS, createGenerator } from '@sign/generator';
 import { classwiseMmdLoss, klDivergence, l1AdversarialLoss, weightedCrossEntropy } from '@sign/losses';
 import { SpatialInformationModule } from '@sign/sim';
 
+/** The default set (`--workload all`): the SIGN heads at paper sizes, seconds per run. */
 export const WORKLOADS = ['generator_step', 'sim_step', 'transfer_step', 'sim_infer'] as const;
-export type WorkloadName = (typeof WORKLOADS)[number];
+/**
+ * The DeepLabv2-ResNet101 backbone at the paper's sizes: minutes and gigabytes per run, so never
+ * part of `all`; named with `--workload deeplab_infer_513,deeplab_train_368_b8`.
+ */
+export const PAPER_WORKLOADS = ['deeplab_infer_513', 'deeplab_train_368_b8'] as const;
+export const ALL_WORKLOADS = [...WORKLOADS, ...PAPER_WORKLOADS] as const;
+export type WorkloadName = (typeof ALL_WORKLOADS)[number];
+
+/**
+ * Warm-up and timed iterations of the backbone workloads when `--warmup` / `--iters` are not
+ * given (one training step is minutes on 2 cores); the other workloads keep each script's defaults.
+ */
+export const DEFAULT_ITERATIONS: Partial<Record<WorkloadName, { warmup: number; iters: number }>> = {
+  deeplab_infer_513: { warmup: 1, iters: 2 },
+  deeplab_train_368_b8: { warmup: 0, iters: 1 },
+};
 
 export interface Workload {
   /** One iteration; returns the loss (or one output value) read back to the host. */
   step: () => number;
   /** Multiply-accumulates of the matrix products and convolutions per iteration (the peer's count). */
   macs: number;
+  /** Trainable parameters of the network (the backbone workloads: all but the frozen BatchNorms), to check against the peer's. */
+  params?: number;
+  /** Images per iteration (the backbone workloads). */
+  batch?: number;
   dispose: () => void;
 }
 
@@ -291,9 +312,136 @@ export function makeSimInfer(): Workload {
   };
 }
 
-export const MAKERS: Record<WorkloadName, () => Workload> = {
+// ---- DeepLabv2-ResNet101 (@sign/backbones' 'deeplabv2-resnet101', the release's network) ----
+
+/**
+ * Conv MACs of one DeepLabv2-ResNet101 forward pass on `n` images of `h × w` (the peer's
+ * `deeplab_forward_macs`, same formula): every convolution's output pixels × k² × in × out, with
+ * the release's geometry (7×7/2 stem, ceil-mode 3×3/2 pool, layer3's stride on its first 1×1,
+ * dilated layer4/5 at output stride 8, projection shortcuts, four 3×3 ASPP convs to `channels`).
+ * `stemMacs` is the stem conv's part (its input gradient is never computed: the image needs none).
+ */
+export function deeplabForwardMacs(
+  n: number,
+  h: number,
+  w: number,
+  opts: { blocks?: number[]; width?: number; channels?: number; aspp?: number } = {},
+): { total: number; stemMacs: number; outH: number; outW: number } {
+  const blocks = opts.blocks ?? [3, 4, 23, 3];
+  const width = opts.width ?? 64;
+  const channels = opts.channels ?? 600;
+  const asppConvs = opts.aspp ?? 4;
+  const convOut = (len: number, k: number, s: number, p: number) => Math.floor((len + 2 * p - k) / s) + 1;
+  let [H, W] = [convOut(h, 7, 2, 3), convOut(w, 7, 2, 3)];
+  const stemMacs = n * H * W * 49 * 3 * width;
+  let total = stemMacs;
+  [H, W] = [maxPoolOutputLength(H, 3, 2, 1, true), maxPoolOutputLength(W, 3, 2, 1, true)];
+  let cin = width;
+  for (let l = 0; l < 4; l++) {
+    const mid = width << l;
+    const out = 4 * mid;
+    for (let b = 0; b < blocks[l]; b++) {
+      const stride = l === 1 && b === 0 ? 2 : 1;
+      const [oh, ow] = [convOut(H, 1, stride, 0), convOut(W, 1, stride, 0)];
+      const px = n * oh * ow;
+      total += px * (cin * mid + 9 * mid * mid + mid * out); // reduce, 3×3 (padding = dilation), increase
+      if (b === 0) total += px * cin * out; // projection shortcut
+      [H, W] = [oh, ow];
+      cin = out;
+    }
+  }
+  total += n * H * W * asppConvs * 9 * cin * channels;
+  return { total, stemMacs, outH: H, outW: W };
+}
+
+/** Images of the workloads: uniform in [-128, 128) (the scale of Caffe-mean-subtracted BGR). */
+function images(rng: Rng, n: number, h: number, w: number): tf.Tensor4D {
+  const v = rng.uniformArray(n * h * w * 3);
+  for (let i = 0; i < v.length; i++) v[i] = 256 * v[i] - 128;
+  return tf.tensor4d(v, [n, h, w, 3]);
+}
+
+/**
+ * The release's backbone at full size (ResNet-101 trunk, ASPP 2048 → 600), release init; checks
+ * that the MAC count's geometry gives the backbone's own feature-grid size for `size`.
+ */
+function deeplab(rng: Rng, size: number): DeepLabV2ResNet101 {
+  const bb = new DeepLabV2ResNet101(rng.fork('backbone'));
+  const [oh, ow] = bb.outputShape(size, size);
+  const m = deeplabForwardMacs(1, size, size);
+  if (m.outH !== oh || m.outW !== ow) {
+    bb.dispose();
+    throw new Error(`workloads: deeplabForwardMacs gives a ${m.outH}×${m.outW} grid for ${size}², the backbone ${oh}×${ow}`);
+  }
+  return bb;
+}
+
+/** Inference on one 513×513 image (the release's test size): features [1,65,65,600], read back. */
+export function makeDeeplabInfer513(): Workload {
+  const rng = new Rng(0);
+  const bb = deeplab(rng, 513);
+  const x = images(rng.fork('x'), 1, 513, 513);
+  const step = (): number =>
+    tf.tidy(() => {
+      const h = bb.apply(x, { training: false, rng });
+      return h.dataSync()[0];
+    });
+  return {
+    step,
+    macs: deeplabForwardMacs(1, 513, 513).total,
+    params: bb.numParameters({ trainableOnly: true }),
+    batch: 1,
+    dispose: () => {
+      bb.dispose();
+      x.dispose();
+    },
+  };
+}
+
+/**
+ * One training step at the release's crop and batch: forward of backbone + ASPP on
+ * [8,368,368,3] (`trainBatch` changes the 8, for machines without the ~15 GB it takes), loss = mean of the squared features (the peer's loss), backward (BatchNorm
+ * frozen, as the backbone defines: not trainable, running statistics), SGD with momentum 0.9,
+ * lr 2.5e-4 (the release's backbone settings).
+ */
+export function makeDeeplabTrain368b8(opts: WorkloadOptions = {}): Workload {
+  const batch = opts.trainBatch ?? 8;
+  const rng = new Rng(0);
+  const bb = deeplab(rng, 368);
+  const x = images(rng.fork('x'), batch, 368, 368);
+  const opt = tf.train.momentum(2.5e-4, 0.9);
+  const vars = bb.trainableVariables();
+  const step = (): number => {
+    const g = tf.variableGrads(() => tf.mean(tf.square(bb.apply(x, { training: true, rng }))) as tf.Scalar, vars);
+    opt.applyGradients(named(g.grads));
+    tf.dispose(Object.values(g.grads));
+    return readScalar(g.value);
+  };
+  const { total, stemMacs } = deeplabForwardMacs(batch, 368, 368);
+  return {
+    step,
+    // forward + weight gradients + input gradients (all but the stem's, whose input is the image)
+    macs: 3 * total - stemMacs,
+    params: bb.numParameters({ trainableOnly: true }),
+    batch,
+    dispose: () => {
+      bb.dispose();
+      opt.dispose();
+      x.dispose();
+    },
+  };
+}
+
+/** Options of the makers: `trainBatch` is deeplab_train_368_b8's batch (default 8); the others take none. */
+export interface WorkloadOptions {
+  trainBatch?: number;
+}
+
+export const MAKERS: Record<WorkloadName, (opts?: WorkloadOptions) => Workload> = {
   generator_step: makeGeneratorStep,
   sim_step: makeSimStep,
   transfer_step: makeTransferStep,
   sim_infer: makeSimInfer,
+  deeplab_infer_513: makeDeeplabInfer513,
+  deeplab_train_368_b8: makeDeeplabTrain368b8,
 };
