@@ -36,6 +36,9 @@ interface Line {
   threads?: number;
   torch?: string;
   tensor_growth?: number;
+  cpu_ms_per_iter_median?: number;
+  /** images per iteration (the deeplab_* workloads) */
+  batch?: number;
 }
 
 function arg(argv: string[], name: string, def: string): string {
@@ -152,7 +155,8 @@ function main(): void {
         raw.push(JSON.stringify({ round: r + 1, side: who, ...line }));
         console.error(
           `round ${r + 1} ${who.padEnd(4)} ${w.padEnd(20)} ${line.ms_per_iter_median.toFixed(0).padStart(7)} ms  ` +
-            `${line.gflops_at_median.toFixed(0).padStart(4)} GFLOP/s  rss ${line.peak_rss_mb.toFixed(0)} MB  load ${line.loadavg_1m_start}`,
+            `${line.gflops_at_median.toFixed(0).padStart(4)} GFLOP/s  cpu ${(line.cpu_ms_per_iter_median ?? NaN).toFixed(0)} ms  ` +
+            `rss ${line.peak_rss_mb.toFixed(0)} MB  load ${line.loadavg_1m_start}`,
         );
       }
       // The ratio of the two runs made back to back (the load changes less within a round).
@@ -186,8 +190,10 @@ function main(): void {
     const sR = Math.max(...sign.map((l) => l.peak_rss_mb));
     const growth = Math.max(...sign.map((l) => l.tensor_growth ?? 0));
     const gb = (mb: number) => (mb / 1024).toFixed(2);
+    const batch = sign[0].batch;
+    const label = w === 'deeplab_train_368_b8' && batch !== undefined && batch !== 8 ? `${w} (batch ${batch})` : w;
     if (peer.length === 0) {
-      console.log(`| ${w} | – | ${sMs.toFixed(0)} (${sG.toFixed(0)}) | – | – / ${gb(sR)} GB | ${growth} |`);
+      console.log(`| ${label} | – | ${sMs.toFixed(0)} (${sG.toFixed(0)}) | – | – / ${gb(sR)} GB | ${growth} |`);
       continue;
     }
     const pMs = median(peer.map((l) => l.ms_per_iter_median));
@@ -196,7 +202,7 @@ function main(): void {
     const ratios = results.get(w)!.ratios;
     const range = ratios.length > 1 ? `; ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}` : '';
     console.log(
-      `| ${w} | ${pMs.toFixed(0)} (${pG.toFixed(0)}) | ${sMs.toFixed(0)} (${sG.toFixed(0)}) | ${median(ratios).toFixed(2)}×${range} | ${gb(pR)} / ${gb(sR)} GB (${(sR / pR).toFixed(2)}×) | ${growth} |`,
+      `| ${label} | ${pMs.toFixed(0)} (${pG.toFixed(0)}) | ${sMs.toFixed(0)} (${sG.toFixed(0)}) | ${median(ratios).toFixed(2)}×${range} | ${gb(pR)} / ${gb(sR)} GB (${(sR / pR).toFixed(2)}×) | ${growth} |`,
     );
   }
   if (loads.length) {
