@@ -3,6 +3,7 @@
  * profiler itself adds overhead).
  *
  *   npx tsx --tsconfig bench/tsconfig.json bench/peer/profile.ts sim_step [wasm] [--cpu] [--iters N]
+ *   npx tsx --tsconfig bench/tsconfig.json bench/peer/profile.ts deeplab_train_368_b8 cpu --cpu --iters 1 --train-batch 1
  *
  * Default: one iteration under `tf.profile` (wall time per kernel). `--cpu`: CPU time
  * (`process.cpuUsage`, all threads) per kernel, exclusive of the kernels it runs inside, summed
@@ -13,7 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { accelerationInfo, initBackend, type BackendPreference } from '@sign/core';
-import { MAKERS, WORKLOADS, type WorkloadName } from './workloads';
+import { ALL_WORKLOADS, MAKERS, type WorkloadName } from './workloads';
 
 const cpuMs = (): number => {
   const u = process.cpuUsage();
@@ -57,11 +58,16 @@ function timeKernels(backendName: string): Map<string, { ms: number; n: number }
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const pos = argv.filter((a, i) => !a.startsWith('--') && argv[i - 1] !== '--iters');
+  const pos = argv.filter((a, i) => !a.startsWith('--') && argv[i - 1] !== '--iters' && argv[i - 1] !== '--train-batch');
   const name = (pos[0] ?? 'sim_step') as WorkloadName;
-  if (!(WORKLOADS as readonly string[]).includes(name)) throw new Error(`profile: unknown workload '${name}'; known: ${WORKLOADS.join(', ')}`);
+  if (!(ALL_WORKLOADS as readonly string[]).includes(name)) throw new Error(`profile: unknown workload '${name}'; known: ${ALL_WORKLOADS.join(', ')}`);
+  const tb = argv.indexOf('--train-batch');
+  const trainBatch = tb === -1 ? undefined : Number(argv[tb + 1]);
+  if (trainBatch !== undefined && !(Number.isInteger(trainBatch) && trainBatch >= 1)) {
+    throw new Error(`profile: --train-batch must be a positive integer, got '${argv[tb + 1]}'`);
+  }
   await initBackend((pos[1] ?? 'wasm') as BackendPreference);
-  const wl = MAKERS[name]();
+  const wl = MAKERS[name]({ trainBatch });
   wl.step();
   if (argv.includes('--cpu')) {
     const i = argv.indexOf('--iters');
