@@ -80,6 +80,14 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env):
   return { lines: parseLines(r.stdout ?? ''), ok: r.status === 0, err: (r.stderr ?? '').trim().split('\n').slice(-3).join(' | ') };
 }
 
+/**
+ * Peak RSS of sign-ts' deeplab_train_368_b8 step (GiB): measured 3.40 at batch 1 and 5.63 at
+ * batch 2 (cpu backend, docs/PERFORMANCE.md), so about 3.4 + 2.23 per further image (19.0 at 8).
+ */
+const TRAIN_BASE_GIB = 3.4;
+const TRAIN_PER_IMAGE_GIB = 2.23;
+const trainStepGiB = (batch: number): number => TRAIN_BASE_GIB + TRAIN_PER_IMAGE_GIB * (batch - 1);
+
 function main(): void {
   const argv = process.argv.slice(2);
   const rounds = positiveInt(arg(argv, '--rounds', '3'), '--rounds');
@@ -126,6 +134,21 @@ function main(): void {
   for (const w of workloads) results.set(w, { peer: [], sign: [], ratios: [] });
   for (let r = 0; r < rounds; r++) {
     for (const w of workloads) {
+      if (w === 'deeplab_train_368_b8') {
+        const batch = Number(trainBatch ?? 8);
+        const free = os.freemem() / 2 ** 30;
+        if (free < 1.05 * trainStepGiB(batch)) {
+          let fits = batch;
+          while (fits > 1 && free < 1.05 * trainStepGiB(fits)) fits--;
+          console.error(
+            `compare: sign-ts ${w} at batch ${batch} needs about ${trainStepGiB(batch).toFixed(1)} GB ` +
+              `(measured: ${TRAIN_BASE_GIB} GB at batch 1 + ${TRAIN_PER_IMAGE_GIB} GB per image), and ${free.toFixed(1)} GB is available: ` +
+              `skipped (rerun with --train-batch ${fits}, or free memory)`,
+          );
+          process.exitCode = 1;
+          continue; // neither side: a ratio needs both
+        }
+      }
       const jobs: ['peer' | 'sign', () => ReturnType<typeof run>][] = [];
       if (peerOk) {
         jobs.push([
