@@ -210,28 +210,23 @@ let reductionGradients = false;
 export function installReductionGradients(): void {
   if (reductionGradients) return;
   reductionGradients = true;
-  const expanded = (dy: tf.Tensor, x: tf.Tensor, axis: number | number[]) => {
-    const shape = x.shape.slice();
-    for (const a of tf.util.parseAxisParam(axis, x.shape)) shape[a] = 1;
-    return tf.reshape(dy, shape);
-  };
-  tf.registerGradient({
-    kernelName: 'Sum',
-    inputsToSave: ['x'],
-    gradFunc: (dy, saved, attrs) => {
-      const [x] = saved;
-      const { axis } = attrs as unknown as { axis: number | number[] };
-      return { x: () => tf.broadcastTo(expanded(dy as tf.Tensor, x, axis), x.shape) };
-    },
-  });
-  tf.registerGradient({
-    kernelName: 'Mean',
-    inputsToSave: ['x'],
-    gradFunc: (dy, saved, attrs) => {
-      const [x] = saved;
-      const { axis } = attrs as unknown as { axis: number | number[] };
-      const n = tf.util.sizeFromShape(tf.util.parseAxisParam(axis, x.shape).map((a) => x.shape[a]));
-      return { x: () => tf.broadcastTo(tf.div(expanded(dy as tf.Tensor, x, axis), n), x.shape) };
-    },
-  });
+  for (const kernelName of ['Sum', 'Mean'] as const) {
+    tf.registerGradient({
+      kernelName,
+      inputsToSave: ['x'],
+      gradFunc: (dy, saved, attrs) => {
+        const [x] = saved;
+        const axes = tf.util.parseAxisParam((attrs as unknown as { axis: number | number[] }).axis, x.shape);
+        const shape = x.shape.slice();
+        for (const a of axes) shape[a] = 1;
+        const n = tf.util.sizeFromShape(axes.map((a) => x.shape[a]));
+        return {
+          x: () => {
+            const g = tf.reshape(dy as tf.Tensor, shape);
+            return tf.broadcastTo(kernelName === 'Mean' ? tf.div(g, n) : g, x.shape);
+          },
+        };
+      },
+    });
+  }
 }

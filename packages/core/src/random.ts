@@ -254,6 +254,7 @@ export class Rng {
     if (!(rate >= 0 && rate < 1)) throw new Error(`Rng.dropoutInto: rate must be in [0, 1), got ${rate}`);
     if (out.length !== x.length) throw new Error(`Rng.dropoutInto: out has ${out.length} elements, x ${x.length}`);
     let { a, b, c, d } = this;
+    // keep ⟺ u ≥ 2·k ⟺ ⌊u/2⌋ ≥ k; compared as signed 31-bit values (u ^ 2³¹ orders like u).
     const k = Math.floor(rate * 2147483648);
     const kSigned = k - 1073741824;
     const s = Math.fround(scale);
