@@ -10,9 +10,9 @@
  *   copies whole rows (blocks) instead of single elements; `Slice` and `SplitV` copy each piece
  *   straight from the heap (wasm's copy the whole input out of the heap first, once per piece);
  *   `Tile` (the broadcast in the gradients of Sum and Mean) copies blocks.
- * - wasm and cpu, when the optional `koffi` package and an OpenBLAS library load: matrix
- *   products (`BatchMatMul` and this package's own ops) and this package's convolutions run
- *   through OpenBLAS's multi-threaded sgemm on the tensors' memory.
+ * - wasm and cpu, when the optional `koffi` package and a oneDNN or OpenBLAS library load:
+ *   matrix products (`BatchMatMul` and this package's own ops) and this package's convolutions
+ *   run through that library's multi-threaded sgemm on the tensors' memory (blas.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { loadBlas, type Blas } from './blas';
@@ -36,13 +36,13 @@ export type BlasPreference = 'auto' | 'off' | 'require';
 /** The compute path of the active backend, for reports and benchmark logs. */
 export interface AccelerationInfo {
   backend: string;
-  /** OpenBLAS in use for this backend's products and convolutions. */
+  /** Native BLAS (oneDNN or OpenBLAS) in use for this backend's products and convolutions. */
   blas: boolean;
   /** The library and its configuration when `blas`, else why not. */
   detail: string;
-  /** Threads of one matrix product (OpenBLAS's count, or 1 for the single-threaded wasm/cpu kernels). */
+  /** Threads of one matrix product (the native library's count, or 1 for the single-threaded wasm/cpu kernels). */
   threads: number;
-  /** One line: e.g. 'wasm + OpenBLAS (libopenblas.so.0, 2 threads)'. */
+  /** One line: e.g. 'wasm + oneDNN (libdnnl.so.2, 2 threads)'. */
   summary: string;
 }
 
@@ -270,7 +270,7 @@ export function blasContext(backend: unknown, backendName: string): { io: HostIo
   return io ? { io, blas } : null;
 }
 
-/** Whether the active backend runs products and convolutions through OpenBLAS. */
+/** Whether the active backend runs products and convolutions through native BLAS (oneDNN or OpenBLAS). */
 export function blasActive(backendName: string = tf.getBackend()): boolean {
   return blas !== null && blasBackends.has(backendName);
 }
@@ -280,7 +280,7 @@ export function blasActive(backendName: string = tf.getBackend()): boolean {
  *
  * @example
  * await initBackend('wasm');
- * console.log(accelerationInfo().summary);   // 'wasm + OpenBLAS (libopenblas.so.0, 2 threads)'
+ * console.log(accelerationInfo().summary);   // 'wasm + oneDNN (libdnnl.so.2, 2 threads)'
  */
 export function accelerationInfo(): AccelerationInfo {
   const backend = tf.getBackend();
@@ -290,7 +290,7 @@ export function accelerationInfo(): AccelerationInfo {
       blas: true,
       detail: `${blas!.library}: ${blas!.config}`,
       threads: blas!.threads,
-      summary: `${backend} + OpenBLAS (${blas!.library}, ${blas!.threads} thread${blas!.threads === 1 ? '' : 's'})`,
+      summary: `${backend} + ${blas!.name} (${blas!.library}, ${blas!.threads} thread${blas!.threads === 1 ? '' : 's'})`,
     };
   }
   const oneThread = backend === 'wasm' || backend === 'cpu';

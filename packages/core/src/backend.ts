@@ -23,7 +23,7 @@ export interface BackendReport {
   attempts: BackendAttempt[];
   /** The GPU adapter and device limits, when the backend is 'webgpu'. */
   adapter?: WebgpuAdapterReport;
-  /** The compute path: OpenBLAS or not, its library and threads (see `accelerationInfo`). */
+  /** The compute path: native BLAS (oneDNN or OpenBLAS) or not, its library and threads (see `accelerationInfo`). */
   acceleration: AccelerationInfo;
 }
 
@@ -31,12 +31,13 @@ export interface BackendReport {
 export interface InitBackendOptions {
   /**
    * Native BLAS for the products and convolutions of the wasm and cpu backends: `'auto'`
-   * (default; used when the optional `koffi` package and an OpenBLAS library load), `'off'`, or
+   * (default; used when the optional `koffi` package and a oneDNN or OpenBLAS library load;
+   * `SIGN_BLAS_LIB` names the library file), `'off'`, or
    * `'require'` (throw when it cannot load). The `SIGN_BLAS` environment variable sets the
    * default.
    */
   blas?: BlasPreference;
-  /** OpenBLAS threads (default: `SIGN_BLAS_THREADS`, else OpenBLAS's own: every core). */
+  /** Native BLAS threads (default: `SIGN_BLAS_THREADS`, else the library's own: every core). */
   blasThreads?: number;
   /**
    * Free saved tensors and intermediate gradients during the backward pass instead of at its
@@ -272,14 +273,14 @@ let lastAdapter: WebgpuAdapterReport | null = null;
  * run time, and a backend that is registered already is used as it is.
  *
  * On wasm and cpu it then installs the speed-ups of `accelerationInfo` (wasm's shared-memory
- * Identity and blocked Transpose; OpenBLAS for products and convolutions when the optional
- * `koffi` package and an OpenBLAS library load, unless `opts.blas` is `'off'`).
+ * Identity and blocked Transpose; oneDNN's or OpenBLAS's sgemm for products and convolutions
+ * when the optional `koffi` package and one of them load, unless `opts.blas` is `'off'`).
  *
  * @example
  * const report = await initBackend('auto');
  * console.log(report.backend);            // 'wasm' on a machine without libtensorflow
  * for (const a of report.attempts) console.log(a.name, a.ok, a.reason ?? '');
- * console.log(report.acceleration.summary);   // 'wasm + OpenBLAS (libopenblas.so.0, 2 threads)'
+ * console.log(report.acceleration.summary);   // 'wasm + oneDNN (libdnnl.so.2, 2 threads)'
  * const gpu = await initBackend('webgpu'); // Vulkan → OpenGL ES → wasm, saying why at each step
  * if (gpu.adapter) console.log(gpu.adapter.description, gpu.adapter.limits.maxStorageBuffersPerShaderStage);
  * // in a browser bundle: import '@tensorflow/tfjs'; then

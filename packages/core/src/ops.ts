@@ -119,8 +119,8 @@ export function convGeometry(
 // gradients, rather than tf.customGrad functions: tfjs then asks a gradient only for the inputs
 // that lead to the variables being differentiated (a customGrad computes every input's gradient,
 // e.g. a first layer's gradient with respect to its constant data). Each kernel takes
-// OpenBLAS's sgemm on the tensors' memory when `initBackend` installed it for the backend (see
-// accel.ts), and otherwise a portable path built from tfjs ops.
+// native sgemm (oneDNN or OpenBLAS) on the tensors' memory when `initBackend` installed it for
+// the backend (see accel.ts), and otherwise a portable path built from tfjs ops.
 
 const MATMUL = 'SignMatMul';
 const CONV = 'SignConv2D';
@@ -262,7 +262,7 @@ defineKernel({ name: CONV_DK, kernelFunc: (b) => convKernel(b, 'filter') });
 
 /**
  * Matrix product `a·b` (optionally transposing either operand first) whose forward and backward
- * run at full speed on every backend: on wasm/cpu with OpenBLAS the transposes are sgemm flags;
+ * run at full speed on every backend: on wasm/cpu with native BLAS the transposes are sgemm flags;
  * otherwise they are explicit `tf.transpose` ops (never the transposeA/B flags of `tf.matMul`,
  * slow on wasm). Gradients are computed only for the operands that need one.
  *
@@ -614,8 +614,8 @@ const PORTABLE: Record<Exclude<ConvImplementation, 'blas'>, PortableConv> = { na
 // conv2d
 
 /**
- * How conv2d is computed: 'blas' (OpenBLAS sgemm on the tensors' memory, wasm and cpu when
- * `initBackend` loaded it), or one of the portable implementations built from tfjs ops.
+ * How conv2d is computed: 'blas' (native sgemm, oneDNN or OpenBLAS, on the tensors' memory,
+ * wasm and cpu when `initBackend` loaded it), or one of the portable implementations built from tfjs ops.
  */
 export type ConvImplementation = 'blas' | 'native' | 'taps' | 'im2col';
 const IMPLS: ConvImplementation[] = ['blas', 'im2col', 'taps', 'native'];
@@ -624,7 +624,7 @@ let convImplOverride: ConvImplementation | null = null;
 /**
  * Forces one conv2d implementation on every backend ('auto' restores the per-backend choice).
  * For benchmarks and debugging; results agree to float32 rounding. 'blas' falls back to
- * 'native' on a backend where OpenBLAS is not in use.
+ * 'native' on a backend where native BLAS is not in use.
  */
 export function setConvImplementation(impl: ConvImplementation | 'auto'): void {
   if (impl !== 'auto' && !IMPLS.includes(impl)) {
@@ -640,7 +640,7 @@ function implementationFor(backendName: string): ConvImplementation {
 
 /**
  * The conv2d implementation used on the current backend: 'blas' where `initBackend` installed
- * OpenBLAS (wasm, cpu), else 'native' (measured fastest of the portable ones for a training step
+ * native BLAS (wasm, cpu), else 'native' (measured fastest of the portable ones for a training step
  * on wasm and cpu; see the package README), unless overridden with `setConvImplementation`.
  * Within 'native', convolutions with stride > 1 *and* dilation > 1, which tf.conv2d refuses, use
  * 'taps'.

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accelerationInfo, conv2d, dense, initBackend, matMul, Rng } from '../src/index';
+import { loadBlas } from '../src/blas';
 import { reducePermutation } from '../src/host-kernels';
 import { expectNoLeaks, forEachBackend } from '../src/testing';
 import { maxAbsDiff, randTensor } from './helpers';
@@ -265,22 +266,77 @@ describe('initBackend acceleration options', () => {
     const auto = await initBackend('wasm', { blas: 'auto' });
     expect(auto.acceleration).toEqual(accelerationInfo());
     if (auto.acceleration.blas) {
-      expect(auto.acceleration.summary).toMatch(/^wasm \+ OpenBLAS \(.*libopenblas.*, \d+ threads?\)$/);
+      expect(auto.acceleration.summary).toMatch(/^wasm \+ (oneDNN \(.*libdnnl|OpenBLAS \(.*libopenblas).*, \d+ threads?\)$/);
       expect(auto.acceleration.threads).toBeGreaterThanOrEqual(1);
-      // a kernel forced through the environment is said (OpenBLAS applies it whatever the CPU can do)
-      const forced = process.env.OPENBLAS_CORETYPE;
-      if (forced) expect(auto.acceleration.detail).toContain(`chosen by OPENBLAS_CORETYPE=${forced} in the environment`);
-      else expect(auto.acceleration.detail).not.toContain('OPENBLAS_CORETYPE');
+      if (auto.acceleration.summary.includes('OpenBLAS')) {
+        // a kernel forced through the environment is said (OpenBLAS applies it whatever the CPU can do)
+        const forced = process.env.OPENBLAS_CORETYPE;
+        if (forced) expect(auto.acceleration.detail).toContain(`chosen by OPENBLAS_CORETYPE=${forced} in the environment`);
+        else expect(auto.acceleration.detail).not.toContain('OPENBLAS_CORETYPE');
+      } else {
+        expect(auto.acceleration.detail).toMatch(/^libdnnl[^:]*: oneDNN \d+\.\d+\.\d+ \(cpu runtime /);
+      }
     } else {
-      expect(auto.acceleration.detail).toMatch(/koffi|OpenBLAS/);
+      expect(auto.acceleration.detail).toMatch(/koffi|oneDNN or OpenBLAS/);
     }
   });
 });
 
+describe('native BLAS libraries (each one this machine has, loaded by name)', () => {
+  // oneDNN is preferred when both load; SIGN_BLAS_LIB picks one. Both must follow BLAS's rules,
+  // including the edge cases dnnl_sgemm handles differently (k = 0: C = beta·C).
+  const names = ['libdnnl.so.2', 'libdnnl.so.3', 'libopenblas.so.0'];
+  it.skipIf(blas === null)('give the same products as a float64 loop, with transposes, strides, beta and k = 0', async () => {
+    const saved = process.env.SIGN_BLAS_LIB;
+    let loaded = 0;
+    try {
+      for (const name of names) {
+        process.env.SIGN_BLAS_LIB = name;
+        const lib = await loadBlas({ threads: 2 });
+        if ('reason' in lib) {
+          expect(lib.reason).toContain(name);
+          continue;
+        }
+        loaded++;
+        expect(lib.library).toBe(name);
+        expect(lib.name).toBe(name.includes('dnnl') ? 'oneDNN' : 'OpenBLAS');
+        expect(lib.threads).toBe(2);
+        const rng = new Rng(5);
+        // a 37×29 product inside padded buffers (lda, ldb, ldc larger than the rows), beta = 0.5
+        const [m, k, n, pad] = [37, 53, 29, 3];
+        for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+          const ar = ta ? k : m, ac = ta ? m : k, br = tb ? n : k, bc = tb ? k : n;
+          const a = Float32Array.from({ length: ar * (ac + pad) }, () => rng.normal());
+          const b = Float32Array.from({ length: br * (bc + pad) }, () => rng.normal());
+          const c = Float32Array.from({ length: m * (n + pad) }, () => rng.normal());
+          const want = new Float64Array(m * n);
+          for (let i = 0; i < m; i++)
+            for (let j = 0; j < n; j++) {
+              let acc = 0;
+              for (let q = 0; q < k; q++) acc += (ta ? a[q * (ac + pad) + i] : a[i * (ac + pad) + q]) * (tb ? b[j * (bc + pad) + q] : b[q * (bc + pad) + j]);
+              want[i * n + j] = 2 * acc + 0.5 * c[i * (n + pad) + j];
+            }
+          lib.sgemm(ta, tb, m, n, k, 2, a, ac + pad, b, bc + pad, 0.5, c, n + pad);
+          let worst = 0;
+          for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) worst = Math.max(worst, Math.abs(c[i * (n + pad) + j] - want[i * n + j]));
+          expect(worst, `${name} ta=${ta} tb=${tb}`).toBeLessThan(1e-4);
+        }
+        const c0 = new Float32Array([1, 2, 3, 4]);
+        lib.sgemm(false, false, 2, 2, 0, 1, new Float32Array(1), 1, new Float32Array(2), 2, 0.5, c0, 2);
+        expect(Array.from(c0)).toEqual([0.5, 1, 1.5, 2]);
+      }
+    } finally {
+      if (saved === undefined) delete process.env.SIGN_BLAS_LIB;
+      else process.env.SIGN_BLAS_LIB = saved;
+    }
+    if (accelerationInfo().blas) expect(loaded).toBeGreaterThanOrEqual(1);
+  });
+});
+
 forEachBackend(['wasm', 'cpu'], (backend) => {
-  describe(`OpenBLAS products (${backend})`, () => {
-    it.skipIf(blas === null)('tf.matMul with transposes and broadcast batches matches a plain loop (when OpenBLAS loaded)', () => {
-      if (!accelerationInfo().blas) return; // no OpenBLAS on this machine: nothing to compare
+  describe(`native BLAS products (${backend})`, () => {
+    it.skipIf(blas === null)('tf.matMul with transposes and broadcast batches matches a plain loop (when native BLAS loaded)', () => {
+      if (!accelerationInfo().blas) return; // no native BLAS on this machine: nothing to compare
       const rng = new Rng(2);
       const ref = (a: Float32Array, b: Float32Array, m: number, k: number, n: number, ta: boolean, tb: boolean) => {
         const out = new Float64Array(m * n);
