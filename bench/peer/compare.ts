@@ -9,7 +9,7 @@
  *   pnpm bench:peer -- --rounds 5 --iters 20 --workload sim_step,sim_infer
  *   pnpm bench:peer -- --backend cpu --iters 2      # the plain-JS backend (very slow)
  *   pnpm bench:peer -- --json out.jsonl             # also every raw JSON line
- *   pnpm bench:peer -- --blas off                   # sign-ts without OpenBLAS (also --lean off)
+ *   pnpm bench:peer -- --blas off                   # sign-ts without native BLAS (also --lean off)
  *   pnpm bench:peer -- --workload deeplab_infer_513,deeplab_train_368_b8 --rounds 1
  *       # DeepLabv2-ResNet101 at the paper's sizes (not in `all`): 1 warm-up + 2 iterations of
  *       # inference at 513, 1 training step at [8,368,368,3] unless --warmup / --iters say otherwise;
@@ -105,7 +105,7 @@ function main(): void {
   const trainBatch = argv.includes('--train-batch') ? String(positiveInt(arg(argv, '--train-batch', ''), '--train-batch')) : null;
   // The training step of the paper's backbone needs ~3.4 GB at batch 1 and 2.2 GB more per image:
   // only batch 1 fits in the wasm backend's 4 GB heap (batch 2 aborts), so larger batches run on
-  // the cpu backend (OpenBLAS products too, but ~3× wasm's time for the rest) unless told.
+  // the cpu backend (native BLAS products too, but ~3× wasm's time for the rest) unless told.
   const backendTrain = arg(argv, '--backend-train', trainBatch === '1' ? backend : 'cpu');
   const backendOf = (w: string): string => (w === 'deeplab_train_368_b8' ? backendTrain : backend);
   const batchArgs = trainBatch !== null ? ['--train-batch', trainBatch] : [];

@@ -9,7 +9,7 @@
  *   pnpm bench peer -- --workload sim_step --iters 10
  *   pnpm bench peer -- --workload deeplab_infer_513   # the paper's backbone (not in `all`; 1 warm-up + 2 iterations unless told)
  *   pnpm bench peer -- --workload deeplab_train_368_b8 --backend cpu --train-batch 2   # one training step, batch 2 instead of 8
- *   pnpm bench peer -- --blas off --lean off          # without OpenBLAS / without the lean backward pass
+ *   pnpm bench peer -- --blas off --lean off          # without native BLAS / without the lean backward pass
  *   pnpm bench:peer                                   # interleaved with PyTorch, ratio table (compare.ts)
  *
  * Each (backend, workload) runs in a fresh process, so peak RSS is per workload, as in the peer.

@@ -9,8 +9,8 @@
  * (`process.cpuUsage`, all threads) per kernel, exclusive of the kernels it runs inside, summed
  * over N iterations (default 3) after one warm-up, and the step's total CPU time; the part not in
  * any kernel is the engine's and the workload's JavaScript. CPU time barely depends on how busy a
- * shared machine is, wall time does. Run it with `SIGN_BLAS_THREADS=1`: OpenBLAS's second thread
- * spin-waits between products, which counts as CPU time.
+ * shared machine is, wall time does. Run it with `SIGN_BLAS_THREADS=1`: the BLAS library's
+ * second thread spin-waits between products, which counts as CPU time.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { accelerationInfo, initBackend, type BackendPreference } from '@sign/core';

@@ -7,8 +7,9 @@
  * oneDNN is tried first: it picks its kernels from what the CPU can do (AVX-512 where there is
  * one), and it is the library PyTorch's convolutions run on (Debian's `python3-torch` depends on
  * its `libdnnl2`). OpenBLAS applies `OPENBLAS_CORETYPE` whatever the CPU can do, and machine images
- * set it (`Haswell`, AVX2, on this project's AVX-512 machines: products and convolutions measured
- * 1.2–2.9× slower than oneDNN's there, docs/PERFORMANCE.md).
+ * set it (`Haswell`, AVX2, on this project's AVX-512 machines: the SIM's training step measured
+ * 1,271 ms there against 774–933 ms with oneDNN and 886 ms with the variable unset,
+ * docs/PERFORMANCE.md item 11).
  *
  * `koffi` is imported only when `loadBlas` runs (called by `initBackend`, under Node only), and a
  * missing `koffi` or library is a reason in the report, not an error.
