@@ -30,7 +30,7 @@ export const SHAPES_COLOURS: Readonly<Record<string, readonly [number, number, n
 
 /** Classes of the shapes dataset, in id order (0 = background). */
 export const SHAPES_CLASSES = ['background', 'red', 'blue', 'magenta', 'yellow', 'cyan'];
-/** Unseen classes: yellow (red + green) and cyan (blue + green); green is no seen class. */
+/** Unseen classes: yellow (between red and green) and cyan (between blue and green); green is no class. */
 export const SHAPES_UNSEEN = ['yellow', 'cyan'];
 
 /** Options of {@link writeShapesFolder}. */
@@ -62,19 +62,34 @@ export interface ShapesFolder {
 }
 
 /**
- * The embedding of a shapes class, [r, g, b, background]: an object class's colour
- * ({@link SHAPES_COLOURS}) as 0/1 per channel, background [0, 0, 0, 1]. Not normalised, so that
- * a mixed colour is the sum of its parts (magenta = red + blue, yellow = red + green): yellow is
- * at distance 1 from red and √3 from blue, cyan the other way round.
+ * The embedding of a shapes class, [cos h, sin h, background]: an object class's hue h (the HSV
+ * hue of its colour, {@link SHAPES_COLOURS}) on the unit circle, background [0, 0, 1]. Red 0°,
+ * yellow 60°, cyan 180°, blue 240°, magenta 300°: yellow is at distance 1 from red, √3 from
+ * magenta and 2 from blue, cyan the same with red and blue swapped, and, the three seen hues not
+ * being on one line, each unseen embedding is an affine combination of the seen ones (yellow =
+ * 2·red + blue − 2·magenta, cyan = red + 2·blue − 2·magenta). An earlier [r, g, b] code put the
+ * unseen colours on a green axis no seen class varies, so what G made of them depended on its
+ * initial weights (packages/trainer/NOTES.md §7).
  *
  * @example
- * shapesEmbedding('yellow') // [1, 1, 0, 0]
+ * shapesEmbedding('yellow') // [0.5, 0.866025403784, 0]
  */
 export function shapesEmbedding(name: string): number[] {
-  if (name === 'background') return [0, 0, 0, 1];
+  if (name === 'background') return [0, 0, 1];
   const rgb = SHAPES_COLOURS[name];
   if (!rgb) throw new Error(`shapesEmbedding: '${name}' is not a class (valid: ${SHAPES_CLASSES.join(', ')})`);
-  return [...rgb.map((c) => (c > 127 ? 1 : 0)), 0];
+  const h = (hueDegrees(rgb) * Math.PI) / 180;
+  const round = (v: number) => Math.round(v * 1e12) / 1e12 + 0; // + 0: no −0
+  return [round(Math.cos(h)), round(Math.sin(h)), 0];
+}
+
+/** HSV hue in degrees [0, 360) of an RGB colour (0 for greys). */
+function hueDegrees([r, g, b]: readonly [number, number, number]): number {
+  const max = Math.max(r, g, b);
+  const d = max - Math.min(r, g, b);
+  if (d === 0) return 0;
+  const h = max === r ? ((g - b) / d) % 6 : max === g ? (b - r) / d + 2 : (r - g) / d + 4;
+  return h < 0 ? h * 60 + 360 : h * 60;
 }
 
 function inside(shape: Shape, dx: number, dy: number, r: number): boolean {

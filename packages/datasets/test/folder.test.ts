@@ -117,13 +117,18 @@ describe('folder dataset', () => {
 
   it('the generator: each class is drawn in its colour; each unseen embedding is nearest a different seen one', async () => {
     const e = (c: string) => shapesEmbedding(c);
-    expect(e('yellow')).toEqual([1, 1, 0, 0]);
-    expect(e('cyan')).toEqual([0, 1, 1, 0]);
-    expect(e('background')).toEqual([0, 0, 0, 1]);
-    expect(e('magenta')).toEqual(e('red').map((v, i) => v + e('blue')[i]!)); // a mixture is the sum of its parts
+    // the hue on the unit circle: red 0°, yellow 60°, cyan 180°, blue 240°, magenta 300°
+    const s3 = Math.sqrt(3) / 2;
+    const want: Record<string, number[]> = { red: [1, 0, 0], yellow: [0.5, s3, 0], cyan: [-1, 0, 0], blue: [-0.5, -s3, 0], magenta: [0.5, -s3, 0], background: [0, 0, 1] };
+    for (const [c, v] of Object.entries(want)) e(c).forEach((x, i) => expect(x, `${c}[${i}]`).toBeCloseTo(v[i]!, 11));
     expect(SHAPES_CLASSES.filter((c) => c !== 'background' && !SHAPES_UNSEEN.includes(c))).toEqual(['red', 'blue', 'magenta']);
     const dist = (a: string, b: string) => Math.hypot(...e(a).map((v, i) => v - e(b)[i]!));
-    expect([dist('yellow', 'red'), dist('yellow', 'blue'), dist('cyan', 'blue'), dist('cyan', 'red')]).toEqual([1, Math.sqrt(3), 1, Math.sqrt(3)]);
+    const near = [dist('yellow', 'red'), dist('yellow', 'magenta'), dist('yellow', 'blue'), dist('cyan', 'blue'), dist('cyan', 'magenta'), dist('cyan', 'red')];
+    near.forEach((d, i) => expect(d).toBeCloseTo([1, Math.sqrt(3), 2][i % 3]!, 11));
+    // each unseen embedding is an affine combination of the seen ones (weights summing to 1)
+    const mix = (w: [number, number, number]) => e('red').map((v, i) => w[0] * v + w[1] * e('blue')[i]! + w[2] * e('magenta')[i]!);
+    mix([2, 1, -2]).forEach((x, i) => expect(x).toBeCloseTo(e('yellow')[i]!, 11));
+    mix([1, 2, -2]).forEach((x, i) => expect(x).toBeCloseTo(e('cyan')[i]!, 11));
     expect(() => shapesEmbedding('purple')).toThrow("shapesEmbedding: 'purple' is not a class (valid: background, red, blue, magenta, yellow, cyan)");
     // the mean colour of each class's pixels in the RGB PNGs (grey, JPEG skipped) is its colour (shading and jitter average out)
     const sums = SHAPES_CLASSES.map(() => [0, 0, 0, 0]);
