@@ -103,9 +103,8 @@ export async function loadBlas(opts: { threads?: number } = {}): Promise<Blas | 
     }
     let blas: Blas;
     try {
-      blas = hasSymbol(lib, 'int dnnl_sgemm(char, char, int64_t, int64_t, int64_t, float, float *, int64_t, float *, int64_t, float, float *, int64_t)')
-        ? bindOneDnn(koffi, lib, name, opts.threads, cores)
-        : bindOpenBlas(lib, name, opts.threads);
+      const dnnlSgemm = optionalFunc(lib, DNNL_SGEMM);
+      blas = dnnlSgemm ? bindOneDnn(koffi, lib, dnnlSgemm, name, opts.threads, cores) : bindOpenBlas(lib, name, opts.threads);
     } catch (e) {
       failures.push(`${name}: neither oneDNN nor OpenBLAS (${errorText(e)})`);
       continue;
@@ -119,12 +118,12 @@ export async function loadBlas(opts: { threads?: number } = {}): Promise<Blas | 
   return { reason: `no oneDNN or OpenBLAS library found (${failures.join('; ')})` };
 }
 
-function hasSymbol(lib: any, signature: string): boolean {
+/** The library's function of this signature, or null when it does not export it. */
+function optionalFunc(lib: any, signature: string): ((...args: any[]) => any) | null {
   try {
-    lib.func(signature);
-    return true;
+    return lib.func(signature);
   } catch {
-    return false;
+    return null;
   }
 }
 
@@ -147,6 +146,8 @@ function bindOpenBlas(lib: any, name: string, threads: number | undefined): Blas
   };
 }
 
+const DNNL_SGEMM =
+  'int dnnl_sgemm(char, char, int64_t, int64_t, int64_t, float, float *, int64_t, float *, int64_t, float, float *, int64_t)';
 const CHAR_N = 78; // 'N'
 const CHAR_T = 84; // 'T'
 
@@ -157,10 +158,14 @@ const CHAR_T = 84; // 'T'
  * unmapping the OpenMP runtime under its idle worker threads crashes the exit (measured: exit
  * code 139 on every run without the pin, 0 in 12 runs with it).
  */
-function bindOneDnn(koffi: any, lib: any, name: string, threads: number | undefined, cores: number): Blas {
-  const sgemm = lib.func(
-    'int dnnl_sgemm(char, char, int64_t, int64_t, int64_t, float, float *, int64_t, float *, int64_t, float, float *, int64_t)',
-  );
+function bindOneDnn(
+  koffi: any,
+  lib: any,
+  sgemm: (...args: any[]) => any,
+  name: string,
+  threads: number | undefined,
+  cores: number,
+): Blas {
   pin(koffi, name);
   const version = lib.func('const void *dnnl_version()');
   let config = 'oneDNN';

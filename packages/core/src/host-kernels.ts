@@ -1,7 +1,7 @@
 /**
  * Kernels that work on tensor memory in place for the two CPU backends of tfjs (wasm: the wasm
- * heap; cpu: JavaScript typed arrays): matrix products and convolutions through native sgemm (oneDNN or OpenBLAS)
- * (see blas.ts), and a cache-blocked transpose. Everything is float32, NHWC, row-major.
+ * heap; cpu: JavaScript typed arrays): matrix products and convolutions through native sgemm
+ * (oneDNN or OpenBLAS, see blas.ts), and a cache-blocked transpose. Everything is float32, NHWC, row-major.
  *
  * Convolutions with stride 1 use "shifted GEMMs": with the input zero-padded to [hp, wp, cin],
  * output row r = a·wp + b (a "wide" output that also computes wp − ow junk columns per row) of

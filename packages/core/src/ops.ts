@@ -615,7 +615,8 @@ const PORTABLE: Record<Exclude<ConvImplementation, 'blas'>, PortableConv> = { na
 
 /**
  * How conv2d is computed: 'blas' (native sgemm, oneDNN or OpenBLAS, on the tensors' memory,
- * wasm and cpu when `initBackend` loaded it), or one of the portable implementations built from tfjs ops.
+ * wasm and cpu when `initBackend` loaded it), or one of the portable implementations built from
+ * tfjs ops.
  */
 export type ConvImplementation = 'blas' | 'native' | 'taps' | 'im2col';
 const IMPLS: ConvImplementation[] = ['blas', 'im2col', 'taps', 'native'];
