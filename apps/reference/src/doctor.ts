@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  accelerationInfo,
   conv2d,
   dense,
   describeAdapter,
@@ -41,6 +42,8 @@ export interface DoctorReport {
   /** what `--backend auto` picks here */
   auto: string;
   adapter: WebgpuAdapterReport | null;
+  /** the wasm backend's matrix products and convolutions: native library (oneDNN, OpenBLAS) or why not; null when wasm does not load */
+  native: { summary: string; detail: string } | null;
   parity: ParityResult[];
 }
 
@@ -101,12 +104,17 @@ function relDiff(a: Float32Array[], ref: Float32Array[]): number {
 export async function runDoctor(): Promise<DoctorReport> {
   const backends: BackendProbe[] = [];
   let adapter: WebgpuAdapterReport | null = null;
+  let native: DoctorReport['native'] = null;
   for (const name of PROBED) {
     try {
       const r = await initBackend(name);
       if (r.backend === name) {
         backends.push({ name, ok: true, ...(r.attempts.at(-1)?.reason ? { detail: r.attempts.at(-1)!.reason } : {}) });
         if (r.adapter) adapter = r.adapter;
+        if (name === 'wasm') {
+          const a = accelerationInfo();
+          native = { summary: a.summary, detail: a.detail };
+        }
       } else {
         backends.push({ name, ok: false, detail: shortReason(name, r.attempts.find((a) => a.name === name)?.reason ?? `got ${r.backend}`) });
       }
@@ -132,6 +140,7 @@ export async function runDoctor(): Promise<DoctorReport> {
     backends,
     auto,
     adapter,
+    native,
     parity,
   };
 }
@@ -157,6 +166,7 @@ export function formatDoctor(r: DoctorReport): string {
     lines.push('', `webgpu: no adapter${why ? ` (${why})` : ''}`);
     lines.push('  without a GPU: `pnpm webgpu:setup` installs Mesa (llvmpipe) through Debian packages; with one: its Vulkan or EGL driver');
   }
+  if (r.native) lines.push('', `native products: ${r.native.summary}`, `  ${r.native.detail}`);
   lines.push('', 'parity against cpu (strided + dilated conv net, forward and backward):');
   if (r.parity.length === 0) lines.push('  no backend besides cpu loaded');
   for (const p of r.parity) {

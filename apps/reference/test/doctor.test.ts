@@ -20,6 +20,9 @@ describe('sign doctor', () => {
     expect(r.backends.find((b) => b.name === 'cpu')?.ok).toBe(true);
     expect(r.backends.find((b) => b.name === 'wasm')?.ok).toBe(true);
     for (const b of r.backends.filter((x) => !x.ok)) expect(b.detail).toMatch(/\S/);
+    // the wasm backend's products: a native library named, or the reason there is none
+    expect(r.native?.summary).toMatch(/^wasm( \+ (oneDNN|OpenBLAS) \(\S+, \d+ threads?\))?/);
+    expect(r.native?.detail).toMatch(/\S/);
     const wasm = r.parity.find((p) => p.backend === 'wasm')!;
     expect(wasm.ok).toBe(true);
     expect(wasm.maxRelDiff).toBeLessThan(1e-4);
@@ -66,6 +69,7 @@ describe('sign doctor', () => {
           maxComputeWorkgroupsPerDimension: 65535,
         },
       },
+      native: { summary: 'wasm + oneDNN (libdnnl.so.2, 2 threads)', detail: 'libdnnl.so.2: oneDNN 2.6.3 (cpu runtime OpenMP)' },
       parity: [
         { backend: 'webgpu', maxRelDiff: 3e-7, ok: true, ms: 850 },
         { backend: 'wasm', maxRelDiff: 2e-3, ok: false, ms: 40 },
@@ -74,6 +78,7 @@ describe('sign doctor', () => {
     const text = formatDoctor(report);
     expect(text).toContain('  tensorflow-gpu  no   @tensorflow/tfjs-node-gpu is not installed\n');
     expect(text).toContain('--backend auto picks: webgpu\n');
+    expect(text).toContain('\nnative products: wasm + oneDNN (libdnnl.so.2, 2 threads)\n  libdnnl.so.2: oneDNN 2.6.3 (cpu runtime OpenMP)\n');
     expect(text).toContain('webgpu adapter: nvidia · hopper · NVIDIA H200 [vulkan]\n');
     expect(text).toContain('    maxStorageBufferBindingSize          2 GiB\n');
     expect(text).toContain('    maxBufferSize                        1.5 GiB\n');

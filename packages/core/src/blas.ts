@@ -96,7 +96,7 @@ export async function loadBlas(opts: { threads?: number } = {}): Promise<Blas | 
   for (const name of names) {
     let lib: any;
     try {
-      lib = koffi.load(name);
+      lib = withPassiveOpenMp(() => koffi.load(name));
     } catch (e) {
       failures.push(`${name}: ${errorText(e)}`);
       continue;
@@ -116,6 +116,34 @@ export async function loadBlas(opts: { threads?: number } = {}): Promise<Blas | 
     return blas;
   }
   return { reason: `no oneDNN or OpenBLAS library found (${failures.join('; ')})` };
+}
+
+/**
+ * Runs `load` with `OMP_WAIT_POLICY=PASSIVE` in the environment unless the user set a policy
+ * (`OMP_WAIT_POLICY` or `GOMP_SPINCOUNT`), then puts the environment back: the OpenMP runtime
+ * that oneDNN pulls in reads it once, when it loads. By default its idle threads spin before
+ * sleeping, which collapses when two such processes share the cores (the test suite's two forks,
+ * or two trainings on one machine): two `sign demo --quick` at once took 489 s each against
+ * 23 s alone; with passive waiting 53–56 s each (26 s alone), and the paper-size steps are not
+ * slower (docs/PERFORMANCE.md, item 12).
+ */
+function withPassiveOpenMp<T>(load: () => T): T {
+  const env = process.env;
+  if (env.OMP_WAIT_POLICY !== undefined || env.GOMP_SPINCOUNT !== undefined) return load();
+  env.OMP_WAIT_POLICY = 'PASSIVE';
+  try {
+    return load();
+  } finally {
+    delete env.OMP_WAIT_POLICY;
+  }
+}
+
+/** How the OpenMP threads wait, for the report. */
+function waitNote(): string {
+  const env = process.env;
+  if (env.OMP_WAIT_POLICY !== undefined) return `OpenMP wait policy ${env.OMP_WAIT_POLICY} from the environment`;
+  if (env.GOMP_SPINCOUNT !== undefined) return `OpenMP spin count ${env.GOMP_SPINCOUNT} from the environment`;
+  return 'OpenMP threads wait passively (OMP_WAIT_POLICY=ACTIVE in the environment to spin)';
 }
 
 /** The library's function of this signature, or null when it does not export it. */
@@ -171,7 +199,8 @@ function bindOneDnn(
   let config = 'oneDNN';
   try {
     const v = koffi.decode(version(), koffi.struct({ major: 'int', minor: 'int', patch: 'int', hash: 'const char *', cpu_runtime: 'uint32_t', gpu_runtime: 'uint32_t' }));
-    config = `oneDNN ${v.major}.${v.minor}.${v.patch} (cpu runtime ${CPU_RUNTIME[v.cpu_runtime] ?? v.cpu_runtime}${isaNote()})`;
+    const runtime = CPU_RUNTIME[v.cpu_runtime] ?? String(v.cpu_runtime);
+    config = `oneDNN ${v.major}.${v.minor}.${v.patch} (cpu runtime ${runtime}${runtime === 'OpenMP' ? `; ${waitNote()}` : ''}${isaNote()})`;
   } catch {
     // older builds without dnnl_version: the name says enough
   }

@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accelerationInfo, conv2d, dense, initBackend, matMul, Rng } from '../src/index';
@@ -331,6 +333,42 @@ describe('native BLAS libraries (each one this machine has, loaded by name)', ()
     }
     if (accelerationInfo().blas) expect(loaded).toBeGreaterThanOrEqual(1);
   });
+});
+
+describe('OpenMP wait policy of oneDNN', () => {
+  // oneDNN's OpenMP runtime reads its wait policy once, when it loads; libgomp prints what it read
+  // with OMP_DISPLAY_ENV=verbose (GOMP_SPINCOUNT 0 is passive, 300000 its spinning default).
+  const blasModule = fileURLToPath(new URL('../src/blas.ts', import.meta.url));
+  function loadInChild(env: Record<string, string>): { spin: string | undefined; config: string; after: string } {
+    const script = `import { loadBlas } from ${JSON.stringify(blasModule)};
+      const b = await loadBlas();
+      console.log(JSON.stringify({ config: 'reason' in b ? b.reason : b.config, after: String(process.env.OMP_WAIT_POLICY) }));`;
+    const base = { ...process.env };
+    delete base.OMP_WAIT_POLICY;
+    delete base.GOMP_SPINCOUNT;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      env: { ...base, SIGN_BLAS_LIB: 'libdnnl.so.2', OMP_DISPLAY_ENV: 'verbose', ...env },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const line = r.stdout.trim().split('\n').at(-1)!;
+    return { spin: /GOMP_SPINCOUNT = '(\d+)'/.exec(r.stdout + r.stderr)?.[1], ...JSON.parse(line) };
+  }
+  const dnnl = blas !== null && spawnSync('ldconfig', ['-p'], { encoding: 'utf8' }).stdout?.includes('libdnnl.so.2');
+  it.skipIf(!dnnl)('is passive unless the environment sets one, and the environment is put back after the load', () => {
+    const passive = loadInChild({});
+    expect(passive.spin).toBe('0');
+    expect(passive.config).toContain('OpenMP threads wait passively');
+    expect(passive.after).toBe('undefined');
+    const active = loadInChild({ OMP_WAIT_POLICY: 'ACTIVE' });
+    expect(active.spin).toBe('30000000000');
+    expect(active.config).toContain('OpenMP wait policy ACTIVE from the environment');
+    expect(active.after).toBe('ACTIVE');
+    const spin = loadInChild({ GOMP_SPINCOUNT: '1000' });
+    expect(spin.spin).toBe('1000');
+    expect(spin.config).toContain('OpenMP spin count 1000 from the environment');
+  }, 120_000);
 });
 
 forEachBackend(['wasm', 'cpu'], (backend) => {
