@@ -4,12 +4,13 @@
  * (prebuilt binaries from npm, nothing to compile) directly on tensor memory (the wasm heap, or
  * the cpu backend's arrays).
  *
- * oneDNN is tried first: it picks its kernels from what the CPU can do (AVX-512 where there is
- * one), and it is the library PyTorch's convolutions run on (Debian's `python3-torch` depends on
- * its `libdnnl2`). OpenBLAS applies `OPENBLAS_CORETYPE` whatever the CPU can do, and machine images
- * set it (`Haswell`, AVX2, on this project's AVX-512 machines: the SIM's training step measured
- * 1,271 ms there against 774–933 ms with oneDNN and 886 ms with the variable unset,
- * docs/PERFORMANCE.md item 11).
+ * Which one is tried first depends on `OPENBLAS_CORETYPE`. Unset, OpenBLAS picks its kernel from
+ * the CPU and comes first: on a Zen 3 machine (AVX2) it ran the paper-size steps 10–15 % faster
+ * than oneDNN, and on a Zen 5 machine (AVX-512) the two were equal within noise. Set (machine
+ * images set it, e.g. `Haswell`, AVX2, on this project's AVX-512 machines), OpenBLAS runs that
+ * kernel whatever the CPU can do, so oneDNN comes first: it picks its kernels from the CPU, and
+ * there the SIM's training step took 774–933 ms with oneDNN against 1,271 ms with OpenBLAS
+ * (docs/PERFORMANCE.md, items 11 and 12). The variable is respected, never overridden.
  *
  * `koffi` is imported only when `loadBlas` runs (called by `initBackend`, under Node only), and a
  * missing `koffi` or library is a reason in the report, not an error.
@@ -74,7 +75,8 @@ const NO_TRANS = 111;
 const TRANS = 112;
 
 /**
- * Loads koffi and oneDNN, else OpenBLAS. Returns the sgemm wrapper, or the reason none is
+ * Loads koffi and OpenBLAS, else oneDNN (oneDNN first when `OPENBLAS_CORETYPE` is set: see the
+ * top of this file). Returns the sgemm wrapper, or the reason none is
  * available. `SIGN_BLAS_LIB` names the library file to use instead of the search lists (either
  * kind: the one whose sgemm symbol it exports); `threads` (default: the library's own choice,
  * i.e. `OMP_NUM_THREADS` / `OPENBLAS_NUM_THREADS` or every core) sets its thread count.
@@ -91,7 +93,7 @@ export async function loadBlas(opts: { threads?: number } = {}): Promise<Blas | 
   const os: any = await dynamicImport('node:os');
   const cores = Number((os.availableParallelism ?? (() => os.cpus().length))());
   const env = process.env.SIGN_BLAS_LIB;
-  const names = env ? [env] : [...ONEDNN, ...OPENBLAS];
+  const names = env ? [env] : process.env.OPENBLAS_CORETYPE ? [...ONEDNN, ...OPENBLAS] : [...OPENBLAS, ...ONEDNN];
   const failures: string[] = [];
   for (const name of names) {
     let lib: any;

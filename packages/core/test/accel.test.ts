@@ -285,7 +285,31 @@ describe('initBackend acceleration options', () => {
 });
 
 describe('native BLAS libraries (each one this machine has, loaded by name)', () => {
-  // oneDNN is preferred when both load; SIGN_BLAS_LIB picks one. Both must follow BLAS's rules,
+  it.skipIf(blas === null)('OpenBLAS first, oneDNN first when OPENBLAS_CORETYPE is set, SIGN_BLAS_LIB over both', async () => {
+    const saved = { lib: process.env.SIGN_BLAS_LIB, core: process.env.OPENBLAS_CORETYPE };
+    const has = (name: string) => spawnSync('ldconfig', ['-p'], { encoding: 'utf8' }).stdout?.includes(name) ?? false;
+    try {
+      delete process.env.SIGN_BLAS_LIB;
+      delete process.env.OPENBLAS_CORETYPE;
+      const free = await loadBlas();
+      process.env.OPENBLAS_CORETYPE = 'Haswell';
+      const forced = await loadBlas();
+      process.env.SIGN_BLAS_LIB = 'libopenblas.so.0';
+      const named = await loadBlas();
+      if (has('libopenblas.so.0')) {
+        expect('name' in free && free.name).toBe('OpenBLAS');
+        expect('name' in named && named.library).toBe('libopenblas.so.0');
+      }
+      if (has('libdnnl.so.2') || has('libdnnl.so.3')) expect('name' in forced && forced.name).toBe('oneDNN');
+      else if (has('libopenblas.so.0')) expect('name' in forced && forced.name).toBe('OpenBLAS');
+    } finally {
+      for (const [k, v] of [['SIGN_BLAS_LIB', saved.lib], ['OPENBLAS_CORETYPE', saved.core]] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
+  // SIGN_BLAS_LIB picks one. Both must follow BLAS's rules,
   // including the edge cases dnnl_sgemm handles differently (k = 0: C = beta·C).
   const names = ['libdnnl.so.2', 'libdnnl.so.3', 'libopenblas.so.0'];
   it.skipIf(blas === null)('give the same products as a float64 loop, with transposes, strides, beta and k = 0', async () => {
