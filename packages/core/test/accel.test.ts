@@ -284,10 +284,13 @@ describe('initBackend acceleration options', () => {
   });
 });
 
+/** Whether the dynamic loader knows this library file (`ldconfig -p`, read once). */
+const loaderList = spawnSync('ldconfig', ['-p'], { encoding: 'utf8' }).stdout ?? '';
+const installed = (name: string) => loaderList.includes(name);
+
 describe('native BLAS libraries (each one this machine has, loaded by name)', () => {
   it.skipIf(blas === null)('OpenBLAS first, oneDNN first when OPENBLAS_CORETYPE is set, SIGN_BLAS_LIB over both', async () => {
     const saved = { lib: process.env.SIGN_BLAS_LIB, core: process.env.OPENBLAS_CORETYPE };
-    const has = (name: string) => spawnSync('ldconfig', ['-p'], { encoding: 'utf8' }).stdout?.includes(name) ?? false;
     try {
       delete process.env.SIGN_BLAS_LIB;
       delete process.env.OPENBLAS_CORETYPE;
@@ -296,12 +299,12 @@ describe('native BLAS libraries (each one this machine has, loaded by name)', ()
       const forced = await loadBlas();
       process.env.SIGN_BLAS_LIB = 'libopenblas.so.0';
       const named = await loadBlas();
-      if (has('libopenblas.so.0')) {
+      if (installed('libopenblas.so.0')) {
         expect('name' in free && free.name).toBe('OpenBLAS');
         expect('name' in named && named.library).toBe('libopenblas.so.0');
       }
-      if (has('libdnnl.so.2') || has('libdnnl.so.3')) expect('name' in forced && forced.name).toBe('oneDNN');
-      else if (has('libopenblas.so.0')) expect('name' in forced && forced.name).toBe('OpenBLAS');
+      if (installed('libdnnl.so.2') || installed('libdnnl.so.3')) expect('name' in forced && forced.name).toBe('oneDNN');
+      else if (installed('libopenblas.so.0')) expect('name' in forced && forced.name).toBe('OpenBLAS');
     } finally {
       for (const [k, v] of [['SIGN_BLAS_LIB', saved.lib], ['OPENBLAS_CORETYPE', saved.core]] as const) {
         if (v === undefined) delete process.env[k];
@@ -309,8 +312,8 @@ describe('native BLAS libraries (each one this machine has, loaded by name)', ()
       }
     }
   });
-  // SIGN_BLAS_LIB picks one. Both must follow BLAS's rules,
-  // including the edge cases dnnl_sgemm handles differently (k = 0: C = beta·C).
+  // Each library loaded by name must follow BLAS's rules, including the edge cases dnnl_sgemm
+  // handles differently (k = 0: C = beta·C).
   const names = ['libdnnl.so.2', 'libdnnl.so.3', 'libopenblas.so.0'];
   it.skipIf(blas === null)('give the same products as a float64 loop, with transposes, strides, beta and k = 0', async () => {
     const saved = process.env.SIGN_BLAS_LIB;
@@ -379,7 +382,7 @@ describe('OpenMP wait policy of oneDNN', () => {
     const line = r.stdout.trim().split('\n').at(-1)!;
     return { spin: /GOMP_SPINCOUNT = '(\d+)'/.exec(r.stdout + r.stderr)?.[1], ...JSON.parse(line) };
   }
-  const dnnl = blas !== null && spawnSync('ldconfig', ['-p'], { encoding: 'utf8' }).stdout?.includes('libdnnl.so.2');
+  const dnnl = blas !== null && installed('libdnnl.so.2');
   it.skipIf(!dnnl)('is passive unless the environment sets one, and the environment is put back after the load', () => {
     const passive = loadInChild({});
     expect(passive.spin).toBe('0');
